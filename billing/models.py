@@ -1,0 +1,180 @@
+"""Billing runs, statements, their lines and document number series.
+
+Statement amounts are exact decimals in the contract currency (``currency`` on the row),
+rounded by :mod:`pricing.money` before saving. Issued statements and their lines are
+immutable: :mod:`billing.services` refuses changes and, on PostgreSQL, a trigger does too.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from djmoney.models.fields import CurrencyField
+
+from contracts.models import PERIOD_VALIDATOR
+
+AMOUNT = {"max_digits": 20, "decimal_places": 4}
+
+
+class BillingRun(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        SUCCEEDED = "succeeded"
+        FAILED = "failed", "Finished with errors"
+
+    period = models.CharField(max_length=7, validators=[PERIOD_VALIDATOR])
+    contract_reference = models.CharField(
+        max_length=50, blank=True, help_text="Empty: every contract active in the period."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=dict, blank=True, help_text="Contract reference → error message.")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Billing run {self.period} ({self.status})"
+
+
+class NumberSeries(models.Model):
+    """A gap-free document number series: one per buyer, document type and year.
+
+    ``next_value`` is taken under ``select_for_update()`` inside the issuing transaction.
+    """
+
+    buyer = models.ForeignKey(
+        "contracts.Organisation", on_delete=models.PROTECT, related_name="number_series"
+    )
+    document_type = models.CharField(max_length=20)
+    year = models.PositiveIntegerField()
+    prefix = models.CharField(max_length=30)
+    next_value = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["buyer", "document_type", "year"], name="one_series_per_buyer_type_year"
+            ),
+            models.CheckConstraint(condition=Q(next_value__gte=1), name="series_next_value_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prefix} (next {self.next_value})"
+
+
+class Statement(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft"
+        APPROVED = "approved"
+        ISSUED = "issued"
+        PAID = "paid"
+        VOID = "void"
+
+    class DocumentType(models.TextChoices):
+        INVOICE = "invoice"
+        CREDIT_NOTE = "credit_note", "Credit note"
+
+    contract = models.ForeignKey("contracts.Contract", on_delete=models.PROTECT, related_name="statements")
+    period = models.CharField(max_length=7, validators=[PERIOD_VALIDATOR])
+    revision = models.PositiveIntegerField(default=1)
+    terms_version = models.ForeignKey(
+        "contracts.TermsVersion", on_delete=models.PROTECT, related_name="statements"
+    )
+    billing_run = models.ForeignKey(BillingRun, null=True, blank=True, on_delete=models.SET_NULL)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    document_type = models.CharField(
+        max_length=20, choices=DocumentType.choices, default=DocumentType.INVOICE
+    )
+    adjusts = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="adjustments",
+        help_text="The issued statement this adjustment document corrects.",
+    )
+    replaces = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="replacements",
+        help_text="The voided statement this one replaces.",
+    )
+    number = models.CharField(max_length=40, null=True, blank=True, unique=True)
+    currency = CurrencyField()
+    net = models.DecimalField(**AMOUNT)
+    tax = models.DecimalField(**AMOUNT)
+    gross = models.DecimalField(**AMOUNT)
+    tax_rate = models.DecimalField(max_digits=5, decimal_places=2)
+    flags = models.JSONField(default=list, blank=True)
+    inputs = models.JSONField(default=dict, blank=True, help_text="Snapshot of every input the pricing used.")
+    buyer_details = models.JSONField(default=dict, blank=True, help_text="Frozen at issue.")
+    supplier_details = models.JSONField(default=dict, blank=True, help_text="Frozen at issue.")
+    issue_date = models.DateField(null=True, blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    void_reason = models.TextField(blank=True)
+    pdf = models.FileField(upload_to="statements/%Y/", blank=True)
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    issued_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["contract__reference", "period", "revision"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "period", "revision"], name="statement_revision_unique"
+            ),
+            # Exactly one live original statement per contract and month; adjustments and
+            # voided documents are outside this rule.
+            models.UniqueConstraint(
+                fields=["contract", "period"],
+                condition=Q(adjusts__isnull=True) & ~Q(status="void"),
+                name="one_live_statement_per_period",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "approved"]) | Q(number__isnull=False),
+                name="issued_statement_has_number",
+            ),
+            models.CheckConstraint(
+                condition=Q(gross=models.F("net") + models.F("tax")), name="gross_is_net_plus_tax"
+            ),
+            models.CheckConstraint(condition=~Q(status="void") | ~Q(void_reason=""), name="void_has_reason"),
+        ]
+        indexes = [models.Index(fields=["period", "status"])]
+
+    def __str__(self) -> str:
+        return self.number or f"{self.contract.reference} {self.period} draft r{self.revision}"
+
+
+class StatementLine(models.Model):
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField()
+    component_id = models.CharField(max_length=50)
+    kind = models.CharField(max_length=30)
+    kpi = models.CharField(max_length=40, blank=True)
+    amount = models.DecimalField(**AMOUNT)
+    explanation = models.TextField()
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["statement", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["statement", "position"], name="line_position_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.component_id}: {self.amount}"

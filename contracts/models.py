@@ -1,0 +1,133 @@
+"""Organisations, contracts, terms versions and their components.
+
+Components keep their validated parameters as canonical JSON (decimals as strings), the
+same shape as the contract file; :mod:`contracts.schema` is the one parser from that shape
+to :mod:`pricing.terms` dataclasses, used by the file import, the admin and the billing run.
+"""
+
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from djmoney.models.fields import CurrencyField
+
+PERIOD_VALIDATOR = RegexValidator(r"^\d{4}-(0[1-9]|1[0-2])$", "Enter a period as YYYY-MM.")
+
+
+class Organisation(models.Model):
+    """A buyer or a supplier (the same organisation may be either, in different contracts)."""
+
+    name = models.CharField(max_length=200, unique=True)
+    code = models.SlugField(
+        max_length=20,
+        unique=True,
+        help_text="Short upper-case code used in document numbers, e.g. ACME.",
+    )
+    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2 code.")
+    vat_number = models.CharField(max_length=40, blank=True)
+    address = models.TextField(blank=True)
+    email = models.EmailField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contract(models.Model):
+    class RoundingMode(models.TextChoices):
+        HALF_UP = "half_up", "Half up"
+        HALF_EVEN = "half_even", "Half even (banker's)"
+
+    reference = models.CharField(max_length=50, unique=True)
+    title = models.CharField(max_length=200)
+    buyer = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="contracts_as_buyer")
+    supplier = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="contracts_as_supplier")
+    currency = CurrencyField(default="GBP")
+    tax_rate = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="Percent, applied to net.",
+    )
+    rounding = models.CharField(max_length=10, choices=RoundingMode.choices, default=RoundingMode.HALF_UP)
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True, help_text="Last day (inclusive); empty is open-ended.")
+    payment_terms_days = models.PositiveIntegerField(default=30)
+    self_billing = models.BooleanField(
+        default=False, help_text="Statements are self-billed invoices issued by the buyer."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["reference"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=models.F("start_date")),
+                name="contract_end_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(tax_rate__gte=0) & Q(tax_rate__lte=100), name="contract_tax_rate_percent"
+            ),
+            models.CheckConstraint(
+                condition=~Q(buyer=models.F("supplier")), name="contract_distinct_parties"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} — {self.title}"
+
+
+class TermsVersion(models.Model):
+    """The terms in force from ``effective_from`` until the next version's month."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="versions")
+    effective_from = models.CharField(max_length=7, validators=[PERIOD_VALIDATOR], help_text="YYYY-MM")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["contract", "effective_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "effective_from"], name="one_version_per_month"),
+            models.CheckConstraint(
+                condition=Q(effective_from__regex=r"^[0-9]{4}-(0[1-9]|1[0-2])$"),
+                name="version_effective_from_is_period",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract.reference} from {self.effective_from}"
+
+
+class Component(models.Model):
+    class Type(models.TextChoices):
+        FIXED_FEE = "fixed_fee", "Fixed fee"
+        UNIT_RATE = "unit_rate", "Unit rate"
+        GAIN_SHARE = "gain_share", "Gain share"
+        REVENUE_SHARE = "revenue_share", "Revenue share"
+        OUTCOME_FEE = "outcome_fee", "Outcome fee"
+        EXPERIENCE_BONUS = "experience_bonus", "Experience bonus"
+        SERVICE_CREDIT = "service_credit", "Service credit"
+
+    version = models.ForeignKey(TermsVersion, on_delete=models.CASCADE, related_name="components")
+    position = models.PositiveIntegerField(default=0)
+    component_id = models.SlugField(max_length=50, help_text="The component's id in the contract file.")
+    type = models.CharField(max_length=20, choices=Type.choices)
+    params = models.JSONField(
+        default=dict, help_text="The component's parameters as in the contract file (without id and type)."
+    )
+
+    class Meta:
+        ordering = ["version", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "component_id"], name="component_id_unique_in_version"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.component_id} ({self.get_type_display()})"

@@ -1,0 +1,137 @@
+"""The contact-centre KPI catalogue: code, name, unit, direction, aggregation, scale, bounds.
+
+Seeded into the ``Kpi`` table by a data migration; kept here as plain data so that the
+migration, the docs and the tests read one list.
+"""
+
+from typing import NamedTuple
+
+
+class KpiSpec(NamedTuple):
+    code: str
+    name: str
+    unit: str  # count | money | percent | seconds | score
+    direction: str  # higher_is_better | lower_is_better
+    aggregation: str  # sum | ratio
+    scale: int = 1
+    min_value: str | None = None
+    max_value: str | None = None
+    description: str = ""
+
+
+HIGHER, LOWER = "higher_is_better", "lower_is_better"
+
+CATALOGUE: tuple[KpiSpec, ...] = (
+    KpiSpec("contacts_voice", "Voice contacts handled", "count", HIGHER, "sum", min_value="0"),
+    KpiSpec("contacts_chat", "Chat contacts handled", "count", HIGHER, "sum", min_value="0"),
+    KpiSpec("contacts_email", "Email contacts handled", "count", HIGHER, "sum", min_value="0"),
+    KpiSpec("contacts_messaging", "Messaging contacts handled", "count", HIGHER, "sum", min_value="0"),
+    KpiSpec("contacts_social", "Social media contacts handled", "count", HIGHER, "sum", min_value="0"),
+    KpiSpec("contacts_total", "All contacts handled", "count", HIGHER, "sum", min_value="0"),
+    KpiSpec(
+        "cost_to_serve",
+        "Cost to serve",
+        "money",
+        LOWER,
+        "sum",
+        min_value="0",
+        description="The month's actual cost of the service, in the contract currency.",
+    ),
+    KpiSpec("retention_revenue", "Retention revenue", "money", HIGHER, "sum", min_value="0"),
+    KpiSpec("upsell_revenue", "Upsell revenue", "money", HIGHER, "sum", min_value="0"),
+    KpiSpec("customers_retained", "Customers retained (saves)", "count", HIGHER, "sum", min_value="0"),
+    KpiSpec("saves_reversed", "Saves reversed within the window", "count", LOWER, "sum", min_value="0"),
+    KpiSpec("sales_closed", "Sales closed", "count", HIGHER, "sum", min_value="0"),
+    KpiSpec(
+        "service_level",
+        "Service level (answered within threshold)",
+        "percent",
+        HIGHER,
+        "ratio",
+        100,
+        "0",
+        "100",
+        "Contacts answered within the threshold / contacts offered × 100.",
+    ),
+    KpiSpec(
+        "asa_seconds",
+        "Average speed of answer",
+        "seconds",
+        LOWER,
+        "ratio",
+        1,
+        "0",
+        None,
+        "Total wait time of answered contacts / answered contacts.",
+    ),
+    KpiSpec(
+        "aht_seconds",
+        "Average handling time",
+        "seconds",
+        LOWER,
+        "ratio",
+        1,
+        "0",
+        None,
+        "Talk + hold + wrap time / handled contacts.",
+    ),
+    KpiSpec(
+        "abandon_rate",
+        "Abandonment rate",
+        "percent",
+        LOWER,
+        "ratio",
+        100,
+        "0",
+        "100",
+        "Abandoned contacts / offered contacts × 100.",
+    ),
+    KpiSpec(
+        "fcr",
+        "First-contact resolution",
+        "percent",
+        HIGHER,
+        "ratio",
+        100,
+        "0",
+        "100",
+        "Contacts resolved at first contact / contacts × 100.",
+    ),
+    KpiSpec("repeat_contact_rate", "Repeat contact rate", "percent", LOWER, "ratio", 100, "0", "100"),
+    KpiSpec(
+        "csat",
+        "Customer satisfaction",
+        "percent",
+        HIGHER,
+        "ratio",
+        100,
+        "0",
+        "100",
+        "Satisfied responses / survey responses × 100.",
+    ),
+    KpiSpec(
+        "nps",
+        "Net Promoter Score",
+        "score",
+        HIGHER,
+        "ratio",
+        100,
+        "-100",
+        "100",
+        "(Promoters − detractors) / responses × 100.",
+    ),
+    KpiSpec(
+        "ces",
+        "Customer effort score",
+        "score",
+        LOWER,
+        "ratio",
+        1,
+        "1",
+        "7",
+        "Sum of effort ratings (1 = very easy … 7 = very hard) / responses.",
+    ),
+    KpiSpec("quality_score", "Quality assurance score", "percent", HIGHER, "ratio", 100, "0", "100"),
+    KpiSpec("attrition_rate", "Agent attrition rate", "percent", LOWER, "ratio", 100, "0", "100"),
+    KpiSpec("complaints", "Complaints received", "count", LOWER, "sum", min_value="0"),
+)

@@ -1,0 +1,4 @@
+"""The pure pricing core: terms and KPI values in, priced lines out.
+
+No Django, no pandas, no I/O. Everything here is a function of its arguments.
+"""

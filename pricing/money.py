@@ -1,0 +1,60 @@
+"""Money arithmetic: exact decimals, rounded once per line in one place.
+
+The core never sees a float. Values come in as ``Decimal`` (or strings parsed here), stay
+exact through the arithmetic, and are rounded once, by :func:`round_money`, to the
+currency's minor unit with the contract's rounding mode.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
+from enum import StrEnum
+
+
+class Rounding(StrEnum):
+    HALF_UP = "half_up"
+    HALF_EVEN = "half_even"
+
+
+_DECIMAL_ROUNDING = {Rounding.HALF_UP: ROUND_HALF_UP, Rounding.HALF_EVEN: ROUND_HALF_EVEN}
+HUNDRED = Decimal(100)
+ZERO = Decimal(0)
+
+
+def to_decimal(value: Decimal | str | int) -> Decimal:
+    """An exact ``Decimal`` from a ``Decimal``, ``int`` or numeric string.
+
+    Raises ``TypeError`` for a float (floats are never money) and ``ValueError`` for text
+    that is not a finite number.
+    """
+    if isinstance(value, (bool, float)):
+        raise TypeError(f"refusing {type(value).__name__} {value!r}: use a string or Decimal")
+    if isinstance(value, Decimal):
+        result = value
+    else:
+        try:
+            result = Decimal(str(value).strip())
+        except InvalidOperation:
+            raise ValueError(f"not a number: {value!r}") from None
+    if not result.is_finite():
+        raise ValueError(f"not a finite number: {value!r}")
+    return result
+
+
+def quantum(decimal_places: int) -> Decimal:
+    """The minor unit for ``decimal_places`` (2 → ``Decimal('0.01')``, 0 → ``Decimal('1')``)."""
+    return Decimal(1).scaleb(-decimal_places)
+
+
+def round_money(amount: Decimal, *, decimal_places: int, rounding: Rounding) -> Decimal:
+    """Round ``amount`` to ``decimal_places`` with ``rounding`` (half-up or half-even).
+
+    Always returns a value with exactly ``decimal_places`` places, ``-0`` normalised to ``0``.
+    """
+    rounded = amount.quantize(quantum(decimal_places), rounding=_DECIMAL_ROUNDING[Rounding(rounding)])
+    return rounded + 0 if rounded.is_zero() else rounded  # drop a negative zero's sign
+
+
+def percent_of(amount: Decimal, percent: Decimal) -> Decimal:
+    """``amount × percent / 100``, exact (not rounded)."""
+    return amount * percent / HUNDRED

@@ -1,0 +1,38 @@
+"""Suite-wide test set-up.
+
+* The decimal ``FloatOperation`` trap is on: mixing a float into Decimal arithmetic or
+  comparisons raises, so no float reaches the money code unnoticed.
+* Tests marked ``postgres`` run only on PostgreSQL; tests marked ``celery_worker`` only when a
+  broker is configured (``make test-celery``).
+"""
+
+import decimal
+import os
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _trap_float_operations():
+    context = decimal.getcontext()
+    previous = context.traps[decimal.FloatOperation]
+    context.traps[decimal.FloatOperation] = True
+    yield
+    context.traps[decimal.FloatOperation] = previous
+
+
+def _database_engine() -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    return "postgresql" if url.startswith(("postgres://", "postgresql://")) else "sqlite"
+
+
+def pytest_collection_modifyitems(config, items):
+    on_postgres = _database_engine() == "postgresql"
+    has_broker = bool(os.environ.get("CELERY_BROKER_URL"))
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL (DATABASE_URL=postgres://...)")
+    skip_worker = pytest.mark.skip(reason="needs a broker (make test-celery)")
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(skip_pg)
+        if "celery_worker" in item.keywords and not has_broker:
+            item.add_marker(skip_worker)
