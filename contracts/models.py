@@ -5,6 +5,7 @@ same shape as the contract file; :mod:`contracts.schema` is the one parser from 
 to :mod:`pricing.terms` dataclasses, used by the file import, the admin and the billing run.
 """
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -131,3 +132,24 @@ class Component(models.Model):
 
     def __str__(self) -> str:
         return f"{self.component_id} ({self.get_type_display()})"
+
+
+class Membership(models.Model):
+    """Which organisation a user acts for, and in which role.
+
+    Supplier users see only documents of contracts where their organisation is the supplier;
+    finance users see their buyer organisation's issued documents, read-only. Procurement
+    staff use the admin with Django permissions (the "Procurement" group).
+    """
+
+    class Role(models.TextChoices):
+        SUPPLIER = "supplier", "Supplier user"
+        FINANCE = "finance", "Buyer finance"
+        PROCUREMENT = "procurement", "Buyer procurement"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="members")
+    role = models.CharField(max_length=20, choices=Role.choices)
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.organisation} ({self.role})"
