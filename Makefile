@@ -7,11 +7,15 @@ MANAGE := $(PY) manage.py
 PG_URL ?= postgres://postgres@127.0.0.1:5432/gainshare
 PYTEST_ARGS ?=
 
-.PHONY: install demo test test-postgres test-celery lint format ci clean bench
+.PHONY: system-deps install demo test test-postgres test-celery lint format ci clean bench
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+system-deps:
+	bash bin/system-deps.sh
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt bin/system-deps.sh
+	bash bin/system-deps.sh
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
