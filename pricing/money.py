@@ -50,7 +50,10 @@ def round_money(amount: Decimal, *, decimal_places: int, rounding: Rounding) -> 
     """Round ``amount`` to ``decimal_places`` with ``rounding`` (half-up or half-even).
 
     Always returns a value with exactly ``decimal_places`` places, ``-0`` normalised to ``0``.
+    Raises ``TypeError`` for anything but a ``Decimal`` (a float must never reach a line).
     """
+    if not isinstance(amount, Decimal):
+        raise TypeError(f"refusing {type(amount).__name__} {amount!r}: money is Decimal")
     rounded = amount.quantize(quantum(decimal_places), rounding=_DECIMAL_ROUNDING[Rounding(rounding)])
     return rounded + 0 if rounded.is_zero() else rounded  # drop a negative zero's sign
 

@@ -1,0 +1,79 @@
+"""Charges: fixed fees, unit rates in bands, minimum-charge top-ups."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ..context import Month
+from ..money import ZERO
+from ..result import Line, LineKind
+from ..terms import Band, BandMode, FixedFee, UnitRate
+from ..text import number_text
+
+
+def price_fixed_fee(fee: FixedFee, month: Month) -> list[Line]:
+    """``amount`` per month, prorated for a partial month; one line."""
+    amount = month.round(month.prorate(fee.amount))
+    explanation = f"Fixed fee {month.prorate_text(fee.amount)} for the month → {month.money(amount)}"
+    return [
+        Line(
+            fee.id,
+            LineKind.FIXED_FEE,
+            amount,
+            explanation,
+            {"amount": str(fee.amount), "prorated": str(amount)},
+        )
+    ]
+
+
+def band_slices(quantity: Decimal, bands: tuple[Band, ...], mode: BandMode) -> list[tuple[Decimal, Decimal]]:
+    """Split ``quantity`` into ``(units, price)`` slices.
+
+    Graduated: each unit is priced in the band it falls in (``up_to`` inclusive).
+    Volume: the band the whole quantity reaches prices every unit.
+    """
+    if mode == BandMode.VOLUME:
+        band = next(b for b in bands if b.up_to is None or quantity <= b.up_to)
+        return [(quantity, band.price)]
+    slices, lower = [], ZERO
+    for band in bands:
+        upper = quantity if band.up_to is None else min(quantity, band.up_to)
+        if upper <= lower:
+            break
+        slices.append((upper - lower, band.price))
+        lower = upper
+    return slices
+
+
+def price_unit_rate(rate: UnitRate, month: Month) -> list[Line]:
+    """Units of ``measure`` priced in bands, plus a top-up line when below ``minimum_charge``.
+
+    A measure that was not measured prices 0 units (and flags the statement for review).
+    """
+    measured = month.kpi(rate.measure, component_id=rate.id)
+    quantity = ZERO if measured is None else measured
+    slices = band_slices(quantity, rate.bands, rate.mode)
+    amount = month.round(sum((units * price for units, price in slices), ZERO))
+    parts = " + ".join(
+        f"{number_text(units)} × {month.price(price)} = {month.money(units * price)}"
+        for units, price in slices
+    )
+    note = " (not measured: no units)" if measured is None else ""
+    explanation = f"{number_text(quantity)} {rate.measure}{note}, {rate.mode} bands: {parts or '0'} → {month.money(amount)}"
+    detail = {"quantity": str(quantity), "mode": str(rate.mode), "amount": str(amount)}
+    lines = [Line(rate.id, LineKind.UNIT_RATE, amount, explanation, detail)]
+    if rate.minimum_charge is not None:
+        minimum = month.round(month.prorate(rate.minimum_charge))
+        if amount < minimum:
+            top_up = minimum - amount
+            lines.append(
+                Line(
+                    rate.id,
+                    LineKind.MINIMUM_TOP_UP,
+                    top_up,
+                    f"Minimum charge {month.prorate_text(rate.minimum_charge)} − charged "
+                    f"{month.money(amount)} = top-up {month.money(top_up)}",
+                    {"minimum": str(minimum), "charged": str(amount)},
+                )
+            )
+    return lines

@@ -1,0 +1,149 @@
+"""Shared value: gain-share (and pain-share), revenue share, outcome fees."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from ..context import Month
+from ..errors import PricingError
+from ..money import ZERO, percent_of
+from ..result import Line, LineKind
+from ..terms import GainShare, OutcomeFee, RevenueShare, ShareBand
+from ..text import number_text, percent_text
+
+
+def _baseline(share: GainShare, month: Month) -> tuple[Decimal | None, str]:
+    """The month's baseline (exact) and its explanation; ``None`` when its volume is not measured."""
+    if (share.baseline_unit_cost is None) == (share.baseline_amount is None):
+        raise PricingError(f"{share.id}: give either baseline_unit_cost or baseline_amount")
+    if share.baseline_amount is not None:
+        return month.prorate(share.baseline_amount), f"baseline {month.prorate_text(share.baseline_amount)}"
+    if share.volume_measure is None:
+        raise PricingError(f"{share.id}: baseline_unit_cost needs a volume_measure")
+    volume = month.kpi(share.volume_measure, component_id=share.id)
+    if volume is None:
+        return None, ""
+    baseline = share.baseline_unit_cost * volume
+    text = (
+        f"baseline {month.price(share.baseline_unit_cost)} × {number_text(volume)} "
+        f"{share.volume_measure} = {month.money(baseline)}"
+    )
+    return baseline, text
+
+
+def banded_share(
+    saving: Decimal, baseline: Decimal, bands: tuple[ShareBand, ...]
+) -> tuple[Decimal, list[str]]:
+    """Share each slice of ``saving`` (slices measured as percent of ``baseline``) at its band's rate."""
+    share, lower, parts = ZERO, ZERO, []
+    for band in bands:
+        limit = (
+            saving
+            if band.up_to_percent_of_baseline is None
+            else percent_of(baseline, band.up_to_percent_of_baseline)
+        )
+        upper = min(saving, limit)
+        if upper <= lower:
+            break
+        share += percent_of(upper - lower, band.supplier_percent)
+        parts.append(f"{number_text(upper - lower)} × {percent_text(band.supplier_percent)}")
+        lower = upper
+    return share, parts
+
+
+def _capped(amount: Decimal, cap: Decimal | None, month: Month) -> tuple[Decimal, str]:
+    if cap is not None and amount > cap:
+        return cap, f", capped at {month.money(cap)}"
+    return amount, ""
+
+
+def price_gain_share(share: GainShare, month: Month) -> list[Line]:
+    """Supplier's share of ``baseline − actual``; pain-share of an overrun when ``pain_percent`` is set.
+
+    No line when the saving is zero, when there is an overrun without pain-share, or when an
+    input is not measured (the statement is flagged instead).
+    """
+    if (share.supplier_percent is None) == (not share.share_bands):
+        raise PricingError(f"{share.id}: give either supplier_percent or share_bands")
+    baseline, baseline_text = _baseline(share, month)
+    actual = month.kpi(share.actual_measure, component_id=share.id)
+    if baseline is None or actual is None:
+        return []
+    saving = baseline - actual
+    head = f"{baseline_text} − actual {share.actual_measure} {month.money(actual)} = saving {month.money(saving)}"
+    detail = {"baseline": str(baseline), "actual": str(actual), "saving": str(saving)}
+    if saving > 0:
+        if share.share_bands:
+            exact, parts = banded_share(saving, baseline, share.share_bands)
+            how = " + ".join(parts)
+        else:
+            exact, how = percent_of(saving, share.supplier_percent), percent_text(share.supplier_percent)
+        exact, cap_text = _capped(exact, share.cap, month)
+        amount = month.round(exact)
+        return [
+            Line(
+                share.id,
+                LineKind.GAIN_SHARE,
+                amount,
+                f"{head}; {how}{cap_text} → {month.money(amount)}",
+                detail,
+            )
+        ]
+    if saving < 0 and share.pain_percent is not None:
+        exact = -percent_of(-saving, share.pain_percent)
+        cap_text = ""
+        if share.pain_cap is not None and exact < -share.pain_cap:
+            exact, cap_text = -share.pain_cap, f", limited to −{month.money(share.pain_cap)}"
+        amount = month.round(exact)
+        explanation = (
+            f"{head}; overrun borne at {percent_text(share.pain_percent)}{cap_text} → {month.money(amount)}"
+        )
+        return [Line(share.id, LineKind.PAIN_SHARE, amount, explanation, detail)]
+    return []
+
+
+def price_revenue_share(share: RevenueShare, month: Month) -> list[Line]:
+    """``supplier_percent`` of ``actual − baseline`` when positive, limited by ``cap``."""
+    actual = month.kpi(share.actual_measure, component_id=share.id)
+    if actual is None:
+        return []
+    baseline = month.prorate(share.baseline_amount)
+    uplift = actual - baseline
+    if uplift <= 0:
+        return []
+    exact, cap_text = _capped(percent_of(uplift, share.supplier_percent), share.cap, month)
+    amount = month.round(exact)
+    explanation = (
+        f"{share.actual_measure} {month.money(actual)} − baseline {month.prorate_text(share.baseline_amount)} "
+        f"= uplift {month.money(uplift)}; {percent_text(share.supplier_percent)}{cap_text} → {month.money(amount)}"
+    )
+    detail = {"baseline": str(baseline), "actual": str(actual), "uplift": str(uplift)}
+    return [Line(share.id, LineKind.REVENUE_SHARE, amount, explanation, detail)]
+
+
+def price_outcome_fee(fee: OutcomeFee, month: Month) -> list[Line]:
+    """``fee`` per outcome above ``threshold`` (limited by ``cap``), and a clawback per reversal."""
+    lines = []
+    outcomes = month.kpi(fee.measure, component_id=fee.id)
+    if outcomes is not None:
+        threshold = fee.threshold or ZERO
+        paid = outcomes - threshold
+        if paid > 0:
+            exact, cap_text = _capped(paid * fee.fee, fee.cap, month)
+            amount = month.round(exact)
+            above = f" − threshold {number_text(threshold)} = {number_text(paid)}" if fee.threshold else ""
+            explanation = f"{number_text(outcomes)} {fee.measure}{above} × {month.money(fee.fee)}{cap_text} → {month.money(amount)}"
+            detail = {"outcomes": str(outcomes), "paid_outcomes": str(paid), "fee": str(fee.fee)}
+            lines.append(Line(fee.id, LineKind.OUTCOME_FEE, amount, explanation, detail))
+    if fee.clawback_measure is not None:
+        reversed_ = month.kpi(fee.clawback_measure, component_id=fee.id)
+        if reversed_ is not None and reversed_ > 0:
+            amount = month.round(-reversed_ * fee.fee)
+            explanation = (
+                f"{number_text(reversed_)} {fee.clawback_measure} × {month.money(fee.fee)} charged back "
+                f"→ {month.money(amount)}"
+            )
+            lines.append(
+                Line(fee.id, LineKind.OUTCOME_CLAWBACK, amount, explanation, {"reversed": str(reversed_)})
+            )
+    return lines

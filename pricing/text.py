@@ -1,0 +1,20 @@
+"""Number formatting for explanations: what a supplier reads on a statement line."""
+
+from decimal import Decimal
+
+
+def money_text(amount: Decimal, decimal_places: int) -> str:
+    """``1234567.5`` → ``"1,234,567.50"`` (thousands separators, the currency's places)."""
+    return f"{amount:,.{decimal_places}f}"
+
+
+def number_text(value: Decimal) -> str:
+    """A count, percentage or rate without trailing zeros: ``27500`` → ``"27,500"``, ``5.20`` → ``"5.2"``."""
+    if value == value.to_integral_value():
+        return f"{value.quantize(Decimal(1)):,}"
+    return f"{value.normalize():,f}"
+
+
+def percent_text(value: Decimal) -> str:
+    """``Decimal("12.5")`` → ``"12.5%"``."""
+    return f"{number_text(value)}%"
