@@ -1,0 +1,47 @@
+"""Admin forms: component parameters are validated by the same rules as the contract file."""
+
+import json
+
+from django import forms
+
+from .checks import Checker
+from .components import ComponentValidator
+from .models import Component
+from .selectors import kpi_catalogue
+
+
+class PrettyJSONWidget(forms.Textarea):
+    def format_value(self, value):
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                return value
+        return json.dumps(value, indent=2)
+
+
+class ComponentForm(forms.ModelForm):
+    class Meta:
+        model = Component
+        fields = ["position", "component_id", "type", "params"]
+        widgets = {
+            "params": PrettyJSONWidget(attrs={"rows": 8, "cols": 70, "style": "font-family: monospace"})
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        type_, params = cleaned.get("type"), cleaned.get("params")
+        if type_ and isinstance(params, dict):
+            checker = Checker()
+            canonical = ComponentValidator(checker, kpi_catalogue()).validate(type_, params, "params")
+            if checker.errors:
+                self.add_error("params", [str(error) for error in checker.errors])
+            else:
+                cleaned["params"] = canonical
+        elif type_ and params is not None:
+            self.add_error("params", "expected a JSON object of the component's parameters")
+        return cleaned
+
+
+class ContractFileUploadForm(forms.Form):
+    file = forms.FileField(help_text="A contract file: YAML (.yaml, .yml) or JSON (.json).")

@@ -1,0 +1,185 @@
+"""The contract file: validation of a whole document into a ``ContractSpec``.
+
+Every problem in a file is collected with the key path it belongs to, so one run shows all
+of them; a file with any problem is refused whole (``ContractFileError``).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+import moneyed
+
+from .checks import Checker, FieldError
+from .components import KEYS, ComponentValidator, KpiCatalogue
+
+PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
+TOP_REQUIRED = ("reference", "title", "buyer", "supplier", "currency", "tax_rate", "start", "terms")
+TOP_OPTIONAL = ("rounding", "end", "payment_terms_days", "self_billing")
+PARTY_REQUIRED = ("name", "country")
+PARTY_OPTIONAL = ("code", "vat_number", "address", "email")
+
+
+class ContractFileError(Exception):
+    """A contract file that cannot be imported, with every problem found in it."""
+
+    def __init__(self, file_name: str, errors: list[FieldError]):
+        self.file_name = file_name
+        self.errors = errors
+        super().__init__("\n".join(self.lines()))
+
+    def lines(self) -> list[str]:
+        return [f"{self.file_name}: {error}" for error in self.errors]
+
+
+@dataclass(frozen=True)
+class PartySpec:
+    name: str
+    country: str
+    code: str
+    vat_number: str = ""
+    address: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class ComponentSpec:
+    id: str
+    type: str
+    params: dict
+
+
+@dataclass(frozen=True)
+class VersionSpec:
+    effective_from: str
+    components: tuple[ComponentSpec, ...]
+
+
+@dataclass(frozen=True)
+class ContractSpec:
+    reference: str
+    title: str
+    buyer: PartySpec
+    supplier: PartySpec
+    currency: str
+    tax_rate: Decimal
+    rounding: str
+    start_date: date
+    end_date: date | None
+    payment_terms_days: int
+    self_billing: bool
+    versions: tuple[VersionSpec, ...]
+
+
+def party_code(name: str) -> str:
+    """A default document-number code: the upper-case letters and digits of the first word."""
+    first = re.sub(r"[^A-Za-z0-9]", "", name.split()[0]) if name.split() else ""
+    return first.upper()[:10] or "ORG"
+
+
+def validate_contract(document, *, file_name: str, catalogue: KpiCatalogue) -> ContractSpec:
+    """Validate a parsed contract document. Raises ``ContractFileError`` listing every problem."""
+    check = Checker()
+    if document is None:
+        raise ContractFileError(file_name, [FieldError("", "the file is empty")])
+    if check.mapping(document, "", required=TOP_REQUIRED, optional=TOP_OPTIONAL) is None:
+        raise ContractFileError(file_name, check.errors)
+    d = document
+    reference = check.text(d.get("reference"), "reference", max_length=50) if "reference" in d else None
+    fields = {
+        "reference": reference,
+        "title": check.text(d.get("title"), "title") if "title" in d else None,
+        "buyer": _party(check, d.get("buyer"), "buyer") if "buyer" in d else None,
+        "supplier": _party(check, d.get("supplier"), "supplier") if "supplier" in d else None,
+        "currency": _currency(check, d.get("currency")) if "currency" in d else None,
+        "tax_rate": check.percent(d.get("tax_rate"), "tax_rate") if "tax_rate" in d else None,
+        "rounding": check.choice(d.get("rounding", "half_up"), "rounding", ("half_up", "half_even")),
+        "start_date": check.date(d.get("start"), "start") if "start" in d else None,
+        "end_date": check.date(d["end"], "end") if d.get("end") is not None else None,
+        "payment_terms_days": check.integer(d.get("payment_terms_days", 30), "payment_terms_days"),
+        "self_billing": check.boolean(d.get("self_billing", False), "self_billing"),
+        "versions": _versions(check, d.get("terms"), catalogue) if "terms" in d else None,
+    }
+    if fields["start_date"] and fields["end_date"] and fields["end_date"] < fields["start_date"]:
+        check.error("end", f"ends ({fields['end_date']}) before it starts ({fields['start_date']})")
+    if fields["buyer"] and fields["supplier"] and fields["buyer"].name == fields["supplier"].name:
+        check.error("supplier.name", "buyer and supplier must be different organisations")
+    if check.errors:
+        raise ContractFileError(file_name, check.errors)
+    return ContractSpec(**fields)
+
+
+def _party(check: Checker, value, path: str) -> PartySpec | None:
+    if check.mapping(value, path, required=PARTY_REQUIRED, optional=PARTY_OPTIONAL) is None:
+        return None
+    name = check.text(value.get("name"), f"{path}.name") if "name" in value else None
+    country = value.get("country")
+    if "country" in value and not (isinstance(country, str) and re.fullmatch(r"[A-Z]{2}", country)):
+        check.error(f"{path}.country", f"expected a two-letter ISO country code, got {country!r}")
+    code = value.get("code") or (party_code(name) if name else None)
+    if code is not None and not re.fullmatch(r"[A-Z0-9]{1,10}", str(code)):
+        check.error(f"{path}.code", f"expected 1–10 upper-case letters or digits, got {code!r}")
+    optional = {key: str(value.get(key) or "").strip() for key in ("vat_number", "address", "email")}
+    if name is None:
+        return None
+    return PartySpec(name=name, country=str(country), code=str(code), **optional)
+
+
+def _currency(check: Checker, value) -> str | None:
+    code = value if isinstance(value, str) else None
+    if code is None or not re.fullmatch(r"[A-Z]{3}", code):
+        check.error("currency", f"expected a three-letter ISO 4217 code, got {value!r}")
+        return None
+    try:
+        currency = moneyed.get_currency(code)
+    except moneyed.CurrencyDoesNotExist:
+        currency = None
+    if currency is None or currency.code in {"XXX", "XTS"}:
+        check.error("currency", f"unknown ISO 4217 currency code {code!r}")
+        return None
+    return code
+
+
+def _versions(check: Checker, value, catalogue: KpiCatalogue) -> tuple[VersionSpec, ...]:
+    versions, seen = [], set()
+    validator = ComponentValidator(check, catalogue)
+    for i, version in enumerate(check.items(value, "terms")):
+        path = f"terms[{i}]"
+        if check.mapping(version, path, required=("effective_from", "components")) is None:
+            continue
+        effective = version.get("effective_from")
+        if not (isinstance(effective, str) and PERIOD_RE.match(effective)):
+            check.error(f"{path}.effective_from", f"expected a month YYYY-MM, got {effective!r}")
+        elif effective in seen:
+            check.error(f"{path}.effective_from", f"{effective} appears twice: one terms version per month")
+        seen.add(effective)
+        components = _components(check, validator, version.get("components"), f"{path}.components")
+        versions.append(VersionSpec(str(effective), components))
+    return tuple(sorted(versions, key=lambda v: v.effective_from))
+
+
+def _components(check: Checker, validator: ComponentValidator, value, path: str) -> tuple[ComponentSpec, ...]:
+    components, ids = [], set()
+    for i, component in enumerate(check.items(value, path) if value is not None else []):
+        where = f"{path}[{i}]"
+        if not isinstance(component, dict):
+            check.error(where, "expected a mapping")
+            continue
+        component_id, type_ = component.get("id"), component.get("type")
+        if not (isinstance(component_id, str) and ID_RE.match(component_id)):
+            check.error(f"{where}.id", f"expected an id of letters, digits, - or _, got {component_id!r}")
+        elif component_id in ids:
+            check.error(f"{where}.id", f"duplicate component id {component_id!r}")
+        ids.add(component_id)
+        if type_ not in KEYS:
+            check.error(f"{where}.type", f"unknown component type {type_!r} (known: {', '.join(KEYS)})")
+            continue
+        params = {k: v for k, v in component.items() if k not in ("id", "type")}
+        canonical = validator.validate(type_, params, where)
+        if canonical is not None:
+            components.append(ComponentSpec(str(component_id), type_, canonical))
+    return tuple(components)

@@ -1,0 +1,218 @@
+"""Writes: importing and exporting contract files.
+
+An import is atomic per file: every check runs first, and a file with any problem changes
+nothing. Importing an unchanged file writes nothing at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import IntegrityError, transaction
+
+from .checks import FieldError
+from .models import Component, Contract, Organisation, TermsVersion
+from .schema import ContractFileError, ContractSpec, PartySpec, VersionSpec, validate_contract
+from .selectors import kpi_catalogue
+from .yamlio import DocumentError, dump_document, parse_document
+
+# Statement states after which the terms version that priced them is frozen.
+FROZEN_STATUSES = ("issued", "paid", "void")
+MAX_FILE_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    reference: str
+    status: str  # "created" | "updated" | "unchanged"
+    changes: tuple[str, ...] = ()
+
+
+def contract_import(*, path: Path) -> ImportResult:
+    """Import one contract file (YAML, or JSON by its ``.json`` suffix).
+
+    Raises ``ContractFileError`` naming the file, the key path and the problem; nothing is
+    written then.
+    """
+    path = Path(path)
+    try:
+        content = path.read_bytes()
+    except OSError as error:
+        raise ContractFileError(
+            path.name, [FieldError("", f"cannot read the file: {error.strerror}")]
+        ) from None
+    return contract_import_content(file_name=str(path), content=content)
+
+
+def contract_import_content(*, file_name: str, content: bytes) -> ImportResult:
+    """Import a contract file given as bytes (the admin's upload). See :func:`contract_import`."""
+    if len(content) > MAX_FILE_BYTES:
+        raise ContractFileError(
+            file_name, [FieldError("", f"the file is larger than {MAX_FILE_BYTES} bytes")]
+        )
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ContractFileError(file_name, [FieldError("", "the file is not UTF-8 text")]) from None
+    try:
+        document = parse_document(text, file_name=file_name)
+    except DocumentError as error:
+        raise ContractFileError(file_name, [FieldError("", str(error))]) from None
+    spec = validate_contract(document, file_name=file_name, catalogue=kpi_catalogue())
+    try:
+        with transaction.atomic():
+            return _apply(spec, file_name)
+    except IntegrityError as error:
+        raise ContractFileError(
+            file_name, [FieldError("", f"conflicts with existing data: {error}")]
+        ) from None
+
+
+def _apply(spec: ContractSpec, file_name: str) -> ImportResult:
+    changes: list[str] = []
+    buyer = _organisation(spec.buyer, changes)
+    supplier = _organisation(spec.supplier, changes)
+    contract = Contract.objects.select_for_update().filter(reference=spec.reference).first()
+    created = contract is None
+    fields = {
+        "title": spec.title,
+        "buyer": buyer,
+        "supplier": supplier,
+        "currency": spec.currency,
+        "tax_rate": spec.tax_rate,
+        "rounding": spec.rounding,
+        "start_date": spec.start_date,
+        "end_date": spec.end_date,
+        "payment_terms_days": spec.payment_terms_days,
+        "self_billing": spec.self_billing,
+    }
+    if created:
+        contract = Contract.objects.create(reference=spec.reference, **fields)
+        changes.append("contract created")
+    elif _assign_changed(contract, fields):
+        contract.save()
+        changes.append("contract details updated")
+    changes += _apply_versions(contract, spec.versions, file_name)
+    status = "created" if created else ("updated" if changes else "unchanged")
+    return ImportResult(spec.reference, status, tuple(changes))
+
+
+def _assign_changed(instance, fields: dict) -> bool:
+    changed = False
+    for name, value in fields.items():
+        current = getattr(instance, name)
+        if name == "currency":  # a Currency object on the model, a code in the file
+            current, value = str(current), str(value)
+        if current != value:
+            setattr(instance, name, value)
+            changed = True
+    return changed
+
+
+def _organisation(party: PartySpec, changes: list[str]) -> Organisation:
+    fields = {
+        "code": party.code,
+        "country": party.country,
+        "vat_number": party.vat_number,
+        "address": party.address,
+        "email": party.email,
+    }
+    organisation = Organisation.objects.filter(name=party.name).first()
+    if organisation is None:
+        changes.append(f"organisation {party.name} created")
+        return Organisation.objects.create(name=party.name, **fields)
+    if _assign_changed(organisation, fields):
+        organisation.save()
+        changes.append(f"organisation {party.name} updated")
+    return organisation
+
+
+def _stored_components(version: TermsVersion) -> list[tuple[str, str, dict]]:
+    return [(c.component_id, c.type, c.params) for c in version.components.order_by("position", "id")]
+
+
+def _apply_versions(contract: Contract, versions: tuple[VersionSpec, ...], file_name: str) -> list[str]:
+    existing = {v.effective_from: v for v in contract.versions.all()}
+    wanted = {v.effective_from: v for v in versions}
+    errors, changes = [], []
+    plan = []
+    for month, version in existing.items():
+        if month not in wanted and version.statements.exists():
+            errors.append(FieldError("terms", f"version {month} has statements and cannot be removed"))
+        elif month not in wanted:
+            plan.append(("delete", version, None))
+    for i, (month, spec) in enumerate(sorted(wanted.items())):
+        current = existing.get(month)
+        new_components = [(c.id, c.type, c.params) for c in spec.components]
+        if current is not None and _stored_components(current) == new_components:
+            continue
+        if current is not None and current.statements.filter(status__in=FROZEN_STATUSES).exists():
+            errors.append(
+                FieldError(
+                    f"terms[{i}]",
+                    f"version {month} priced an issued statement and cannot change; add a new version instead",
+                )
+            )
+            continue
+        plan.append(("write", current, spec))
+    if errors:
+        raise ContractFileError(file_name, errors)
+    for action, version, spec in plan:
+        if action == "delete":
+            version.delete()
+            changes.append(f"version {version.effective_from} removed")
+            continue
+        if version is None:
+            version = TermsVersion.objects.create(contract=contract, effective_from=spec.effective_from)
+            changes.append(f"version {spec.effective_from} added")
+        else:
+            version.components.all().delete()
+            version.save(update_fields=["updated_at"])
+            changes.append(f"version {spec.effective_from} replaced")
+        Component.objects.bulk_create(
+            Component(version=version, position=n, component_id=c.id, type=c.type, params=c.params)
+            for n, c in enumerate(spec.components)
+        )
+    return changes
+
+
+def contract_document(*, contract: Contract) -> dict:
+    """The contract as a canonical contract-file document (decimals as strings)."""
+
+    def party(org: Organisation) -> dict:
+        data = {"name": org.name, "code": org.code, "country": org.country}
+        data.update(
+            {key: getattr(org, key) for key in ("vat_number", "address", "email") if getattr(org, key)}
+        )
+        return data
+
+    document = {
+        "reference": contract.reference,
+        "title": contract.title,
+        "buyer": party(contract.buyer),
+        "supplier": party(contract.supplier),
+        "currency": str(contract.currency),
+        "tax_rate": str(contract.tax_rate),
+        "rounding": contract.rounding,
+        "start": contract.start_date.isoformat(),
+    }
+    if contract.end_date:
+        document["end"] = contract.end_date.isoformat()
+    document["payment_terms_days"] = contract.payment_terms_days
+    document["self_billing"] = contract.self_billing
+    document["terms"] = [
+        {
+            "effective_from": version.effective_from,
+            "components": [
+                {"id": cid, "type": type_, **params} for cid, type_, params in _stored_components(version)
+            ],
+        }
+        for version in contract.versions.order_by("effective_from")
+    ]
+    return document
+
+
+def contract_export(*, contract: Contract, fmt: str = "yaml") -> str:
+    """The contract file text (YAML or JSON); importing it changes nothing."""
+    return dump_document(contract_document(contract=contract), fmt=fmt)
