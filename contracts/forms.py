@@ -1,6 +1,7 @@
 """Admin forms: component parameters are validated by the same rules as the contract file."""
 
 import json
+from decimal import Decimal
 
 from django import forms
 
@@ -17,10 +18,24 @@ class PrettyJSONWidget(forms.Textarea):
                 value = json.loads(value)
             except ValueError:
                 return value
-        return json.dumps(value, indent=2)
+        return json.dumps(value, indent=2, default=str)
+
+
+class DecimalJSONDecoder(json.JSONDecoder):
+    """Numbers typed in the admin keep their exact digits (``16000.50`` is not a float)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("parse_float", Decimal)
+        super().__init__(*args, **kwargs)
 
 
 class ComponentForm(forms.ModelForm):
+    params = forms.JSONField(
+        decoder=DecimalJSONDecoder,
+        widget=PrettyJSONWidget(attrs={"rows": 8, "cols": 70, "style": "font-family: monospace"}),
+        help_text="The component's parameters as in the contract file (without id and type).",
+    )
+
     class Meta:
         model = Component
         fields = ["position", "component_id", "type", "params"]
