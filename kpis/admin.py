@@ -1,15 +1,20 @@
-from django.contrib import admin
+"""Procurement's admin for KPIs: the catalogue, batches, results, uploads and the month view."""
 
-from .models import Kpi
+from django.contrib import admin, messages
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from pricing.period import Period
+
+from .forms import KpiFileForm, MonthViewForm
+from .models import Kpi, KpiBatch, KpiResult
+from .selectors import kpi_month_values, kpi_results_history
+from .services import kpi_batch_ingest
 
 
-@admin.register(Kpi)
-class KpiAdmin(admin.ModelAdmin):
-    """The KPI catalogue is seeded by a migration; contract files refer to its codes."""
-
-    list_display = ["code", "name", "unit", "direction", "aggregation", "scale", "min_value", "max_value"]
-    list_filter = ["unit", "direction", "aggregation"]
-    search_fields = ["code", "name"]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """KPI data is never edited or deleted by hand: corrections are new batches."""
 
     def has_add_permission(self, request):
         return False
@@ -19,3 +24,136 @@ class KpiAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Kpi)
+class KpiAdmin(ReadOnlyAdmin):
+    """The KPI catalogue is seeded by a migration; contract files refer to its codes."""
+
+    list_display = ["code", "name", "unit", "direction", "aggregation", "scale", "min_value", "max_value"]
+    list_filter = ["unit", "direction", "aggregation"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(KpiBatch)
+class KpiBatchAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "file_name",
+        "source",
+        "uploaded_by",
+        "uploaded_at",
+        "row_count",
+        "contract_list",
+        "period_list",
+    ]
+    list_filter = ["source", "uploaded_at"]
+    search_fields = ["file_name", "checksum"]
+    change_list_template = "admin/kpis/kpibatch/change_list.html"
+
+    @admin.display(description="contracts")
+    def contract_list(self, batch):
+        return ", ".join(batch.contracts)
+
+    @admin.display(description="periods")
+    def period_list(self, batch):
+        return ", ".join(batch.periods)
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) or request.user.has_perm("kpis.add_kpibatch")
+
+    def get_urls(self):
+        extra = [
+            path("upload/", self.admin_site.admin_view(self.upload_view), name="kpis_kpibatch_upload"),
+            path("month/", self.admin_site.admin_view(self.month_view), name="kpis_month"),
+        ]
+        return extra + super().get_urls()
+
+    def upload_view(self, request):
+        if not request.user.has_perm("kpis.add_kpibatch"):
+            messages.error(request, "You do not have permission to upload KPI files.")
+            return redirect("admin:kpis_kpibatch_changelist")
+        form = KpiFileForm(request.POST or None, request.FILES or None)
+        result = None
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            result = kpi_batch_ingest(
+                file_name=upload.name,
+                content=upload.read(),
+                source="admin",
+                uploaded_by=request.user,
+                dry_run=form.cleaned_data["dry_run"],
+            )
+            if result.status == "accepted":
+                messages.success(
+                    request,
+                    f"{upload.name}: ingested as batch {result.batch.pk} ({result.row_count:,} rows).",
+                )
+                return redirect("admin:kpis_kpibatch_change", result.batch.pk)
+            if result.status == "duplicate":
+                messages.warning(
+                    request, f"{upload.name}: already ingested as batch {result.batch.pk}; nothing changed."
+                )
+                return redirect("admin:kpis_kpibatch_change", result.batch.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Upload a KPI file",
+            "form": form,
+            "result": result,
+        }
+        return render(request, "admin/kpis/kpibatch/upload.html", context)
+
+    def month_view(self, request):
+        form = MonthViewForm(request.GET or None)
+        values, history, period = None, [], None
+        if form.is_valid():
+            contract = form.cleaned_data["contract"]
+            periods = sorted(set(contract.kpi_results.values_list("period", flat=True)), reverse=True)
+            period = form.cleaned_data["period"] or (periods[0] if periods else None)
+            if period:
+                values = sorted(
+                    kpi_month_values(contract_id=contract.pk, period=Period.parse(period)).values(),
+                    key=lambda v: v.code,
+                )
+                history = kpi_results_history(contract_id=contract.pk, period=Period.parse(period))
+            form.fields["period"].help_text = "Months with results: " + ", ".join(periods)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "KPI results by month",
+            "form": form,
+            "values": values,
+            "history": history,
+            "period": period,
+        }
+        return render(request, "admin/kpis/kpibatch/month.html", context)
+
+
+@admin.register(KpiResult)
+class KpiResultAdmin(ReadOnlyAdmin):
+    list_display = [
+        "contract",
+        "period",
+        "kpi",
+        "date",
+        "value",
+        "numerator",
+        "denominator",
+        "channel",
+        "site",
+        "batch_link",
+        "source_row",
+    ]
+    list_filter = ["period", "kpi", "contract"]
+    search_fields = ["contract__reference", "kpi__code", "site", "channel"]
+    list_select_related = ["contract", "kpi", "batch"]
+    show_full_result_count = False
+
+    @admin.display(description="batch")
+    def batch_link(self, result):
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:kpis_kpibatch_change", args=[result.batch_id]),
+            result.batch_id,
+        )

@@ -1,6 +1,9 @@
 """The KPI catalogue (seeded by a migration from :mod:`kpis.catalogue`)."""
 
+from django.conf import settings
 from django.db import models
+
+from .fields import ExactDecimalField
 
 
 class Kpi(models.Model):
@@ -45,3 +48,59 @@ class Kpi(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} ({self.name})"
+
+
+class KpiBatch(models.Model):
+    """One accepted KPI file. Rejected files leave nothing behind."""
+
+    class Source(models.TextChoices):
+        CLI = "cli", "Command line"
+        ADMIN = "admin", "Admin upload"
+        API = "api", "API"
+
+    file_name = models.CharField(max_length=255)
+    checksum = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the file's bytes.")
+    source = models.CharField(max_length=10, choices=Source.choices)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="kpi_batches"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    row_count = models.PositiveIntegerField(default=0)
+    contracts = models.JSONField(default=list, help_text="Contract references in the file.")
+    periods = models.JSONField(default=list, help_text="Periods in the file.")
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        verbose_name = "KPI batch"
+        verbose_name_plural = "KPI batches"
+
+    def __str__(self) -> str:
+        return f"Batch {self.pk}: {self.file_name}"
+
+
+class KpiResult(models.Model):
+    """One row of a KPI file, exactly as given. Never edited or deleted.
+
+    For a (contract, period, KPI, channel, site) key, the rows of the latest batch that has
+    the key are the ones that count; earlier batches' rows stay as history.
+    """
+
+    batch = models.ForeignKey(KpiBatch, on_delete=models.PROTECT, related_name="results")
+    contract = models.ForeignKey("contracts.Contract", on_delete=models.PROTECT, related_name="kpi_results")
+    period = models.CharField(max_length=7)
+    kpi = models.ForeignKey(Kpi, on_delete=models.PROTECT, related_name="results")
+    date = models.DateField(null=True, blank=True, help_text="For daily rows.")
+    value = ExactDecimalField(null=True, blank=True)
+    numerator = ExactDecimalField(null=True, blank=True)
+    denominator = ExactDecimalField(null=True, blank=True)
+    channel = models.CharField(max_length=40, blank=True, default="")
+    site = models.CharField(max_length=40, blank=True, default="")
+    source_row = models.PositiveIntegerField(help_text="Row number in the file (the header is row 1).")
+
+    class Meta:
+        ordering = ["contract", "period", "kpi", "batch", "source_row"]
+        verbose_name = "KPI result"
+        indexes = [models.Index(fields=["contract", "period"], name="kpiresult_contract_period")]
+
+    def __str__(self) -> str:
+        return f"{self.kpi_id} {self.period} row {self.source_row}"

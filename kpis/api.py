@@ -1,0 +1,123 @@
+"""``POST /api/v1/kpi-batches/``: the supplier's or buyer's systems submit KPI files."""
+
+from django.db.models import Q
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from contracts.models import Contract
+
+from .services import kpi_batch_ingest
+
+
+class KpiFileUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="CSV (UTF-8) or XLSX KPI file")
+    dry_run = serializers.BooleanField(required=False, default=False)
+
+
+RowErrorSerializer = inline_serializer(
+    "KpiRowError",
+    {
+        "row": serializers.IntegerField(),
+        "column": serializers.CharField(),
+        "problem": serializers.CharField(),
+    },
+)
+BatchSerializer = inline_serializer(
+    "KpiBatchResult",
+    {
+        "status": serializers.ChoiceField(["accepted", "duplicate", "dry_run"]),
+        "batch": serializers.IntegerField(allow_null=True),
+        "file_name": serializers.CharField(),
+        "row_count": serializers.IntegerField(),
+        "contracts": serializers.ListField(child=serializers.CharField()),
+        "periods": serializers.ListField(child=serializers.CharField()),
+    },
+)
+RejectedSerializer = inline_serializer(
+    "KpiFileRejected",
+    {
+        "status": serializers.CharField(),
+        "file_name": serializers.CharField(),
+        "error_count": serializers.IntegerField(),
+        "errors": inline_serializer(
+            "KpiRowError",
+            {
+                "row": serializers.IntegerField(),
+                "column": serializers.CharField(),
+                "problem": serializers.CharField(),
+            },
+            many=True,
+        ),
+    },
+)
+
+
+def allowed_contract_ids(user) -> list[int] | None:
+    """Contracts ``user`` may submit KPIs for: all for procurement, else its organisation's.
+
+    Raises ``PermissionDenied`` for a user who acts for no organisation.
+    """
+    if user.has_perm("kpis.add_kpibatch"):
+        return None
+    membership = getattr(user, "membership", None)
+    if membership is None:
+        raise PermissionDenied("your account does not act for an organisation")
+    organisation = membership.organisation
+    return list(
+        Contract.objects.filter(Q(buyer=organisation) | Q(supplier=organisation)).values_list("pk", flat=True)
+    )
+
+
+class KpiBatchCreateView(APIView):
+    parser_classes = [MultiPartParser]
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Submit a KPI file",
+        description="The whole file is checked first; a file with any problem changes nothing. Rows may name only "
+        "contracts of the caller's organisation; any other contract is reported as unknown.",
+        request={"multipart/form-data": KpiFileUploadSerializer},
+        responses={
+            201: BatchSerializer,
+            200: OpenApiResponse(BatchSerializer, description="Already ingested (same file), or a dry run"),
+            400: RejectedSerializer,
+        },
+    )
+    def post(self, request):
+        serializer = KpiFileUploadSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        upload = serializer.validated_data["file"]
+        result = kpi_batch_ingest(
+            file_name=upload.name,
+            content=upload.read(),
+            source="api",
+            uploaded_by=request.user,
+            allowed_contracts=allowed_contract_ids(request.user),
+            dry_run=serializer.validated_data["dry_run"],
+        )
+        if result.status == "rejected":
+            errors = [{"row": e.row, "column": e.column, "problem": e.problem} for e in result.errors]
+            body = {
+                "status": "rejected",
+                "file_name": result.file_name,
+                "error_count": result.error_count,
+                "errors": errors,
+            }
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        batch = result.batch
+        body = {
+            "status": result.status,
+            "batch": batch.pk if batch else None,
+            "file_name": result.file_name,
+            "row_count": result.row_count,
+            "contracts": batch.contracts if batch else sorted({row.contract for row in result.preview}),
+            "periods": batch.periods if batch else sorted({row.period for row in result.preview}),
+        }
+        return Response(
+            body, status=status.HTTP_201_CREATED if result.status == "accepted" else status.HTTP_200_OK
+        )

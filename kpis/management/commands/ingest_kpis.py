@@ -1,0 +1,69 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from kpis.services import kpi_batch_ingest
+
+
+class Command(BaseCommand):
+    help = (
+        "Ingest a KPI file (CSV in UTF-8, or XLSX) as one batch. The whole file is checked first: a file "
+        "with any problem changes nothing and every bad row is listed. The same file twice changes nothing."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", type=Path)
+        parser.add_argument(
+            "--dry-run", action="store_true", help="check and show what would change; write nothing"
+        )
+
+    def handle(self, *args, file, dry_run, **options):
+        try:
+            content = file.read_bytes()
+        except OSError as error:
+            raise CommandError(f"{file}: cannot read the file: {error.strerror}") from None
+        # One bar whose label follows the stage; tqdm stays quiet when stderr is not a terminal.
+        bar = tqdm(total=1, unit="row", file=self.stderr._out, leave=False, disable=None)
+
+        def progress(stage: str, done: int, total: int) -> None:
+            bar.set_description(stage)
+            bar.total, bar.n = max(total, 1), done
+            bar.refresh()
+
+        result = kpi_batch_ingest(
+            file_name=str(file), content=content, source="cli", dry_run=dry_run, progress=progress
+        )
+        bar.close()
+        if result.status == "rejected":
+            for error in result.errors:
+                row = error.row or "-"
+                self.stderr.write(self.style.ERROR(f"{file}:{row}:{error.column or '-'}: {error.problem}"))
+            more = result.error_count - len(result.errors)
+            if more:
+                self.stderr.write(f"… and {more:,} more")
+            raise CommandError(
+                f"{file}: refused with {result.error_count:,} problem(s); nothing was ingested"
+            )
+        if result.status == "duplicate":
+            self.stdout.write(f"{file}: already ingested as batch {result.batch.pk}; nothing changed")
+        elif result.status == "dry_run":
+            self.stdout.write(
+                f"{file}: {result.row_count:,} rows would be ingested (dry run, nothing written)"
+            )
+            for row in result.preview:
+                self.stdout.write(
+                    f"  {row.contract} {row.period} {row.kpi}: {_shown(row.current)} → {_shown(row.new)}"
+                )
+        else:
+            batch = result.batch
+            self.stdout.write(
+                f"{file}: ingested as batch {batch.pk}: {result.row_count:,} rows for "
+                f"{', '.join(batch.contracts)} in {', '.join(batch.periods)}"
+            )
+
+
+def _shown(month) -> str:
+    if month is None:
+        return "none"
+    return "not measured" if month.value is None else f"{month.value.normalize():f}"
