@@ -171,7 +171,9 @@ def check_rows(
     _check_ratio_value_rows(frame, report, period, kpis)
     if report.count:
         raise KpiFileRejected(sorted(report.errors, key=lambda e: (e.row, e.column)), report.count)
-    blank = lambda column: frame[column].where(frame[column] != "", None)  # noqa: E731
+    def blank(column: str) -> pd.Series:  # empty cells become None (never NaN) for the database
+        return pd.Series([text or None for text in frame[column].tolist()], index=frame.index, dtype=object)
+
     return pd.DataFrame(
         {
             "contract_id": contract.astype("int64"),
@@ -282,9 +284,9 @@ def _check_bounds(frame, report: _Report, kpis: Mapping[str, KpiRef], has_value,
     def out_of_bounds(i: int) -> str | None:
         number, low, high = _decimal(frame["value"].iat[i]), lows.iat[i], highs.iat[i]
         if low is not None and low == low and number < low:
-            return f"{number} is below the minimum {low.normalize()} for {frame['kpi'].iat[i]}"
+            return f"{number} is below the minimum {low.normalize():f} for {frame['kpi'].iat[i]}"
         if high is not None and high == high and number > high:
-            return f"{number} is above the maximum {high.normalize()} for {frame['kpi'].iat[i]}"
+            return f"{number} is above the maximum {high.normalize():f} for {frame['kpi'].iat[i]}"
         return None
 
     candidates = has_value & value.notna() & ((value <= low_f) | (value >= high_f))
@@ -300,11 +302,11 @@ def _check_bounds(frame, report: _Report, kpis: Mapping[str, KpiRef], has_value,
         if den <= 0:
             return None
         if low is not None and low == low and num * scale < low * den:
-            return f"numerator {num} / denominator {den} is below the minimum {low.normalize()}"
+            return f"numerator {num} / denominator {den} is below the minimum {low.normalize():f}"
         if high is not None and high == high and num * scale > high * den:
             if scale == 100 and high == 100:
                 return f"numerator {num} is greater than denominator {den}"
-            return f"numerator {num} / denominator {den} is above the maximum {high.normalize()}"
+            return f"numerator {num} / denominator {den} is above the maximum {high.normalize():f}"
         return None
 
     ratio = numerator * scales / denominator.where(denominator > 0)

@@ -1,0 +1,150 @@
+"""KPI ingestion benchmark: N daily rows for many contracts, ingested through the service.
+
+    python bench/ingest.py --rows 1000000 [--contracts 200] [--database-url postgres://postgres@127.0.0.1:5432/x]
+
+Generates the file, then measures in separate processes (so each peak memory is its own):
+the ingestion through ``kpis.services.kpi_batch_ingest``, and the raw floor — pandas reading
+the same file as text plus a bulk insert of the same rows (``COPY`` on PostgreSQL,
+``executemany`` on SQLite) into a scratch table. Prints rows/s, peak memory and the ratio.
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import ROOT, Timer, fresh_database_url, migrate, peak_memory_mib, setup_django
+
+OUT = ROOT / "bench" / "out"
+PERIOD_DAYS = 31  # March 2026
+
+
+def generate(path: Path, rows: int, contracts: int) -> None:
+    """Daily rows of contacts_voice (value) and service_level (numerator/denominator) per site."""
+    per_site = contracts * PERIOD_DAYS * 2
+    sites = -(-rows // per_site)
+    lines, written = ["contract,date,kpi,value,numerator,denominator,channel,site"], 0
+    for site in range(sites):
+        for contract in range(contracts):
+            for day in range(1, PERIOD_DAYS + 1):
+                for kpi in ("contacts_voice", "service_level"):
+                    if written == rows:
+                        break
+                    n = 300 + (contract * 7 + day * 13 + site) % 200
+                    if kpi == "contacts_voice":
+                        lines.append(f"BENCH-{contract:05d},2026-03-{day:02d},{kpi},{n},,,voice,s{site}")
+                    else:
+                        lines.append(
+                            f"BENCH-{contract:05d},2026-03-{day:02d},{kpi},,{n * 4 // 5},{n},voice,s{site}"
+                        )
+                    written += 1
+    path.write_text("\n".join(lines) + "\n")
+
+
+def create_contracts(count: int) -> None:
+    from datetime import date
+
+    from contracts.models import Contract, Organisation
+
+    buyer = Organisation.objects.create(name="Bench Buyer", code="BENCHB", country="GB")
+    supplier = Organisation.objects.create(name="Bench Supplier", code="BENCHS", country="GB")
+    Contract.objects.bulk_create(
+        Contract(
+            reference=f"BENCH-{i:05d}",
+            title="bench",
+            buyer=buyer,
+            supplier=supplier,
+            tax_rate=20,
+            start_date=date(2026, 1, 1),
+        )
+        for i in range(count)
+    )
+
+
+def phase_ingest(url: str, path: Path) -> dict:
+    setup_django(url)
+    from kpis.services import kpi_batch_ingest
+
+    content = path.read_bytes()
+    with Timer() as timer:
+        result = kpi_batch_ingest(file_name=path.name, content=content, source="cli")
+    assert result.status == "accepted", result.errors[:5]
+    return {"seconds": timer.seconds, "rows": result.row_count, "peak_mib": peak_memory_mib()}
+
+
+def phase_floor(url: str, path: Path) -> dict:
+    setup_django(url)
+    import pandas as pd
+    from django.db import connection, transaction
+
+    columns = ["contract", "date", "kpi", "value", "numerator", "denominator", "channel", "site"]
+    with Timer() as timer:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"CREATE TABLE bench_floor ({', '.join(c + ' text' for c in columns)})")
+            if connection.vendor == "postgresql":
+                with cursor.cursor.copy("COPY bench_floor FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
+                    copy.write(path.read_bytes())
+            else:
+                data = list(zip(*(frame[c].tolist() for c in columns), strict=True))
+                cursor.executemany(
+                    f"INSERT INTO bench_floor VALUES ({', '.join(['%s'] * len(columns))})", data
+                )
+    return {"seconds": timer.seconds, "rows": len(frame), "peak_mib": peak_memory_mib()}
+
+
+def run_phase(phase: str, url: str, path: Path) -> dict:
+    output = subprocess.run(
+        [sys.executable, __file__, "--phase", phase, "--database-url", url, "--file", str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--contracts", type=int, default=200)
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--phase", choices=["ingest", "floor"], help=argparse.SUPPRESS)
+    parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.phase:
+        print(
+            json.dumps(
+                (phase_ingest if args.phase == "ingest" else phase_floor)(args.database_url, args.file)
+            )
+        )
+        return
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"kpis-{args.rows}.csv"
+    generate(path, args.rows, args.contracts)
+    url = fresh_database_url(args.database_url, "gainshare_bench_ingest")
+    setup_django(url)
+    migrate()
+    create_contracts(args.contracts)
+    floor_url = fresh_database_url(args.database_url, "gainshare_bench_floor")
+    ingest = run_phase("ingest", url, path)
+    floor = run_phase("floor", floor_url, path)
+    engine = "PostgreSQL" if url.startswith("postgres") else "SQLite"
+    print(
+        f"{engine}: {ingest['rows']:,} rows, file {path.stat().st_size / 2**20:.0f} MiB, {args.contracts} contracts"
+    )
+    print(
+        f"  ingestion: {ingest['seconds']:.1f} s ({ingest['rows'] / ingest['seconds']:,.0f} rows/s), peak {ingest['peak_mib']:.0f} MiB"
+    )
+    print(
+        f"  floor (pandas read as text + bulk insert): {floor['seconds']:.1f} s, peak {floor['peak_mib']:.0f} MiB"
+    )
+    print(f"  ratio to floor: {ingest['seconds'] / floor['seconds']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,294 @@
+"""Ingesting KPI files into the database: all or nothing, exact, superseding, three ways in."""
+
+from datetime import date
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from contracts.models import Contract, Membership, Organisation
+from kpis.models import KpiBatch, KpiResult
+from kpis.selectors import kpi_history, kpi_month_values, kpi_results_history
+from kpis.services import kpi_batch_ingest
+from pricing.period import Period
+
+pytestmark = pytest.mark.django_db
+HEADER = "contract,period,date,kpi,value,numerator,denominator,channel,site\n"
+MARCH = Period(2026, 3)
+
+
+@pytest.fixture
+def parties():
+    buyer = Organisation.objects.create(name="Acme Telecom plc", code="ACME", country="GB")
+    north = Organisation.objects.create(name="Northwind CX Ltd", code="NORTHWIND", country="GB")
+    other = Organisation.objects.create(name="Other CX Ltd", code="OTHER", country="GB")
+    return buyer, north, other
+
+
+@pytest.fixture
+def contract(parties):
+    buyer, north, _ = parties
+    return Contract.objects.create(
+        reference="ACME-TEL-001",
+        title="Care",
+        buyer=buyer,
+        supplier=north,
+        tax_rate=20,
+        start_date=date(2026, 1, 1),
+    )
+
+
+@pytest.fixture
+def other_contract(parties):
+    buyer, _, other = parties
+    return Contract.objects.create(
+        reference="ACME-TEL-002",
+        title="Care 2",
+        buyer=buyer,
+        supplier=other,
+        tax_rate=20,
+        start_date=date(2026, 1, 1),
+    )
+
+
+def ingest(text: str, name="kpis.csv", **kwargs):
+    return kpi_batch_ingest(file_name=name, content=text.encode(), source="cli", **kwargs)
+
+
+def stored(contract):
+    return list(KpiResult.objects.filter(contract=contract).order_by("pk").values())
+
+
+def test_an_accepted_file_is_one_batch_with_exact_values(contract):
+    result = ingest(
+        HEADER + "ACME-TEL-001,2026-03,,cost_to_serve,12345678901234567.891,,,,\n"
+        "ACME-TEL-001,,2026-03-02,service_level,,400,500,voice,leeds\n"
+    )
+    assert result.status == "accepted"
+    assert (result.batch.contracts, result.batch.periods) == (["ACME-TEL-001"], ["2026-03"])
+    row = KpiResult.objects.get(contract=contract, kpi__code="cost_to_serve")
+    assert row.value == Decimal("12345678901234567.891")  # survives on SQLite and PostgreSQL
+    assert (row.source_row, row.date, row.channel) == (2, None, "")
+    daily = KpiResult.objects.get(contract=contract, kpi__code="service_level")
+    assert (daily.date, daily.numerator, daily.denominator, daily.value) == (date(2026, 3, 2), 400, 500, None)
+
+
+def test_a_rejected_file_changes_nothing(contract):
+    ingest(HEADER + "ACME-TEL-001,2026-03,,contacts_voice,100,,,,\n")
+    before = stored(contract), list(KpiBatch.objects.values())
+    result = ingest(
+        HEADER + "ACME-TEL-001,2026-03,,contacts_voice,200,,,,\nACME-TEL-001,2026-03,,csat,abc,,,,\n"
+    )
+    assert result.status == "rejected"
+    assert [str(e) for e in result.errors] == ["row 3, value: not a number: 'abc'"]
+    assert (stored(contract), list(KpiBatch.objects.values())) == before
+
+
+def test_the_same_file_twice_changes_nothing(contract):
+    text = HEADER + "ACME-TEL-001,2026-03,,contacts_voice,100,,,,\n"
+    first = ingest(text)
+    before = stored(contract)
+    again = ingest(text, name="renamed.csv")
+    assert (again.status, again.batch.pk) == ("duplicate", first.batch.pk)
+    assert stored(contract) == before
+
+
+def test_a_dry_run_previews_and_changes_nothing(contract):
+    ingest(HEADER + "ACME-TEL-001,2026-03,,contacts_voice,100,,,,\n")
+    before = stored(contract), list(KpiBatch.objects.values())
+    result = ingest(
+        HEADER + "ACME-TEL-001,2026-03,,contacts_voice,150,,,,\nACME-TEL-001,2026-03,,csat,,80,100,,\n",
+        dry_run=True,
+    )
+    assert result.status == "dry_run"
+    assert [(p.kpi, p.current and p.current.value, p.new.value) for p in result.preview] == [
+        ("contacts_voice", Decimal(100), Decimal(150)),
+        ("csat", None, Decimal("80.0000000000")),
+    ]
+    assert (stored(contract), list(KpiBatch.objects.values())) == before
+
+
+def test_a_later_batch_supersedes_by_key_and_history_stays(contract):
+    ingest(
+        HEADER + "ACME-TEL-001,,2026-03-01,service_level,,80,100,voice,leeds\n"
+        "ACME-TEL-001,,2026-03-02,service_level,,90,100,voice,leeds\n"
+        "ACME-TEL-001,,2026-03-01,service_level,,50,100,voice,cardiff\n"
+    )
+    assert kpi_month_values(contract_id=contract.pk, period=MARCH)["service_level"].value == Decimal(
+        "73.3333333333"
+    )
+    correction = ingest(
+        HEADER + "ACME-TEL-001,,2026-03-01,service_level,,70,100,voice,cardiff\n", name="fix.csv"
+    )
+    month = kpi_month_values(contract_id=contract.pk, period=MARCH)["service_level"]
+    # Leeds keeps its two days from batch 1; Cardiff's day is replaced by the correction.
+    assert month.value == Decimal("80.0000000000")
+    assert (month.numerator, month.denominator, month.row_count) == (240, 300, 3)
+    assert correction.batch.pk in month.batch_ids
+    history = kpi_results_history(contract_id=contract.pk, period=MARCH)
+    assert sorted((item["row"].site, item["row"].numerator, item["current"]) for item in history) == [
+        ("cardiff", 50, False),
+        ("cardiff", 70, True),
+        ("leeds", 80, True),
+        ("leeds", 90, True),
+    ]
+
+
+def test_a_kpi_with_no_rows_is_not_measured_and_history_is_per_month(contract):
+    ingest(
+        HEADER + "ACME-TEL-001,2026-01,,service_level,,0,0,,\nACME-TEL-001,2026-02,,service_level,,81,100,,\n"
+    )
+    history = kpi_history(contract_id=contract.pk, periods=[Period(2026, 1), Period(2026, 2), MARCH])
+    assert history == {
+        Period(2026, 1): {"service_level": None},
+        Period(2026, 2): {"service_level": Decimal("81.0000000000")},
+        MARCH: {},
+    }
+
+
+def test_command_reports_rows_and_refuses_bad_files(contract, tmp_path):
+    good = tmp_path / "good.csv"
+    good.write_text(HEADER + "ACME-TEL-001,2026-03,,contacts_voice,100,,,,\n")
+    out = StringIO()
+    call_command("ingest_kpis", str(good), stdout=out, stderr=StringIO())
+    assert "ingested as batch" in out.getvalue() and "1 rows for ACME-TEL-001 in 2026-03" in out.getvalue()
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        HEADER + "ACME-TEL-001,2026-03,,contacts_voice,x,,,,\nNOPE,2026-03,,contacts_voice,1,,,,\n"
+    )
+    err = StringIO()
+    with pytest.raises(CommandError, match="refused with 2 problem"):
+        call_command("ingest_kpis", str(bad), stdout=StringIO(), stderr=err)
+    assert err.getvalue().splitlines() == [
+        f"{bad}:2:value: not a number: 'x'",
+        f"{bad}:3:contract: unknown contract 'NOPE'",
+    ]
+    dry = StringIO()
+    call_command("ingest_kpis", str(good).replace("good", "good"), "--dry-run", stdout=dry, stderr=StringIO())
+    assert "already ingested" in dry.getvalue()
+
+
+def test_demo_files_ingest(tmp_path):
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3] / "fixtures"
+    call_command(
+        "import_contracts", *map(str, sorted((root / "contracts").glob("*.yaml"))), stdout=StringIO()
+    )
+    for name in ("2026-01.csv", "2026-02.csv", "2026-03.xlsx", "2026-02-correction.csv"):
+        call_command("ingest_kpis", str(root / "kpis" / name), stdout=StringIO(), stderr=StringIO())
+    utility = Contract.objects.get(reference="NORTHERN-UTIL-003")
+    january = kpi_month_values(contract_id=utility.pk, period=Period(2026, 1))
+    assert {
+        "contacts_voice",
+        "service_level",
+        "abandon_rate",
+        "asa_seconds",
+        "fcr",
+        "csat",
+        "complaints",
+        "contacts_email",
+    } <= set(january)
+    with pytest.raises(CommandError):
+        call_command(
+            "ingest_kpis",
+            str(root / "kpis" / "bad" / "2026-03-bad.csv"),
+            stdout=StringIO(),
+            stderr=StringIO(),
+        )
+
+
+# --- the admin -----------------------------------------------------------------------------
+
+
+def test_admin_upload_dry_run_then_ingest(admin_client, contract):
+    url = reverse("admin:kpis_kpibatch_upload")
+    assert admin_client.get(url).status_code == 200
+    text = (HEADER + "ACME-TEL-001,2026-03,,contacts_voice,100,,,,\n").encode()
+    response = admin_client.post(url, {"file": SimpleUploadedFile("k.csv", text), "dry_run": "on"})
+    assert 'id="preview"' in response.content.decode() and not KpiBatch.objects.exists()
+    response = admin_client.post(url, {"file": SimpleUploadedFile("k.csv", text)})
+    assert response.status_code == 302
+    assert KpiResult.objects.filter(contract=contract).exists()
+
+
+def test_admin_upload_shows_the_error_report_as_a_table(admin_client, contract):
+    text = (HEADER + "ACME-TEL-001,2026-03,,fcr,,11,10,,\n").encode()
+    response = admin_client.post(
+        reverse("admin:kpis_kpibatch_upload"), {"file": SimpleUploadedFile("k.csv", text)}
+    )
+    content = response.content.decode()
+    assert 'id="error-report"' in content
+    assert "<td>2</td><td>numerator</td><td>numerator 11 is greater than denominator 10</td>" in content
+    assert not KpiBatch.objects.exists()
+
+
+def test_admin_month_view_shows_values_and_superseded_rows(admin_client, contract):
+    ingest(HEADER + "ACME-TEL-001,2026-03,,contacts_voice,100,,,,\n")
+    ingest(HEADER + "ACME-TEL-001,2026-03,,contacts_voice,120,,,,\n", name="fix.csv")
+    response = admin_client.get(reverse("admin:kpis_month"), {"contract": contract.pk, "period": "2026-03"})
+    content = response.content.decode()
+    assert "<td>contacts_voice</td><td>120</td>" in content
+    assert "superseded" in content
+    for name in ("kpis_kpibatch_changelist", "kpis_kpiresult_changelist", "kpis_kpi_changelist"):
+        assert admin_client.get(reverse(f"admin:{name}")).status_code == 200
+
+
+# --- the API -------------------------------------------------------------------------------
+
+
+def api_client_for(organisation, role="supplier"):
+    user = User.objects.create_user(f"user-{organisation.code}")
+    Membership.objects.create(user=user, organisation=organisation, role=role)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+def post(client, text: str, name="k.csv"):
+    return client.post(
+        "/api/v1/kpi-batches/", {"file": SimpleUploadedFile(name, text.encode())}, format="multipart"
+    )
+
+
+def test_api_accepts_a_suppliers_own_file(parties, contract):
+    response = post(api_client_for(parties[1]), HEADER + "ACME-TEL-001,2026-03,,contacts_voice,100,,,,\n")
+    assert response.status_code == 201
+    assert response.json()["contracts"] == ["ACME-TEL-001"]
+    assert KpiBatch.objects.get(pk=response.json()["batch"]).source == "api"
+
+
+def test_api_reports_errors_with_400(parties, contract):
+    response = post(api_client_for(parties[1]), HEADER + "ACME-TEL-001,2026-03,,contacts_voice,-3,,,,\n")
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"row": 2, "column": "value", "problem": "-3 is below the minimum 0 for contacts_voice"}
+    ]
+
+
+def test_api_a_supplier_cannot_submit_for_another_suppliers_contract(parties, contract, other_contract):
+    response = post(api_client_for(parties[1]), HEADER + "ACME-TEL-002,2026-03,,contacts_voice,100,,,,\n")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["problem"] == "unknown contract 'ACME-TEL-002'"
+    assert not KpiResult.objects.filter(contract=other_contract).exists()
+
+
+def test_api_the_buyer_may_submit_for_its_contracts(parties, contract, other_contract):
+    response = post(
+        api_client_for(parties[0], role="finance"), HEADER + "ACME-TEL-002,2026-03,,contacts_voice,1,,,,\n"
+    )
+    assert response.status_code == 201
+
+
+def test_api_requires_authentication_and_an_organisation(contract):
+    assert post(APIClient(), HEADER).status_code == 401
+    user = User.objects.create_user("nobody")
+    client = APIClient()
+    client.force_authenticate(user)
+    assert post(client, HEADER + "ACME-TEL-001,2026-03,,contacts_voice,1,,,,\n").status_code == 403

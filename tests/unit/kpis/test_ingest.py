@@ -1,0 +1,238 @@
+"""Reading and checking KPI files (no database): every bad-file case has a clear row-level message."""
+
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from openpyxl import Workbook
+
+from kpis.catalogue import CATALOGUE
+from kpis.ingest import ContractRef, KpiFileRejected, KpiRef, check_rows, read_kpi_file
+from kpis.selectors import aggregate
+
+CONTRACTS = {
+    "ACME-TEL-001": ContractRef(1, date(2026, 1, 1), None),
+    "NORTH-003": ContractRef(2, date(2026, 1, 10), date(2026, 6, 30)),
+}
+KPIS = {
+    spec.code: KpiRef(
+        i,
+        spec.aggregation,
+        spec.scale,
+        None if spec.min_value is None else Decimal(spec.min_value),
+        None if spec.max_value is None else Decimal(spec.max_value),
+    )
+    for i, spec in enumerate(CATALOGUE, start=1)
+}
+HEADER = "contract,period,date,kpi,value,numerator,denominator,channel,site\n"
+
+
+def check(text: str, file_name="kpis.csv"):
+    frame = read_kpi_file(file_name=file_name, content=text.encode(), max_bytes=10_000)
+    return check_rows(frame, contracts=CONTRACTS, kpis=KPIS)
+
+
+def problems(text: str, **kwargs) -> list[str]:
+    with pytest.raises(KpiFileRejected) as caught:
+        check(text, **kwargs)
+    return [str(error) for error in caught.value.errors]
+
+
+def test_a_good_file_becomes_rows_with_exact_text_values():
+    rows = check(
+        HEADER + "ACME-TEL-001,2026-03,,cost_to_serve,12345678901234567.891,,,,\n"
+        "ACME-TEL-001,,2026-03-02,service_level,,400,500,voice,leeds\n"
+    )
+    assert rows["value"].tolist() == ["12345678901234567.891", None]
+    assert rows["period"].tolist() == ["2026-03", "2026-03"]
+    assert rows["source_row"].tolist() == [2, 3]
+    assert rows["date"].tolist() == [None, "2026-03-02"]
+
+
+# One case per kind of bad row: the message names the row (header = row 1), the column and the problem.
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("ACME-TEL-999,2026-03,,csat,,8,10,,", "row 2, contract: unknown contract 'ACME-TEL-999'"),
+        ("ACME-TEL-001,2026-03,,speed,5,,,,", "row 2, kpi: unknown KPI 'speed'"),
+        ("ACME-TEL-001,2026-3,,contacts_voice,5,,,,", "row 2, period: not a period YYYY-MM: '2026-3'"),
+        ("ACME-TEL-001,,2026-02-30,contacts_voice,5,,,,", "row 2, date: not a date YYYY-MM-DD: '2026-02-30'"),
+        (
+            "NORTH-003,,2026-01-09,contacts_voice,5,,,,",
+            "row 2, date: 2026-01-09 is outside the contract (2026-01-10 to 2026-06-30)",
+        ),
+        (
+            "NORTH-003,2026-07,,contacts_voice,5,,,,",
+            "row 2, period: 2026-07 is outside the contract (2026-01-10 to 2026-06-30)",
+        ),
+        ("ACME-TEL-001,2026-03,,contacts_voice,12k,,,,", "row 2, value: not a number: '12k'"),
+        (
+            "ACME-TEL-001,2026-03,,contacts_voice,-1,,,,",
+            "row 2, value: -1 is below the minimum 0 for contacts_voice",
+        ),
+        (
+            "ACME-TEL-001,2026-03,,cost_to_serve,-0.01,,,,",
+            "row 2, value: -0.01 is below the minimum 0 for cost_to_serve",
+        ),
+        (
+            "ACME-TEL-001,2026-03,,csat,100.0000000000000001,,,,",
+            "row 2, value: 100.0000000000000001 is above the maximum 100 for csat",
+        ),
+        ("ACME-TEL-001,2026-03,,nps,-101,,,,", "row 2, value: -101 is below the minimum -100 for nps"),
+        (
+            "ACME-TEL-001,2026-03,,fcr,,11,10,,",
+            "row 2, numerator: numerator 11 is greater than denominator 10",
+        ),
+        (
+            "ACME-TEL-001,2026-03,,nps,,-11,10,,",
+            "row 2, numerator: numerator -11 / denominator 10 is below the minimum -100",
+        ),
+        ("ACME-TEL-001,2026-03,,fcr,,1,-10,,", "row 2, denominator: must not be negative"),
+        ("ACME-TEL-001,2026-03,,fcr,,1,0,,", "row 2, denominator: is 0 but the numerator is not"),
+        (
+            "ACME-TEL-001,2026-03,,fcr,70,7,10,,",
+            "row 2, value: give a value or numerator and denominator, not both",
+        ),
+        (
+            "ACME-TEL-001,2026-03,,fcr,,7,,,",
+            "row 2, denominator: a ratio KPI needs numerator and denominator (or one monthly value)",
+        ),
+        (
+            "ACME-TEL-001,,2026-03-01,fcr,70,,,,",
+            "row 2, value: a daily row of a ratio KPI needs numerator and denominator",
+        ),
+        (
+            "ACME-TEL-001,2026-03,,contacts_voice,7,7,10,,",
+            "row 2, numerator: this KPI is summed: give a value, not numerator/denominator",
+        ),
+        (
+            "ACME-TEL-001,2026-03,,contacts_voice,,,,,",
+            "row 2, value: is required for this KPI (it is summed)",
+        ),
+        (
+            "ACME-TEL-001,,,contacts_voice,5,,,,",
+            "row 2, period: give a period (YYYY-MM) or a date (YYYY-MM-DD)",
+        ),
+        (
+            "ACME-TEL-001,2026-04,2026-03-01,contacts_voice,5,,,,",
+            "row 2, date: 2026-03-01 is not in period 2026-04",
+        ),
+    ],
+)
+def test_bad_rows(line, expected):
+    assert problems(HEADER + line + "\n") == [expected]
+
+
+def test_duplicate_rows_within_the_file():
+    line = "ACME-TEL-001,,2026-03-01,contacts_voice,5,,,voice,leeds\n"
+    assert problems(HEADER + line + line) == [
+        "row 3, duplicate row: the same contract, period or date, KPI, channel and site appear earlier"
+    ]
+
+
+def test_a_ratio_kpi_given_as_several_value_rows_is_refused():
+    lines = "ACME-TEL-001,2026-03,,csat,84,,,,leeds\nACME-TEL-001,2026-03,,csat,86,,,,cardiff\n"
+    assert problems(HEADER + lines) == [
+        "row 2, value: csat has several rows for 2026-03: ratio rows need numerator and denominator so they can be added up",
+        "row 3, value: csat has several rows for 2026-03: ratio rows need numerator and denominator so they can be added up",
+    ]
+
+
+def test_every_bad_row_is_reported_not_just_the_first():
+    lines = "ACME-TEL-999,2026-03,,csat,,8,10,,\nACME-TEL-001,2026-03,,contacts_voice,x,,,,\n"
+    assert len(problems(HEADER + lines)) == 2
+
+
+@pytest.mark.parametrize(
+    ("content", "file_name", "expected"),
+    [
+        (b"", "k.csv", "the file is empty"),
+        (HEADER.encode(), "k.csv", "the file has a header but no rows"),
+        (
+            "contract,period,kpi,value\nACME,2026-03,csat,8\u00e9\n".encode("latin-1"),
+            "k.csv",
+            "the file is not UTF-8 text (byte 45); save it as CSV UTF-8",
+        ),
+        (
+            b"contract,period,kpi,value\n" + b"x" * 10_000,
+            "k.csv",
+            "the file is 10,026 bytes; the limit is 10,000",
+        ),
+        (HEADER.encode(), "k.xlsx", "not a real Excel workbook (.xlsx); was a CSV file renamed?"),
+        (b"PK\x03\x04garbage", "k.xlsx", "not a readable Excel workbook"),
+        (
+            b"contract,kpi,value\nACME,csat,1\n",
+            "k.csv",
+            "period: the file needs a period (YYYY-MM) or a date (YYYY-MM-DD) column",
+        ),
+        (b"period,kpi,value\n2026-03,csat,1\n", "k.csv", "contract: required column is missing"),
+        (
+            b"contract,period,kpi\nA,2026-03,csat\n",
+            "k.csv",
+            "value: the file needs a value column, or numerator and denominator columns",
+        ),
+        (b"contract,period,kpi,value,colour\nA,2026-03,csat,1,red\n", "k.csv", "colour: unknown column"),
+    ],
+)
+def test_bad_files(content, file_name, expected):
+    with pytest.raises(KpiFileRejected) as caught:
+        read_kpi_file(file_name=file_name, content=content, max_bytes=10_000)
+    assert any(str(error).startswith(expected) for error in caught.value.errors), caught.value.errors
+
+
+def test_an_excel_workbook_is_read_as_text():
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["contract", "period", "kpi", "value"])
+    sheet.append(["ACME-TEL-001", "2026-03", "cost_to_serve", "1050000.10"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    frame = read_kpi_file(file_name="k.xlsx", content=buffer.getvalue(), max_bytes=10**6)
+    rows = check_rows(frame, contracts=CONTRACTS, kpis=KPIS)
+    assert rows["value"].tolist() == ["1050000.10"]
+
+
+def test_a_bom_is_accepted():
+    rows = check("\ufeff" + HEADER + "ACME-TEL-001,2026-03,,contacts_voice,5,,,,\n")
+    assert rows["value"].tolist() == ["5"]
+
+
+def row(kpi_rows):
+    """Rows as the selector reads them: (contract, period, kpi, channel, site, batch, value, num, den)."""
+    return [
+        (1, "2026-03", 1, "", site, 1, *(None if v is None else Decimal(v) for v in values))
+        for site, *values in kpi_rows
+    ]
+
+
+# Ratio KPIs are Σ numerator / Σ denominator, never the average of daily or per-site ratios.
+def test_service_level_is_a_ratio_of_sums_across_sites_and_days():
+    # Site A: 90/100 and 80/100 (85 %); site B: 100/400 (25 %). Average of ratios = (90+80+25)/3 = 65 %.
+    rows = row([("a", None, "90", "100"), ("a", None, "80", "100"), ("b", None, "100", "400")])
+    month = aggregate("service_level", "ratio", 100, rows)
+    assert month.value == Decimal("45.0000000000")  # 270 / 600
+    assert (month.numerator, month.denominator) == (Decimal(270), Decimal(600))
+
+
+def test_nps_pooled_from_counts_differs_from_the_mean_of_site_scores():
+    # Site A: +50 of 100 responses (NPS 50); site B: −10 of 900 (NPS −1.11). Mean of sites ≈ 24.4.
+    rows = row([("a", None, "50", "100"), ("b", None, "-10", "900")])
+    assert aggregate("nps", "ratio", 100, rows).value == Decimal("4.0000000000")
+
+
+def test_aht_is_total_seconds_over_total_contacts():
+    rows = row([("a", None, "3000", "10"), ("b", None, "60000", "300")])  # 300 s and 200 s averages
+    assert aggregate("aht_seconds", "ratio", 1, rows).value == Decimal("203.2258064516")
+
+
+def test_zero_denominator_is_not_measured_never_zero():
+    rows = row([("a", None, "0", "0")])
+    assert aggregate("service_level", "ratio", 100, rows).value is None
+
+
+def test_a_single_monthly_value_is_used_as_is_and_sums_add_up():
+    assert aggregate("csat", "ratio", 100, row([("", "86.5", None, None)])).value == Decimal("86.5")
+    assert aggregate(
+        "contacts_voice", "sum", 1, row([("a", "10", None, None), ("b", "5.5", None, None)])
+    ).value == Decimal("15.5")
