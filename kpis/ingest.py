@@ -125,6 +125,14 @@ def _check_columns(frame: pd.DataFrame) -> None:
         raise KpiFileRejected(problems)
 
 
+def lookup(series: pd.Series, mapping: Mapping, *, default=None) -> pd.Series:
+    """``series.map(mapping)`` for columns with few distinct values (contracts, KPI codes):
+    each distinct value is looked up once, then spread with integer indexing."""
+    codes, uniques = pd.factorize(series)
+    values = np.array([mapping.get(value, default) for value in uniques] + [default], dtype=object)
+    return pd.Series(values[codes], index=series.index, dtype=object)
+
+
 class _Report:
     """Collects row errors from boolean masks, keeping the first ``MAX_REPORTED``."""
 
@@ -154,11 +162,11 @@ def check_rows(
     value, numerator, denominator, channel, site, source_row). Raises ``KpiFileRejected``
     listing every bad row."""
     report = _Report(frame)
-    contract = frame["contract"].map({ref: c.id for ref, c in contracts.items()})
+    contract = lookup(frame["contract"], {ref: c.id for ref, c in contracts.items()})
     report.add(contract.isna(), "contract", lambda i: f"unknown contract {frame['contract'].iat[i]!r}")
-    kpi = frame["kpi"].map({code: k.id for code, k in kpis.items()})
+    kpi = lookup(frame["kpi"], {code: k.id for code, k in kpis.items()})
     report.add(kpi.isna(), "kpi", lambda i: f"unknown KPI {frame['kpi'].iat[i]!r}")
-    period = _check_dates(frame, report, contract, contracts)
+    period = _check_dates(frame, report, contracts)
     _check_numbers(frame, report, kpis)
     keys = [frame["contract"], period, frame["date"], frame["kpi"], frame["channel"], frame["site"]]
     key_frame = pd.concat(keys, axis=1, keys=["c", "p", "d", "k", "ch", "s"])
@@ -171,6 +179,7 @@ def check_rows(
     _check_ratio_value_rows(frame, report, period, kpis)
     if report.count:
         raise KpiFileRejected(sorted(report.errors, key=lambda e: (e.row, e.column)), report.count)
+
     def blank(column: str) -> pd.Series:  # empty cells become None (never NaN) for the database
         return pd.Series([text or None for text in frame[column].tolist()], index=frame.index, dtype=object)
 
@@ -190,9 +199,7 @@ def check_rows(
     )
 
 
-def _check_dates(
-    frame, report: _Report, contract_ids: pd.Series, contracts: Mapping[str, ContractRef]
-) -> pd.Series:
+def _check_dates(frame, report: _Report, contracts: Mapping[str, ContractRef]) -> pd.Series:
     has_date, has_period = frame["date"] != "", frame["period"] != ""
     report.add(~has_date & ~has_period, "period", "give a period (YYYY-MM) or a date (YYYY-MM-DD)")
     good_period = frame["period"].str.fullmatch(PERIOD_RE)
@@ -209,12 +216,12 @@ def _check_dates(
         "date",
         lambda i: f"{frame['date'].iat[i]} is not in period {frame['period'].iat[i]}",
     )
-    by_id = {c.id: c for c in contracts.values()}
-    start = contract_ids.map(lambda cid: by_id[cid].start_date.isoformat() if cid == cid else "")
-    end = contract_ids.map(
-        lambda cid: by_id[cid].end_date.isoformat() if cid == cid and by_id[cid].end_date else "9999-12-31"
+    start = lookup(
+        frame["contract"], {ref: c.start_date.isoformat() for ref, c in contracts.items()}, default=""
     )
-    known = contract_ids.notna()
+    last = {ref: c.end_date.isoformat() if c.end_date else "9999-12-31" for ref, c in contracts.items()}
+    end = lookup(frame["contract"], last, default="")
+    known = frame["contract"].isin(list(contracts))
     day = frame["date"]
     report.add(
         known & has_date & parsed.notna() & ((day < start) | (day > end)),
@@ -238,7 +245,7 @@ def _check_numbers(frame, report: _Report, kpis: Mapping[str, KpiRef]) -> None:
             name,
             lambda i, n=name: f"not a number: {frame[n].iat[i]!r}",
         )
-    aggregation = frame["kpi"].map({code: k.aggregation for code, k in kpis.items()})
+    aggregation = lookup(frame["kpi"], {code: k.aggregation for code, k in kpis.items()})
     has_value, has_num, has_den = present["value"], present["numerator"], present["denominator"]
     is_sum, is_ratio = aggregation == "sum", aggregation == "ratio"
     report.add(is_sum & ~has_value, "value", "is required for this KPI (it is summed)")
@@ -274,9 +281,9 @@ def _check_bounds(frame, report: _Report, kpis: Mapping[str, KpiRef], has_value,
 
     Floats only pick the candidate rows; every verdict is made on exact decimals.
     """
-    lows = frame["kpi"].map({code: k.min_value for code, k in kpis.items()})
-    highs = frame["kpi"].map({code: k.max_value for code, k in kpis.items()})
-    scales = frame["kpi"].map({code: k.scale for code, k in kpis.items()})
+    lows = lookup(frame["kpi"], {code: k.min_value for code, k in kpis.items()})
+    highs = lookup(frame["kpi"], {code: k.max_value for code, k in kpis.items()})
+    scales = lookup(frame["kpi"], {code: k.scale for code, k in kpis.items()}, default=1).astype("int64")
     approx = lambda column: pd.to_numeric(frame[column].where(frame[column] != "", None), errors="coerce")  # noqa: E731
     value, numerator, denominator = approx("value"), approx("numerator"), approx("denominator")
     low_f, high_f = lows.astype("float64"), highs.astype("float64")
@@ -325,7 +332,7 @@ def _exact(report: _Report, candidates, column: str, verdict) -> None:
 
 def _check_ratio_value_rows(frame, report: _Report, period: pd.Series, kpis: Mapping[str, KpiRef]) -> None:
     """A ratio KPI given as a plain value must be one monthly row for the contract and month."""
-    is_ratio = frame["kpi"].map({code: k.aggregation for code, k in kpis.items()}) == "ratio"
+    is_ratio = lookup(frame["kpi"], {code: k.aggregation for code, k in kpis.items()}) == "ratio"
     value_rows = is_ratio & (frame["value"] != "")
     if not value_rows.any():
         return

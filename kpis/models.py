@@ -83,12 +83,25 @@ class KpiResult(models.Model):
 
     For a (contract, period, KPI, channel, site) key, the rows of the latest batch that has
     the key are the ones that count; earlier batches' rows stay as history.
+
+    The foreign keys have no database constraint: a million-row file would otherwise queue
+    three deferred trigger checks per row (most of the ingestion time on PostgreSQL). Every
+    id is looked up from the database in the same transaction that writes the rows, and
+    ``PROTECT`` keeps contracts, KPIs and batches with results from being deleted.
     """
 
-    batch = models.ForeignKey(KpiBatch, on_delete=models.PROTECT, related_name="results")
-    contract = models.ForeignKey("contracts.Contract", on_delete=models.PROTECT, related_name="kpi_results")
+    batch = models.ForeignKey(KpiBatch, on_delete=models.PROTECT, related_name="results", db_constraint=False)
+    contract = models.ForeignKey(
+        "contracts.Contract",
+        on_delete=models.PROTECT,
+        related_name="kpi_results",
+        db_constraint=False,
+        db_index=False,  # the (contract, period) index serves every lookup by contract
+    )
     period = models.CharField(max_length=7)
-    kpi = models.ForeignKey(Kpi, on_delete=models.PROTECT, related_name="results")
+    kpi = models.ForeignKey(
+        Kpi, on_delete=models.PROTECT, related_name="results", db_constraint=False, db_index=False
+    )
     date = models.DateField(null=True, blank=True, help_text="For daily rows.")
     value = ExactDecimalField(null=True, blank=True)
     numerator = ExactDecimalField(null=True, blank=True)
