@@ -12,6 +12,14 @@ from djmoney.models.fields import CurrencyField
 
 from contracts.models import PERIOD_VALIDATOR
 
+from .immutability import (
+    FROZEN_STATUSES,
+    ImmutableError,
+    StatementLineQuerySet,
+    StatementQuerySet,
+    check_statement_change,
+)
+
 AMOUNT = {"max_digits": 20, "decimal_places": 4}
 
 
@@ -132,6 +140,8 @@ class Statement(models.Model):
     paid_at = models.DateTimeField(null=True, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
 
+    objects = StatementQuerySet.as_manager()
+
     class Meta:
         ordering = ["contract__reference", "period", "revision"]
         constraints = [
@@ -149,15 +159,25 @@ class Statement(models.Model):
                 condition=Q(status__in=["draft", "approved"]) | Q(number__isnull=False),
                 name="issued_statement_has_number",
             ),
-            models.CheckConstraint(
-                condition=Q(gross=models.F("net") + models.F("tax")), name="gross_is_net_plus_tax"
-            ),
             models.CheckConstraint(condition=~Q(status="void") | ~Q(void_reason=""), name="void_has_reason"),
         ]
         indexes = [models.Index(fields=["period", "status"])]
 
     def __str__(self) -> str:
-        return self.number or f"{self.contract.reference} {self.period} draft r{self.revision}"
+        return self.number or f"{self.contract.reference} {self.period} {self.status} r{self.revision}"
+
+    def save(self, *args, **kwargs):
+        check_statement_change(self)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if Statement.objects.filter(pk=self.pk, status__in=FROZEN_STATUSES).exists():
+            raise ImmutableError(f"statement {self.number} is issued and cannot be deleted")
+        return super().delete(*args, **kwargs)
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.status in FROZEN_STATUSES
 
 
 class StatementLine(models.Model):
@@ -170,6 +190,8 @@ class StatementLine(models.Model):
     explanation = models.TextField()
     detail = models.JSONField(default=dict, blank=True)
 
+    objects = StatementLineQuerySet.as_manager()
+
     class Meta:
         ordering = ["statement", "position"]
         constraints = [
@@ -178,3 +200,13 @@ class StatementLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.component_id}: {self.amount}"
+
+    def save(self, *args, **kwargs):
+        if Statement.objects.filter(pk=self.statement_id, status__in=FROZEN_STATUSES).exists():
+            raise ImmutableError("lines of an issued statement cannot change")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if Statement.objects.filter(pk=self.statement_id, status__in=FROZEN_STATUSES).exists():
+            raise ImmutableError("lines of an issued statement cannot be deleted")
+        return super().delete(*args, **kwargs)

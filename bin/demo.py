@@ -1,4 +1,5 @@
-"""The demo: a fresh SQLite database, the demo contracts and three months of KPI files.
+"""The demo: a fresh SQLite database, the demo contracts, three months billed and issued,
+and a late correction that becomes an adjustment document.
 
 Run with ``make demo``. Every step is a management command a user could run by hand.
 """
@@ -12,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DB = ROOT / "demo.sqlite3"
 ENV = {**os.environ, "DATABASE_URL": f"sqlite:///{DB}"}
 ENV.pop("CELERY_BROKER_URL", None)
-KPI_FILES = ["2026-01.csv", "2026-02.csv", "2026-03.xlsx", "2026-02-correction.csv"]
+MONTHS = [("2026-01", "2026-01.csv"), ("2026-02", "2026-02.csv"), ("2026-03", "2026-03.xlsx")]
 
 
 def manage(*args: str) -> None:
@@ -27,8 +28,15 @@ def main() -> None:
         "import_contracts",
         *sorted(f"fixtures/contracts/{p.name}" for p in (ROOT / "fixtures" / "contracts").glob("*.yaml")),
     )
-    for name in KPI_FILES:
+    for period, name in MONTHS:
         manage("ingest_kpis", f"fixtures/kpis/{name}")
+        manage("run_billing", "--period", period)
+        manage("issue_statements", "--period", period)
+    print("\nA late correction to February arrives after February was issued:", flush=True)
+    manage("ingest_kpis", "fixtures/kpis/2026-02-correction.csv")
+    manage("run_billing", "--period", "2026-02")
+    manage("issue_statements", "--period", "2026-02")
+    manage("export_statements", "--period", "2026-02", "--status", "issued")
     print("\nThe bad demo file is refused with its error report, and nothing is ingested:", flush=True)
     bad = subprocess.run(
         [sys.executable, "manage.py", "ingest_kpis", "fixtures/kpis/bad/2026-03-bad.csv"], cwd=ROOT, env=ENV

@@ -1,6 +1,6 @@
 """Number formatting for explanations: what a supplier reads on a statement line."""
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 
 def money_text(amount: Decimal, decimal_places: int) -> str:
@@ -18,3 +18,9 @@ def number_text(value: Decimal) -> str:
 def percent_text(value: Decimal) -> str:
     """``Decimal("12.5")`` → ``"12.5%"``."""
     return f"{number_text(value)}%"
+
+
+def measure_text(value: Decimal, places: int = 2) -> str:
+    """A KPI value or factor for reading, at most ``places`` decimals (display only: the
+    arithmetic keeps every digit)."""
+    return number_text(value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))

@@ -10,7 +10,7 @@ from ..money import ZERO, percent_of
 from ..period import Period
 from ..result import FlagCode, Line, LineKind
 from ..terms import CreditKpi, Direction, ServiceCredit
-from ..text import number_text, percent_text
+from ..text import measure_text, number_text, percent_text
 
 
 def missed(spec: CreditKpi, value: Decimal | None) -> bool:
@@ -74,7 +74,7 @@ def price_service_credit(credit: ServiceCredit, charges: Decimal, month: Month) 
         )
     lines = []
     for (spec, value, _percent, how), amount in zip(misses, amounts, strict=True):
-        shown = "not measured" if value is None else number_text(value)
+        shown = "not measured" if value is None else measure_text(value)
         explanation = (
             f"{spec.kpi} {shown} missed target {number_text(spec.target)}; {how} of charges "
             f"{month.money(charges)}"

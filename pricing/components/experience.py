@@ -9,7 +9,7 @@ from ..errors import PricingError
 from ..money import ZERO, percent_of
 from ..result import FlagCode, Line, LineKind
 from ..terms import Direction, ExperienceBonus, ExperienceKpi
-from ..text import number_text, percent_text
+from ..text import measure_text, number_text, percent_text
 
 
 def _between(low: Decimal, high: Decimal, position: Decimal, start: Decimal, end: Decimal) -> Decimal:
@@ -61,10 +61,10 @@ def price_experience_bonus(bonus: ExperienceBonus, charges: Decimal, month: Mont
     for spec in bonus.kpis:
         value = month.kpi(spec.kpi, component_id=bonus.id)
         payout = ZERO if value is None else payout_factor(spec, value)
-        shown = "not measured" if value is None else number_text(value)
+        shown = "not measured" if value is None else measure_text(value)
         gate_failed |= value is None or payout == 0
         at_maximum &= value is not None and payout == spec.stretch_payout
-        parts.append(f"{spec.kpi} {shown} → {number_text(payout)} × weight {number_text(spec.weight)}")
+        parts.append(f"{spec.kpi} {shown} → {measure_text(payout, 4)} × weight {number_text(spec.weight)}")
         detail[f"payout.{spec.kpi}"] = str(payout)
         weighted += spec.weight * payout
         total_weight += spec.weight
@@ -80,7 +80,7 @@ def price_experience_bonus(bonus: ExperienceBonus, charges: Decimal, month: Mont
         )
     detail["factor"] = str(factor)
     explanation = (
-        f"{pool_text}; {'; '.join(parts)}; factor {number_text(factor.quantize(Decimal('0.0001')))}"
+        f"{pool_text}; {'; '.join(parts)}; factor {measure_text(factor, 4)}"
         f"{gate_text} → {month.money(amount)}"
     )
     return [Line(bonus.id, LineKind.EXPERIENCE_BONUS, amount, explanation, detail)]

@@ -1,0 +1,43 @@
+"""Celery tasks: thin wrappers that take ids and call one idempotent service each.
+
+With no broker configured (``CELERY_TASK_ALWAYS_EAGER``) they run in-process.
+"""
+
+from celery import chord, shared_task
+from django.utils import timezone
+
+from pricing.period import Period
+
+from . import services
+
+
+@shared_task(acks_late=True)
+def price_contract(run_id: int, contract_id: int) -> None:
+    services.billing_run_price_contract(run_id=run_id, contract_id=contract_id)
+
+
+@shared_task
+def finish_run(_results, run_id: int) -> None:
+    services.billing_run_finish(run_id=run_id)
+
+
+@shared_task
+def run_billing(run_id: int) -> None:
+    """Fan out one task per contract of the run; the run is finished when all have reported."""
+    from .models import BillingRun
+
+    run = BillingRun.objects.get(pk=run_id)
+    contract_ids = services.billing_run_contract_ids(run=run)
+    if not contract_ids:
+        services.billing_run_finish(run_id=run_id)
+        return
+    chord(price_contract.s(run_id, contract_id) for contract_id in contract_ids)(finish_run.s(run_id))
+
+
+@shared_task
+def run_billing_for_previous_month() -> int:
+    """The monthly schedule: price last month's drafts for every active contract."""
+    period = Period.of(timezone.localdate()).previous()
+    run = services.billing_run_create(period=period)
+    run_billing.delay(run.pk)
+    return run.pk
