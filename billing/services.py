@@ -16,13 +16,14 @@ from django.db.models import F, Max
 from django.utils import timezone
 
 from contracts.models import Contract, TermsVersion
-from contracts.selectors import contract_terms_for_period, terms_version_for_period
+from contracts.selectors import contract_terms_for_period, currency_decimal_places, terms_version_for_period
 from kpis.selectors import kpi_history, kpi_month_values
 from pricing import PricingError, price_period
 from pricing.money import Rounding, round_money
 from pricing.period import Period
 from pricing.result import PricedStatement
 from pricing.terms import PricingInput
+from pricing.text import money_text
 
 from .models import BillingRun, NumberSeries, Statement, StatementLine
 from .selectors import earn_back_months, live_statement, prior_credits
@@ -95,12 +96,16 @@ def _flags(
     return flags
 
 
-def _save_statement(
-    *, contract, period, version, priced, snapshot, flags, run_id, lines, adjusts=None
-) -> Statement:
-    revision = (
+def _next_revision(contract, period: Period) -> int:
+    """Revisions count every statement of the month, so a replaced draft's number is never reused."""
+    return (
         Statement.objects.filter(contract=contract, period=str(period)).aggregate(r=Max("revision"))["r"] or 0
     ) + 1
+
+
+def _save_statement(
+    *, contract, period, version, priced, snapshot, flags, run_id, lines, revision, adjusts=None
+):
     statement = Statement.objects.create(
         contract=contract,
         period=str(period),
@@ -161,6 +166,7 @@ def statement_price_draft(
         except PricingError as error:
             raise BillingError(f"{contract.reference} {period}: {error}") from None
         flags = _flags(priced, contract, period, snapshot, live)
+        revision = _next_revision(contract, period)
         if live is not None:
             live.delete()
         return _save_statement(
@@ -172,6 +178,7 @@ def statement_price_draft(
             flags=flags,
             run_id=billing_run_id,
             lines=priced.lines,
+            revision=revision,
         )
 
 
@@ -202,17 +209,21 @@ def statement_price_adjustment(*, original: Statement, billing_run_id: int | Non
         new[key] = new.get(key, Decimal(0)) + line.amount
         explanations[key] = line.explanation
     lines = []
+    places = currency_decimal_places(str(contract.currency))
     for key in list(billed) + [k for k in new if k not in billed]:
         difference = new.get(key, Decimal(0)) - billed.get(key, Decimal(0))
         if difference:
-            was, now = billed.get(key, Decimal(0)), new.get(key, Decimal(0))
-            text = f"Correction: was {was:,.2f}, now {now:,.2f}. {explanations.get(key, 'No longer due.')}"
+            was, now = (
+                money_text(billed.get(key, Decimal(0)), places),
+                money_text(new.get(key, Decimal(0)), places),
+            )
+            text = f"Correction: was {was}, now {now}. {explanations.get(key, 'No longer due.')}"
             lines.append(dataclasses.replace(_line_for(key), amount=difference, explanation=text))
+    revision = _next_revision(contract, period)
     original.adjustments.filter(status=Statement.Status.DRAFT).delete()
     if not lines:
         return None
     net = sum((line.amount for line in lines), Decimal(0))
-    places = -net.as_tuple().exponent
     tax = round_money(
         net * contract.tax_rate / 100, decimal_places=places, rounding=Rounding(contract.rounding)
     )
@@ -229,6 +240,7 @@ def statement_price_adjustment(*, original: Statement, billing_run_id: int | Non
         run_id=billing_run_id,
         lines=lines,
         adjusts=original,
+        revision=revision,
     )
 
 

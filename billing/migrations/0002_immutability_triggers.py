@@ -73,12 +73,14 @@ DROP FUNCTION IF EXISTS billing_statement_guard();
 
 def install(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(STATEMENT_GUARD)
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute(STATEMENT_GUARD)  # no parameters: the % in RAISE messages stays literal
 
 
 def uninstall(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute(DROP)
 
 
 class Migration(migrations.Migration):
