@@ -1,5 +1,6 @@
 """Test settings: the base settings with fast hashing and in-memory media."""
 
+import os
 import tempfile
 
 from .settings import *  # noqa: F403
@@ -7,3 +8,10 @@ from .settings import *  # noqa: F403
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="gainshare-media-"))  # noqa: F405
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": None, "user": None}}  # noqa: F405
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not shared-cache memory: concurrency tests need SQLite's busy timeout, which
+    # shared-cache in-memory databases ignore ("database table is locked").
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": str(Path(tempfile.gettempdir()) / f"gainshare-test-{os.getpid()}.sqlite3")  # noqa: F405
+    }

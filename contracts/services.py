@@ -71,8 +71,8 @@ def contract_import_content(*, file_name: str, content: bytes) -> ImportResult:
 
 def _apply(spec: ContractSpec, file_name: str) -> ImportResult:
     changes: list[str] = []
-    buyer = _organisation(spec.buyer, changes)
-    supplier = _organisation(spec.supplier, changes)
+    buyer = _organisation(spec.buyer, changes, "buyer", file_name)
+    supplier = _organisation(spec.supplier, changes, "supplier", file_name)
     contract = Contract.objects.select_for_update().filter(reference=spec.reference).first()
     created = contract is None
     fields = {
@@ -110,7 +110,11 @@ def _assign_changed(instance, fields: dict) -> bool:
     return changed
 
 
-def _organisation(party: PartySpec, changes: list[str]) -> Organisation:
+def _organisation(party: PartySpec, changes: list[str], path: str, file_name: str) -> Organisation:
+    taken = Organisation.objects.filter(code=party.code).exclude(name=party.name).first()
+    if taken is not None:
+        message = f"code {party.code} is already used by {taken.name}; give this organisation its own code"
+        raise ContractFileError(file_name, [FieldError(f"{path}.code", message)])
     fields = {
         "code": party.code,
         "country": party.country,

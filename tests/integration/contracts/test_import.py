@@ -258,3 +258,18 @@ def test_export_command_prints_the_contract_file(good_file):
     assert out.getvalue().startswith("reference: ACME-NW-001\n")
     with pytest.raises(CommandError, match="no contract with reference 'NOPE'"):
         call_command("export_contract", "NOPE", stdout=StringIO())
+
+
+def test_a_party_code_used_by_another_organisation_is_refused(good_file, tmp_path):
+    contract_import(path=good_file)
+    before = snapshot()
+    other = GOOD.replace("ACME-NW-001", "ACME-NW-002").replace("Northwind CX Ltd", "Acme Outsourcing Ltd")
+    (tmp_path / "other.yaml").write_text(other)
+    err = StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_contracts", str(tmp_path / "other.yaml"), stdout=StringIO(), stderr=err)
+    assert err.getvalue().strip() == (
+        f"{tmp_path / 'other.yaml'}: supplier.code: code ACME is already used by Acme Telecom plc; "
+        "give this organisation its own code"
+    )
+    assert snapshot() == before
