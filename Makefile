@@ -7,7 +7,7 @@ MANAGE := $(PY) manage.py
 PG_URL ?= postgres://postgres@127.0.0.1:5432/gainshare
 PYTEST_ARGS ?=
 
-.PHONY: system-deps install demo test test-postgres lint format clean
+.PHONY: system-deps install demo test test-postgres test-celery lint format clean
 
 install: $(VENV)/.installed
 
@@ -42,3 +42,8 @@ format: install
 clean:
 	rm -rf $(VENV) db.sqlite3 out media staticfiles .pytest_cache
 
+
+# A real Celery worker on Redis: the tests marked celery_worker start one in-process.
+REDIS_URL ?= redis://127.0.0.1:6379/15
+test-celery: install
+	CELERY_BROKER_URL=$(REDIS_URL) $(BIN)/pytest -m celery_worker $(PYTEST_ARGS)

@@ -1,0 +1,36 @@
+"""A real Celery worker on Redis prices a month (``make test-celery``)."""
+
+import time
+
+import pytest
+from django.conf import settings
+
+from billing import services, tasks
+from billing.models import BillingRun, Statement
+
+from .test_runs import JAN, contracts_with_january
+
+
+@pytest.mark.celery_worker
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("kpi_catalogue")
+def test_a_real_worker_on_redis_prices_the_month():
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    assert not settings.CELERY_TASK_ALWAYS_EAGER, "make test-celery sets CELERY_BROKER_URL"
+    contracts = contracts_with_january(3)
+    run = services.billing_run_create(period=JAN)
+    with start_worker(app, perform_ping_check=False, shutdown_timeout=30):
+        tasks.run_billing.delay(run.pk)
+        deadline = time.monotonic() + 60
+        while (
+            BillingRun.objects.get(pk=run.pk).status == BillingRun.Status.RUNNING
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.2)
+    run.refresh_from_db()
+    assert (run.status, run.done, run.failed) == ("succeeded", 3, 0)
+    drafts = Statement.objects.filter(billing_run=run, status="draft")
+    assert sorted(drafts.values_list("contract_id", flat=True)) == sorted(c.pk for c in contracts)
