@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from pricing.period import Period
 
@@ -63,9 +64,7 @@ class BillingRunAdmin(ReadOnly, admin.ModelAdmin):
     @admin.display(description="errors per contract")
     def error_list(self, run):
         return (
-            format_html(
-                "<br>".join(f"<strong>{ref}</strong>: {msg}" for ref, msg in sorted(run.errors.items()))
-            )
+            format_html_join(mark_safe("<br>"), "<strong>{}</strong>: {}", sorted(run.errors.items()))
             or "—"
         )
 
