@@ -64,8 +64,7 @@ class BillingRunAdmin(ReadOnly, admin.ModelAdmin):
     @admin.display(description="errors per contract")
     def error_list(self, run):
         return (
-            format_html_join(mark_safe("<br>"), "<strong>{}</strong>: {}", sorted(run.errors.items()))
-            or "—"
+            format_html_join(mark_safe("<br>"), "<strong>{}</strong>: {}", sorted(run.errors.items())) or "—"
         )
 
     def get_urls(self):
