@@ -376,7 +376,14 @@ def statement_issue(*, statement_id: int, user=None, issue_date: date | None = N
         statement.buyer_details = _party(statement.contract.buyer)
         statement.supplier_details = _party(statement.contract.supplier)
         statement.save()
+        transaction.on_commit(lambda: _queue_pdf(statement.pk))
         return statement
+
+
+def _queue_pdf(statement_id: int) -> None:
+    from . import tasks  # tasks import this module
+
+    tasks.statement_render_pdf.delay(statement_id)
 
 
 def statement_void(*, statement_id: int, reason: str, user=None) -> Statement:

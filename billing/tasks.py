@@ -41,3 +41,11 @@ def run_billing_for_previous_month() -> int:
     run = services.billing_run_create(period=period)
     run_billing.delay(run.pk)
     return run.pk
+
+
+@shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
+def statement_render_pdf(statement_id: int) -> None:
+    """Render and store an issued statement's PDF once (idempotent)."""
+    from .pdf import statement_pdf_store
+
+    statement_pdf_store(statement_id=statement_id)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DB = ROOT / "demo.sqlite3"
-ENV = {**os.environ, "DATABASE_URL": f"sqlite:///{DB}"}
+ENV = {**os.environ, "DATABASE_URL": f"sqlite:///{DB}", "MEDIA_ROOT": str(ROOT / "media" / "demo")}
 ENV.pop("CELERY_BROKER_URL", None)
 MONTHS = [("2026-01", "2026-01.csv"), ("2026-02", "2026-02.csv"), ("2026-03", "2026-03.xlsx")]
 
@@ -37,6 +37,8 @@ def main() -> None:
     manage("run_billing", "--period", "2026-02")
     manage("issue_statements", "--period", "2026-02")
     manage("export_statements", "--period", "2026-02", "--status", "issued")
+    manage("write_pdfs", "--out", "out")
+    manage("statement_table")
     print("\nThe bad demo file is refused with its error report, and nothing is ingested:", flush=True)
     bad = subprocess.run(
         [sys.executable, "manage.py", "ingest_kpis", "fixtures/kpis/bad/2026-03-bad.csv"], cwd=ROOT, env=ENV
