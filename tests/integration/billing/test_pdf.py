@@ -20,9 +20,9 @@ pytestmark = pytest.mark.skipif(
 
 
 def text_of(pdf: bytes) -> str:
-    return subprocess.run(
-        ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
-    ).stdout.decode()
+    """The PDF's text in reading order, with wrapped lines joined."""
+    raw = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    return " ".join(raw.split())
 
 
 @pytest.fixture
