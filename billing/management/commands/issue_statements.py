@@ -1,3 +1,5 @@
+from datetime import date
+
 from django.core.management.base import BaseCommand, CommandError
 
 from billing.services import BillingError, statements_issue_period
@@ -10,10 +12,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--period", required=True, help="YYYY-MM")
         parser.add_argument("--contract", help="one contract reference")
+        parser.add_argument("--issue-date", type=date.fromisoformat, help="YYYY-MM-DD; default today")
 
-    def handle(self, *args, period, contract, **options):
+    def handle(self, *args, period, contract, issue_date, **options):
         try:
-            issued = statements_issue_period(period=Period.parse(period), contract_reference=contract)
+            issued = statements_issue_period(
+                period=Period.parse(period), contract_reference=contract, issue_date=issue_date
+            )
         except (ValueError, BillingError) as error:
             raise CommandError(str(error)) from None
         for statement in issued:

@@ -1,0 +1,48 @@
+"""Golden scenarios, end to end through the management commands.
+
+Each folder holds a contract file, KPI files and the expected export. ``kpis-1.csv`` is the
+month as first delivered: it is ingested, billed and issued. A ``kpis-2.csv`` is a late
+correction: ingested after issue, then the month is billed again and the adjustment issued.
+The expected amounts are worked by hand in each folder's README.md.
+"""
+
+import json
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+HERE = Path(__file__).resolve().parent
+SCENARIOS = sorted(path.name for path in HERE.iterdir() if (path / "expected.json").exists())
+
+
+def run(*args: str) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def scenario_export(folder: Path) -> list[dict]:
+    run("import_contracts", str(folder / "contract.yaml"))
+    first = (folder / "kpis-1.csv").read_text()
+    period = next(line.split(",")[1][:7] for line in first.splitlines()[1:])
+    run("ingest_kpis", str(folder / "kpis-1.csv"))
+    run("run_billing", "--period", period)
+    run("issue_statements", "--period", period, "--issue-date", f"{period}-28")
+    if (folder / "kpis-2.csv").exists():
+        run("ingest_kpis", str(folder / "kpis-2.csv"))
+        run("run_billing", "--period", period)
+        run("issue_statements", "--period", period, "--issue-date", f"{period}-28")
+    return json.loads(run("export_statements", "--period", period, "--status", "all"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_golden_scenario(name):
+    folder = HERE / name
+    assert scenario_export(folder) == json.loads((folder / "expected.json").read_text())
+
+
+def test_every_scenario_folder_has_its_expectation():
+    assert {"telecom-month", "late-correction"} <= set(SCENARIOS)
