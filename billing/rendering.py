@@ -28,6 +28,10 @@ class RenderError(Exception):
     """The PDF could not be rendered (time limit, or WeasyPrint failed)."""
 
 
+class _Expired(BaseException):
+    """Raised by the alarm; a BaseException so that no ``except Exception`` inside WeasyPrint swallows it."""
+
+
 class BundledAssetFetcher(URLFetcher):
     """Serves ``file://`` URLs inside the bundled assets folder; refuses everything else."""
 
@@ -50,12 +54,14 @@ def _time_limit(seconds: float):
         return
 
     def expired(signum, frame):
-        raise RenderError(f"the PDF took longer than {seconds:g} s to render")
+        raise _Expired
 
     previous = signal.signal(signal.SIGALRM, expired)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
+    except _Expired:
+        raise RenderError(f"the PDF took longer than {seconds:g} s to render") from None
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.db.models import QuerySet
 
 from pricing.period import Period
-from pricing.terms import ContractTerms, PriorCredit, ServiceCredit
+from pricing.terms import ContractTerms, ServiceCredit
 
-from .models import Statement, StatementLine
+from .models import Statement
 
 
 def live_statement(*, contract_id: int, period: Period) -> Statement | None:
@@ -26,26 +24,6 @@ def earn_back_months(terms: ContractTerms) -> int:
     return max((c.earn_back_months or 0 for c in terms.components if isinstance(c, ServiceCredit)), default=0)
 
 
-def prior_credits(*, contract_id: int, period: Period, months: int) -> tuple[PriorCredit, ...]:
-    """Service credits levied ``months`` ago, from that month's live statement and its issued adjustments."""
-    if not months:
-        return ()
-    levied_in = period.shift(-months)
-    lines = StatementLine.objects.filter(
-        statement__contract_id=contract_id, statement__period=str(levied_in), kind="service_credit"
-    ).exclude(
-        statement__status__in=[Statement.Status.VOID, Statement.Status.DRAFT, Statement.Status.APPROVED]
-    )
-    totals: dict[tuple[str, str], Decimal] = {}
-    for component_id, kpi, amount in lines.values_list("component_id", "kpi", "amount"):
-        totals[(component_id, kpi)] = totals.get((component_id, kpi), Decimal(0)) + amount
-    return tuple(
-        PriorCredit(levied_in, component_id, kpi, amount)
-        for (component_id, kpi), amount in totals.items()
-        if amount < 0
-    )
-
-
 def statements_for_period(*, period: Period, status: str = "all") -> QuerySet[Statement]:
     """Statements of ``period`` ordered by contract reference: ``issued`` (issued, paid and void
     documents), ``draft`` (drafts and approved), or ``all``."""
@@ -54,4 +32,5 @@ def statements_for_period(*, period: Period, status: str = "all") -> QuerySet[St
         statements = statements.filter(status__in=["issued", "paid", "void"])
     elif status == "draft":
         statements = statements.filter(status__in=["draft", "approved"])
-    return statements.prefetch_related("lines").order_by("contract__reference", "adjusts_id", "revision")
+    # Revisions grow with time, so an original comes before the adjustments that correct it.
+    return statements.prefetch_related("lines").order_by("contract__reference", "revision")

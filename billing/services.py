@@ -12,130 +12,26 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db.models import F
 from django.utils import timezone
 
-from contracts.models import Contract, TermsVersion
-from contracts.selectors import contract_terms_for_period, currency_decimal_places, terms_version_for_period
-from kpis.selectors import kpi_history, kpi_month_values
+from contracts.models import Contract
+from contracts.selectors import currency_decimal_places
 from pricing import PricingError, price_period
 from pricing.money import Rounding, round_money
 from pricing.period import Period
 from pricing.result import PricedStatement
-from pricing.terms import PricingInput
 from pricing.text import money_text
 
-from .models import BillingRun, NumberSeries, Statement, StatementLine
-from .selectors import earn_back_months, live_statement, prior_credits
-
-NET_CHANGE_REVIEW = Decimal("0.25")
-
-
-class BillingError(Exception):
-    """A statement cannot be priced or moved to the asked state; the message says why."""
-
-
-def _month_inputs(contract: Contract, period: Period, version: TermsVersion):
-    terms = contract_terms_for_period(contract=contract, period=period, version=version)
-    months = kpi_month_values(contract_id=contract.pk, period=period)
-    window = earn_back_months(terms)
-    history = kpi_history(contract_id=contract.pk, periods=[period.shift(-i) for i in range(1, window + 1)])
-    inputs = PricingInput(
-        period=period,
-        terms=terms,
-        kpis={code: month.value for code, month in months.items()},
-        kpi_history=history,
-        prior_credits=prior_credits(contract_id=contract.pk, period=period, months=window),
-    )
-    snapshot = {
-        "terms": {
-            "version_id": version.pk,
-            "effective_from": version.effective_from,
-            "components": [
-                {"id": c.component_id, "type": c.type, "params": c.params}
-                for c in version.components.order_by("position", "id")
-            ],
-        },
-        "kpis": {
-            code: {
-                "value": None if m.value is None else str(m.value),
-                "numerator": None if m.numerator is None else str(m.numerator),
-                "denominator": None if m.denominator is None else str(m.denominator),
-                "batch_ids": list(m.batch_ids),
-            }
-            for code, m in sorted(months.items())
-        },
-        "kpi_history": {
-            str(p): {c: None if v is None else str(v) for c, v in vals.items()} for p, vals in history.items()
-        },
-        "prior_credits": [
-            {"period": str(c.period), "component": c.component_id, "kpi": c.kpi, "amount": str(c.amount)}
-            for c in inputs.prior_credits
-        ],
-    }
-    return inputs, snapshot
-
-
-def _flags(
-    priced: PricedStatement, contract: Contract, period: Period, snapshot: dict, replaced: Statement | None
-):
-    flags = [
-        {"code": str(f.code), "message": f.message, "component": f.component_id, "kpi": f.kpi}
-        for f in priced.flags
-    ]
-    previous = live_statement(contract_id=contract.pk, period=period.previous())
-    if (
-        previous is not None
-        and previous.net
-        and abs(priced.net - previous.net) > abs(previous.net) * NET_CHANGE_REVIEW
-    ):
-        change = (priced.net - previous.net) / abs(previous.net) * 100
-        flags.append({"code": "net_changed", "message": f"net changed {change:+.1f}% from {previous.period}"})
-    if replaced is not None and replaced.inputs.get("kpis") != snapshot["kpis"]:
-        flags.append({"code": "inputs_changed", "message": "KPI inputs changed since the previous draft"})
-    return flags
-
-
-def _next_revision(contract, period: Period) -> int:
-    """Revisions count every statement of the month, so a replaced draft's number is never reused."""
-    return (
-        Statement.objects.filter(contract=contract, period=str(period)).aggregate(r=Max("revision"))["r"] or 0
-    ) + 1
-
-
-def _save_statement(
-    *, contract, period, version, priced, snapshot, flags, run_id, lines, revision, adjusts=None
-):
-    statement = Statement.objects.create(
-        contract=contract,
-        period=str(period),
-        revision=revision,
-        terms_version=version,
-        billing_run_id=run_id,
-        document_type=str(priced.document_type),
-        adjusts=adjusts,
-        currency=str(contract.currency),
-        net=priced.net,
-        tax=priced.tax,
-        gross=priced.gross,
-        tax_rate=contract.tax_rate,
-        flags=flags,
-        inputs=snapshot,
-    )
-    StatementLine.objects.bulk_create(
-        StatementLine(
-            statement=statement,
-            position=n,
-            component_id=line.component_id,
-            kind=str(line.kind),
-            kpi=line.kpi or "",
-            amount=line.amount,
-            explanation=line.explanation,
-            detail=dict(line.detail),
-        )
-        for n, line in enumerate(lines)
-    )
-    return statement
+from .drafts import (
+    BillingError,
+    month_inputs_for_contracts,
+    new_statement,
+    next_revisions,
+    save_statements,
+    statements_price_drafts,
+)
+from .models import BillingRun, NumberSeries, Statement
 
 
 def statement_price_draft(
@@ -148,38 +44,15 @@ def statement_price_draft(
     (``statement_price_adjustment``). Raises ``BillingError`` when there are no terms in force
     or the pricing refuses the inputs.
     """
-    with transaction.atomic():
-        contract = (
-            Contract.objects.select_for_update().select_related("buyer", "supplier").get(pk=contract_id)
-        )
-        live = live_statement(contract_id=contract_id, period=period)
-        if live is not None and live.status == Statement.Status.APPROVED:
-            return live
-        if live is not None and live.is_frozen:
-            return statement_price_adjustment(original=live, billing_run_id=billing_run_id)
-        version = terms_version_for_period(contract=contract, period=period)
-        if version is None:
-            raise BillingError(f"{contract.reference}: no terms version in force in {period}")
-        inputs, snapshot = _month_inputs(contract, period, version)
-        try:
-            priced = price_period(inputs)
-        except PricingError as error:
-            raise BillingError(f"{contract.reference} {period}: {error}") from None
-        flags = _flags(priced, contract, period, snapshot, live)
-        revision = _next_revision(contract, period)
-        if live is not None:
-            live.delete()
-        return _save_statement(
-            contract=contract,
-            period=period,
-            version=version,
-            priced=priced,
-            snapshot=snapshot,
-            flags=flags,
-            run_id=billing_run_id,
-            lines=priced.lines,
-            revision=revision,
-        )
+    result = statements_price_drafts(
+        contract_ids=[contract_id],
+        period=period,
+        billing_run_id=billing_run_id,
+        adjust=statement_price_adjustment,
+    )[contract_id]
+    if isinstance(result, BillingError):
+        raise result
+    return result
 
 
 def _issued_totals(original: Statement) -> dict[tuple[str, str, str], Decimal]:
@@ -199,8 +72,11 @@ def statement_price_adjustment(*, original: Statement, billing_run_id: int | Non
     no document (and a stale draft adjustment is removed). Call inside a transaction holding
     the contract lock."""
     contract, period = original.contract, Period.parse(original.period)
-    inputs, snapshot = _month_inputs(contract, period, original.terms_version)
-    priced = price_period(inputs)
+    loaded = month_inputs_for_contracts(
+        contracts=[contract], period=period, versions={contract.pk: original.terms_version}
+    )[contract.pk]
+    snapshot = loaded.snapshot
+    priced = price_period(loaded.inputs)
     billed = _issued_totals(original)
     new: dict[tuple[str, str, str], Decimal] = {}
     explanations = {}
@@ -219,7 +95,7 @@ def statement_price_adjustment(*, original: Statement, billing_run_id: int | Non
             )
             text = f"Correction: was {was}, now {now}. {explanations.get(key, 'No longer due.')}"
             lines.append(dataclasses.replace(_line_for(key), amount=difference, explanation=text))
-    revision = _next_revision(contract, period)
+    revision = next_revisions([contract.pk], period)[contract.pk]
     original.adjustments.filter(status=Statement.Status.DRAFT).delete()
     if not lines:
         return None
@@ -230,7 +106,7 @@ def statement_price_adjustment(*, original: Statement, billing_run_id: int | Non
     document_type = "credit_note" if net < 0 else "invoice"
     adjustment = PricedStatement(tuple(lines), net, tax, net + tax, document_type)
     flags = [{"code": "adjustment", "message": f"corrects {original.number} after KPI changes"}]
-    return _save_statement(
+    statement = new_statement(
         contract=contract,
         period=period,
         version=original.terms_version,
@@ -238,10 +114,10 @@ def statement_price_adjustment(*, original: Statement, billing_run_id: int | Non
         snapshot=snapshot,
         flags=flags,
         run_id=billing_run_id,
-        lines=lines,
-        adjusts=original,
         revision=revision,
+        adjusts=original,
     )
+    return save_statements([(statement, tuple(lines))])[0]
 
 
 def _line_for(key):
@@ -423,7 +299,7 @@ def statements_issue_period(
     if contract_reference:
         drafts = drafts.filter(contract__reference=contract_reference)
     issued = []
-    for statement_id, status in drafts.order_by("contract__reference", "adjusts_id", "pk").values_list(
+    for statement_id, status in drafts.order_by("contract__reference", "revision").values_list(
         "pk", "status"
     ):
         if status == Statement.Status.DRAFT:
