@@ -161,21 +161,50 @@ def billing_run_contract_ids(*, run: BillingRun) -> list[int]:
     return list(contracts.order_by("reference").values_list("pk", flat=True))
 
 
-def billing_run_price_contract(*, run_id: int, contract_id: int) -> None:
-    """Price one contract of a run; a failure is recorded on the run and does not stop others."""
-    run = BillingRun.objects.get(pk=run_id)
+CHUNK = 100  # contracts per task: big enough for bulk loads and inserts, small enough to spread
+
+
+def _record(run_id: int, done: int, errors: dict[str, str]) -> None:
+    """Count finished contracts and keep their errors, under the run's row lock."""
+    with transaction.atomic():
+        run = BillingRun.objects.select_for_update().get(pk=run_id)
+        run.errors = {**run.errors, **errors}
+        run.failed = F("failed") + len(errors)
+        run.done = F("done") + done
+        run.save(update_fields=["errors", "failed", "done"])
+
+
+def billing_run_price_chunk(*, run_id: int, contract_ids: list[int]) -> None:
+    """Price a chunk of a run's contracts into drafts. A contract that cannot be priced is
+    recorded on the run and does not stop the others; if the chunk as a whole fails (a
+    conflicting concurrent write), each contract is retried on its own."""
+    period = Period.parse(BillingRun.objects.values_list("period", flat=True).get(pk=run_id))
     try:
-        statement_price_draft(contract_id=contract_id, period=Period.parse(run.period), billing_run_id=run_id)
-    except (BillingError, PricingError, IntegrityError) as error:
-        reference = Contract.objects.filter(pk=contract_id).values_list("reference", flat=True).first()
-        with transaction.atomic():
-            locked = BillingRun.objects.select_for_update().get(pk=run_id)
-            locked.errors = {**locked.errors, reference: str(error)}
-            locked.failed = F("failed") + 1
-            locked.done = F("done") + 1
-            locked.save(update_fields=["errors", "failed", "done"])
-        return
-    BillingRun.objects.filter(pk=run_id).update(done=F("done") + 1)
+        results = statements_price_drafts(
+            contract_ids=contract_ids, period=period, billing_run_id=run_id, adjust=statement_price_adjustment
+        )
+    except (IntegrityError, PricingError):
+        if len(contract_ids) == 1:
+            results = {contract_ids[0]: BillingError(f"could not be saved for {period}; run it again")}
+        else:
+            for contract_id in contract_ids:
+                billing_run_price_chunk(run_id=run_id, contract_ids=[contract_id])
+            return
+    references = dict(Contract.objects.filter(pk__in=contract_ids).values_list("pk", "reference"))
+    errors = {
+        references[cid]: str(result) for cid, result in results.items() if isinstance(result, BillingError)
+    }
+    _record(run_id, len(contract_ids), errors)
+
+
+def billing_run_price_contract(*, run_id: int, contract_id: int) -> None:
+    """Price one contract of a run (a chunk of one)."""
+    billing_run_price_chunk(run_id=run_id, contract_ids=[contract_id])
+
+
+def billing_run_chunks(*, run: BillingRun) -> list[list[int]]:
+    ids = billing_run_contract_ids(run=run)
+    return [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
 
 
 def billing_run_finish(*, run_id: int) -> BillingRun:

@@ -12,8 +12,8 @@ from . import services
 
 
 @shared_task(acks_late=True)
-def price_contract(run_id: int, contract_id: int) -> None:
-    services.billing_run_price_contract(run_id=run_id, contract_id=contract_id)
+def price_contracts(run_id: int, contract_ids: list[int]) -> None:
+    services.billing_run_price_chunk(run_id=run_id, contract_ids=contract_ids)
 
 
 @shared_task
@@ -23,15 +23,15 @@ def finish_run(_results, run_id: int) -> None:
 
 @shared_task
 def run_billing(run_id: int) -> None:
-    """Fan out one task per contract of the run; the run is finished when all have reported."""
+    """Fan out one task per chunk of the run's contracts (``services.CHUNK``, so each task loads
+    and writes in bulk); the run is finished when every chunk has reported."""
     from .models import BillingRun
 
-    run = BillingRun.objects.get(pk=run_id)
-    contract_ids = services.billing_run_contract_ids(run=run)
-    if not contract_ids:
+    chunks = services.billing_run_chunks(run=BillingRun.objects.get(pk=run_id))
+    if not chunks:
         services.billing_run_finish(run_id=run_id)
         return
-    chord(price_contract.s(run_id, contract_id) for contract_id in contract_ids)(finish_run.s(run_id))
+    chord(price_contracts.s(run_id, chunk) for chunk in chunks)(finish_run.s(run_id))
 
 
 @shared_task

@@ -44,7 +44,7 @@ def test_the_monthly_schedule_prices_the_previous_month():
 @pytest.mark.django_db
 def test_a_run_that_crashed_half_way_completes_when_started_again():
     contracts = contracts_with_january(5)
-    real = services.statement_price_draft
+    real = services.statements_price_drafts
     calls = {"n": 0}
 
     def crash_on_third(**kwargs):
@@ -55,14 +55,15 @@ def test_a_run_that_crashed_half_way_completes_when_started_again():
 
     run = services.billing_run_create(period=JAN)
     with (
-        mock.patch("billing.services.statement_price_draft", side_effect=crash_on_third),
+        mock.patch("billing.services.statements_price_drafts", side_effect=crash_on_third),
         pytest.raises(SystemExit),
     ):
         for contract_id in services.billing_run_contract_ids(run=run):
             services.billing_run_price_contract(run_id=run.pk, contract_id=contract_id)
+    assert Statement.objects.filter(period="2026-01").count() == 2  # two priced before the crash
     rerun = services.billing_run_create(period=JAN)
-    for contract_id in services.billing_run_contract_ids(run=rerun):
-        services.billing_run_price_contract(run_id=rerun.pk, contract_id=contract_id)
+    for chunk in services.billing_run_chunks(run=rerun):
+        services.billing_run_price_chunk(run_id=rerun.pk, contract_ids=chunk)
     for contract in contracts:
         live = Statement.objects.filter(contract=contract, period="2026-01").exclude(status="void")
         assert live.count() == 1
