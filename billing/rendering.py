@@ -57,7 +57,9 @@ def _time_limit(seconds: float):
         raise _Expired
 
     previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    # Keep ringing every 50 ms after the limit: an alarm that lands in a finaliser (__del__)
+    # is swallowed by Python, the next one stops the render.
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
     try:
         yield
     except _Expired:
