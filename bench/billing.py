@@ -1,0 +1,200 @@
+"""Billing run benchmark: N contracts with realistic terms and a month of KPIs, priced into drafts.
+
+    python bench/billing.py --contracts 10000 [--database-url postgres://postgres@127.0.0.1:5432/postgres]
+
+Creates the contracts (fixed fee, graduated voice bands with a minimum, gain-share with bands,
+an experience bonus and service credits) and one KPI file for March 2026, ingested as a
+batch. Then measures, in this process, the billing run through the services (the same
+chunks the Celery fan-out uses), and its floor: the pure pricing of the same inputs plus a
+bulk insert of the same number of lines into a scratch table.
+"""
+
+import argparse
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import Timer, fresh_database_url, migrate, peak_memory_mib, setup_django
+
+COMPONENTS = [
+    ("mgmt", "fixed_fee", {"amount": "15000.00"}),
+    (
+        "voice",
+        "unit_rate",
+        {
+            "measure": "contacts_voice",
+            "bands": [
+                {"up_to": "10000", "price": "3.00"},
+                {"up_to": "25000", "price": "2.50"},
+                {"up_to": None, "price": "2.00"},
+            ],
+            "minimum_charge": "20000.00",
+        },
+    ),
+    (
+        "savings",
+        "gain_share",
+        {
+            "actual_measure": "cost_to_serve",
+            "baseline_unit_cost": "4.00",
+            "volume_measure": "contacts_total",
+            "share_bands": [
+                {"up_to_percent_of_baseline": "10", "supplier_percent": "50"},
+                {"up_to_percent_of_baseline": None, "supplier_percent": "25"},
+            ],
+            "cap": "100000.00",
+            "pain_percent": "25",
+            "pain_cap": "20000.00",
+        },
+    ),
+    (
+        "experience",
+        "experience_bonus",
+        {
+            "kpis": [
+                {"kpi": "csat", "weight": "40", "threshold": "80", "target": "85", "stretch": "90"},
+                {"kpi": "fcr", "weight": "30", "threshold": "70", "target": "75", "stretch": "80"},
+                {"kpi": "nps", "weight": "30", "threshold": "20", "target": "30", "stretch": "40"},
+            ],
+            "pool_percent": "3",
+        },
+    ),
+    (
+        "sla",
+        "service_credit",
+        {
+            "at_risk_percent": "12",
+            "kpis": [
+                {"kpi": "service_level", "target": "80", "credit_percent": "5"},
+                {"kpi": "abandon_rate", "target": "5", "credit_percent": "3"},
+            ],
+            "earn_back_months": 3,
+        },
+    ),
+]
+
+
+def create_contracts(count: int) -> list[int]:
+    from contracts.models import Component, Contract, Organisation, TermsVersion
+
+    buyer = Organisation.objects.create(name="Bench Buyer", code="BENCH", country="GB")
+    suppliers = Organisation.objects.bulk_create(
+        Organisation(name=f"Supplier {i}", code=f"S{i}", country="GB") for i in range(50)
+    )
+    contracts = Contract.objects.bulk_create(
+        Contract(
+            reference=f"BENCH-{i:05d}",
+            title="Bench contract",
+            buyer=buyer,
+            supplier=suppliers[i % 50],
+            tax_rate=20,
+            start_date=date(2026, 1, 1),
+        )
+        for i in range(count)
+    )
+    versions = TermsVersion.objects.bulk_create(
+        TermsVersion(contract=c, effective_from="2026-01") for c in contracts
+    )
+    Component.objects.bulk_create(
+        (
+            Component(version=v, position=n, component_id=cid, type=kind, params=params)
+            for v in versions
+            for n, (cid, kind, params) in enumerate(COMPONENTS)
+        ),
+        batch_size=5000,
+    )
+    return [c.pk for c in contracts]
+
+
+def kpi_file(count: int) -> bytes:
+    lines = ["contract,period,kpi,value,numerator,denominator"]
+    for i in range(count):
+        ref, voice = f"BENCH-{i:05d}", 18000 + (i * 37) % 12000
+        total = voice + 5000
+        cost = total * (360 + i % 60) // 100
+        lines += [
+            f"{ref},2026-03,contacts_voice,{voice},,",
+            f"{ref},2026-03,contacts_total,{total},,",
+            f"{ref},2026-03,cost_to_serve,{cost}.00,,",
+            f"{ref},2026-03,csat,,{800 + i % 120},1000",
+            f"{ref},2026-03,fcr,,{700 + i % 100},1000",
+            f"{ref},2026-03,nps,,{150 + i % 300},1000",
+            f"{ref},2026-03,service_level,,{760 + i % 100},1000",
+            f"{ref},2026-03,abandon_rate,,{30 + i % 40},1000",
+        ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def floor_seconds(contract_ids: list[int], period) -> tuple[float, int]:
+    """The pure pricing of the same inputs plus a bulk insert of as many lines."""
+    from django.db import connection, transaction
+
+    from billing.drafts import month_inputs_for_contracts
+    from contracts.models import Contract
+    from pricing import price_period
+
+    inputs = []
+    for start in range(0, len(contract_ids), 100):
+        contracts = list(Contract.objects.filter(pk__in=contract_ids[start : start + 100]).order_by("pk"))
+        inputs += [m.inputs for m in month_inputs_for_contracts(contracts=contracts, period=period).values()]
+    with Timer() as timer:
+        priced = [price_period(i) for i in inputs]
+        rows = [
+            (line.component_id, str(line.kind), str(line.amount), line.explanation)
+            for p in priced
+            for line in p.lines
+        ]
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE TABLE bench_lines (component text, kind text, amount numeric, explanation text)"
+            )
+            cursor.executemany("INSERT INTO bench_lines VALUES (%s, %s, %s, %s)", rows)
+    return timer.seconds, len(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--contracts", type=int, default=1000)
+    parser.add_argument("--database-url", default="")
+    args = parser.parse_args()
+    url = fresh_database_url(args.database_url, "gainshare_bench_billing")
+    setup_django(url)
+    migrate()
+    from billing import services
+    from billing.models import Statement, StatementLine
+    from kpis.services import kpi_batch_ingest
+    from pricing.period import Period
+
+    started = time.perf_counter()
+    contract_ids = create_contracts(args.contracts)
+    assert (
+        kpi_batch_ingest(file_name="bench.csv", content=kpi_file(args.contracts), source="cli").status
+        == "accepted"
+    )
+    print(f"set-up: {args.contracts:,} contracts and their KPIs in {time.perf_counter() - started:.1f} s")
+    period = Period(2026, 3)
+    with Timer() as run_timer:
+        run = services.billing_run_create(period=period)
+        for chunk in services.billing_run_chunks(run=run):
+            services.billing_run_price_chunk(run_id=run.pk, contract_ids=chunk)
+        run = services.billing_run_finish(run_id=run.pk)
+    peak = peak_memory_mib()
+    statements = Statement.objects.filter(billing_run=run).count()
+    lines = StatementLine.objects.filter(statement__billing_run=run).count()
+    floor, floor_lines = floor_seconds(contract_ids, period)
+    engine = "PostgreSQL" if url.startswith("postgres") else "SQLite"
+    print(f"{engine}: {statements:,} drafts with {lines:,} lines, {run.failed} failed")
+    print(
+        f"  billing run: {run_timer.seconds:.1f} s ({statements / run_timer.seconds:,.0f} contracts/s), peak {peak:.0f} MiB"
+    )
+    print(f"  floor (pure pricing + bulk insert of {floor_lines:,} lines): {floor:.1f} s")
+    print(f"  ratio to floor: {run_timer.seconds / floor:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
