@@ -7,6 +7,7 @@ row, in that order, inside one transaction. Numbers come only from the locked se
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from datetime import date, timedelta
 from decimal import Decimal
@@ -323,7 +324,11 @@ def statement_mark_paid(*, statement_id: int, paid_at=None) -> Statement:
 def statements_issue_period(
     *, period: Period, contract_reference: str | None = None, issue_date=None
 ) -> list[Statement]:
-    """Approve and issue every draft of ``period`` (adjustments included), in contract order."""
+    """Approve and issue every draft of ``period`` (adjustments included), in contract order.
+
+    A statement issued meanwhile by someone else (another process issuing the same month) is
+    skipped, not an error; any other refusal stops with ``BillingError``.
+    """
     drafts = Statement.objects.filter(period=str(period), status__in=["draft", "approved"])
     if contract_reference:
         drafts = drafts.filter(contract__reference=contract_reference)
@@ -332,6 +337,13 @@ def statements_issue_period(
         "pk", "status"
     ):
         if status == Statement.Status.DRAFT:
-            statement_approve(statement_id=statement_id)
-        issued.append(statement_issue(statement_id=statement_id, issue_date=issue_date))
+            # Approved (or issued) meanwhile by another process: issuing re-checks under the row lock.
+            with contextlib.suppress(BillingError):
+                statement_approve(statement_id=statement_id)
+        try:
+            issued.append(statement_issue(statement_id=statement_id, issue_date=issue_date))
+        except BillingError:
+            if Statement.objects.filter(pk=statement_id, status__in=["issued", "paid", "void"]).exists():
+                continue
+            raise
     return issued

@@ -9,7 +9,6 @@ import os
 from pathlib import Path
 
 import dj_database_url
-from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -144,16 +143,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+# The schedule lives in the database (billing migration 0004 creates the monthly run), so
+# procurement can change it in the admin under Periodic tasks.
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
-CELERY_BEAT_SCHEDULE = {
-    # The 3rd of each month at 06:00 prices the month before. django-celery-beat copies this
-    # entry into the database, where procurement can edit it in the admin.
-    "monthly-billing-run": {
-        "task": "billing.tasks.run_billing_for_previous_month",
-        "schedule": crontab(minute="0", hour="6", day_of_month="3"),
-    },
-}
-
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",

@@ -1,10 +1,14 @@
 """Billing runs through Celery tasks, concurrent runs and issuing, crash and re-run."""
 
+import os
+import subprocess
+import sys
 import threading
 from datetime import date
 from unittest import mock
 
 import pytest
+from django.conf import settings
 from django.db import close_old_connections
 
 from billing import services, tasks
@@ -120,3 +124,62 @@ def test_concurrent_issuing_uses_every_number_once_without_gaps():
     )
     numbers = sorted(Statement.objects.filter(period="2026-01").values_list("number", flat=True))
     assert numbers == [f"ACME-2026-{n:06d}" for n in range(1, 7)]
+
+
+@pytest.mark.django_db
+def test_the_monthly_run_is_a_periodic_task_procurement_can_edit():
+    from django_celery_beat.models import PeriodicTask
+
+    task = PeriodicTask.objects.get(name="monthly-billing-run")
+    assert task.task == "billing.tasks.run_billing_for_previous_month"
+    assert (task.crontab.minute, task.crontab.hour, task.crontab.day_of_month) == ("0", "6", "3")
+
+
+def _database_url() -> str:
+    from django.db import connection
+
+    settings = connection.settings_dict
+    if connection.vendor == "postgresql":
+        host = settings["HOST"] or "127.0.0.1"
+        return f"postgres://{settings['USER']}@{host}:{settings['PORT'] or 5432}/{settings['NAME']}"
+    return f"sqlite:///{settings['NAME']}"
+
+
+def _manage_in_parallel(*commands: list[str]) -> list[subprocess.CompletedProcess]:
+    env = {**os.environ, "DATABASE_URL": _database_url(), "DJANGO_SETTINGS_MODULE": "config.settings"}
+    env.pop("CELERY_BROKER_URL", None)
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "manage.py", *command],
+            cwd=settings.BASE_DIR,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for command in commands
+    ]
+    return [
+        subprocess.CompletedProcess(p.args, p.wait(timeout=120), p.stdout.read(), p.stderr.read())
+        for p in processes
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("kpi_catalogue")
+def test_separate_processes_running_and_issuing_the_same_month_at_once():
+    contracts = contracts_with_january(8)
+    runs = _manage_in_parallel(["run_billing", "--period", "2026-01"], ["run_billing", "--period", "2026-01"])
+    assert [r.returncode for r in runs] == [0, 0], [r.stderr for r in runs]
+    for contract in contracts:
+        assert (
+            Statement.objects.filter(contract=contract, period="2026-01").exclude(status="void").count() == 1
+        )
+    issues = _manage_in_parallel(
+        ["issue_statements", "--period", "2026-01"], ["issue_statements", "--period", "2026-01"]
+    )
+    assert [i.returncode for i in issues] == [0, 0], [i.stderr for i in issues]
+    numbers = sorted(Statement.objects.filter(period="2026-01").values_list("number", flat=True))
+    assert numbers == [f"ACME-2026-{n:06d}" for n in range(1, 9)]
+    issued_by = [int(i.stdout.strip().splitlines()[-1].split()[0]) for i in issues]
+    assert sum(issued_by) == 8  # between them, each statement issued exactly once
