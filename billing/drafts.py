@@ -8,6 +8,7 @@ inserts in one transaction that holds the contracts' row locks (taken in primary
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -195,24 +196,45 @@ def new_statement(
     )
 
 
+LINE_COLUMNS = ("statement_id", "position", "component_id", "kind", "kpi", "amount", "explanation", "detail")
+
+
 def save_statements(pairs: list[tuple[Statement, tuple]]) -> list[Statement]:
-    """Insert statements and their lines with two bulk inserts."""
+    """Insert statements with one bulk insert and their lines with another (``COPY`` on
+    PostgreSQL, where it is several times faster than ``bulk_create``'s parameter arrays)."""
     statements = Statement.objects.bulk_create([statement for statement, _ in pairs], batch_size=500)
-    lines = [
-        StatementLine(
-            statement=statement,
-            position=n,
-            component_id=line.component_id,
-            kind=str(line.kind),
-            kpi=line.kpi or "",
-            amount=line.amount,
-            explanation=line.explanation,
-            detail=dict(line.detail),
+    rows = [
+        (
+            statement.pk,
+            n,
+            line.component_id,
+            str(line.kind),
+            line.kpi or "",
+            line.amount,
+            line.explanation,
+            json.dumps(dict(line.detail)),
         )
         for statement, (_, priced_lines) in zip(statements, pairs, strict=True)
         for n, line in enumerate(priced_lines)
     ]
-    StatementLine.objects.bulk_create(lines, batch_size=2000)
+    if connection.vendor == "postgresql":
+        table = StatementLine._meta.db_table
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(
+                f"COPY {table} ({', '.join(LINE_COLUMNS)}) FROM STDIN"  # fixed names, no user input
+            ) as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+    else:
+        StatementLine.objects.bulk_create(
+            (
+                StatementLine(**dict(zip(LINE_COLUMNS, row[:-1], strict=False)), detail=json.loads(row[-1]))
+                for row in rows
+            ),
+            batch_size=2000,
+        )
     return statements
 
 

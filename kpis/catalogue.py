@@ -135,3 +135,22 @@ CATALOGUE: tuple[KpiSpec, ...] = (
     KpiSpec("attrition_rate", "Agent attrition rate", "percent", LOWER, "ratio", 100, "0", "100"),
     KpiSpec("complaints", "Complaints received", "count", LOWER, "sum", min_value="0"),
 )
+
+
+def seed(kpi_model) -> None:
+    """Create or update every catalogue entry through ``kpi_model`` (a migration's historical
+    model, or the real one)."""
+    for spec in CATALOGUE:
+        kpi_model.objects.update_or_create(
+            code=spec.code,
+            defaults={
+                "name": spec.name,
+                "description": spec.description,
+                "unit": spec.unit,
+                "direction": spec.direction,
+                "aggregation": spec.aggregation,
+                "scale": spec.scale,
+                "min_value": spec.min_value,
+                "max_value": spec.max_value,
+            },
+        )

@@ -41,21 +41,8 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture
 def kpi_catalogue(django_db_blocker):
     """The KPI catalogue, re-seeded: transactional tests empty every table, migration data included."""
-    from kpis.catalogue import CATALOGUE
+    from kpis import catalogue
     from kpis.models import Kpi
 
     with django_db_blocker.unblock():
-        for spec in CATALOGUE:
-            Kpi.objects.update_or_create(
-                code=spec.code,
-                defaults={
-                    "name": spec.name,
-                    "description": spec.description,
-                    "unit": spec.unit,
-                    "direction": spec.direction,
-                    "aggregation": spec.aggregation,
-                    "scale": spec.scale,
-                    "min_value": spec.min_value,
-                    "max_value": spec.max_value,
-                },
-            )
+        catalogue.seed(Kpi)

@@ -2,23 +2,9 @@ from django.db import migrations
 
 
 def seed(apps, schema_editor):
-    from kpis.catalogue import CATALOGUE
+    from kpis.catalogue import seed
 
-    Kpi = apps.get_model("kpis", "Kpi")
-    for spec in CATALOGUE:
-        Kpi.objects.update_or_create(
-            code=spec.code,
-            defaults={
-                "name": spec.name,
-                "description": spec.description,
-                "unit": spec.unit,
-                "direction": spec.direction,
-                "aggregation": spec.aggregation,
-                "scale": spec.scale,
-                "min_value": spec.min_value,
-                "max_value": spec.max_value,
-            },
-        )
+    seed(apps.get_model("kpis", "Kpi"))
 
 
 class Migration(migrations.Migration):
