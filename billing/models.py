@@ -210,3 +210,22 @@ class StatementLine(models.Model):
         if Statement.objects.filter(pk=self.statement_id, status__in=FROZEN_STATUSES).exists():
             raise ImmutableError("lines of an issued statement cannot be deleted")
         return super().delete(*args, **kwargs)
+
+
+class IdempotencyKey(models.Model):
+    """A finance client's ``Idempotency-Key``: the same key and body replay the stored response."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    request_hash = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_unique_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,20 @@
+import django_filters
+
+from .models import Statement
+
+
+class InvoiceFilter(django_filters.FilterSet):
+    period = django_filters.CharFilter(help_text="YYYY-MM")
+    buyer = django_filters.CharFilter(field_name="contract__buyer__code", help_text="buyer organisation code")
+    supplier = django_filters.CharFilter(
+        field_name="contract__supplier__code", help_text="supplier organisation code"
+    )
+    status = django_filters.ChoiceFilter(choices=[("issued", "issued"), ("paid", "paid"), ("void", "void")])
+    document_type = django_filters.ChoiceFilter(choices=Statement.DocumentType.choices)
+    issue_date = django_filters.DateFromToRangeFilter(
+        help_text="issue_date_after / issue_date_before (YYYY-MM-DD)"
+    )
+
+    class Meta:
+        model = Statement
+        fields = ["period", "buyer", "supplier", "status", "document_type", "issue_date"]

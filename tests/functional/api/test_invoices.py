@@ -1,0 +1,139 @@
+"""The finance API: each party sees only its own issued documents; payments are idempotent."""
+
+from datetime import date
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from rest_framework.test import APIClient
+
+from billing.services import statement_approve, statement_issue, statement_price_draft
+from contracts.models import Membership, Organisation
+from pricing.period import Period
+from tests.integration.billing.conftest import load_contract, load_kpis, month
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(organisation: Organisation, role: str) -> APIClient:
+    user = User.objects.create_user(f"{role}-{organisation.code}")
+    Membership.objects.create(user=user, organisation=organisation, role=role)
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def issue_month(contract, period="2026-01", voice=1500):
+    load_kpis(month(contract.reference, period, voice, 78), name=f"{contract.reference}-{period}.csv")
+    draft = statement_price_draft(contract_id=contract.pk, period=Period.parse(period))
+    statement_approve(statement_id=draft.pk)
+    return statement_issue(statement_id=draft.pk, issue_date=date(2026, 2, 3))
+
+
+@pytest.fixture
+def world():
+    a = load_contract("ACME-A-001", supplier="Alpha CX Ltd")
+    b = load_contract("ACME-B-001", supplier="Beta CX Ltd")
+    a_doc, b_doc = issue_month(a), issue_month(b)
+    return {"a": a, "b": b, "a_doc": a_doc, "b_doc": b_doc}
+
+
+def test_finance_lists_its_buyers_documents_with_lines_and_money_as_strings(world):
+    finance = client_for(world["a"].buyer, "finance")
+    response = finance.get("/api/v1/invoices/", {"period": "2026-01"})
+    assert response.status_code == 200
+    body = response.json()
+    assert [d["number"] for d in body["results"]] == ["ACME-2026-000001", "ACME-2026-000002"]
+    first = body["results"][0]
+    assert (first["net"], first["tax"], first["gross"], first["currency"]) == (
+        "13300.00",
+        "2660.00",
+        "15960.00",
+        "GBP",
+    )
+    assert (
+        first["lines"][2]["explanation"]
+        == "service_level 78 missed target 80; 5% of charges 14,000.00 → -700.00"
+    )
+    assert finance.get("/api/v1/invoices/", {"supplier": world["b"].supplier.code}).json()["count"] == 1
+
+
+def test_a_supplier_sees_only_its_own_and_gets_404_for_anothers(world):
+    alpha = client_for(world["a"].supplier, "supplier")
+    numbers = [d["number"] for d in alpha.get("/api/v1/invoices/").json()["results"]]
+    assert numbers == [world["a_doc"].number]
+    other = world["b_doc"].number
+    for url in [f"/api/v1/invoices/{other}/", f"/api/v1/invoices/{other}/pdf/"]:
+        assert alpha.get(url).status_code == 404
+    assert alpha.post(f"/api/v1/invoices/{other}/mark-paid/", {}, HTTP_IDEMPOTENCY_KEY="k").status_code == 404
+    assert alpha.get("/api/v1/invoices/", {"supplier": world["b"].supplier.code}).json()["count"] == 0
+
+
+def test_drafts_are_never_listed(world):
+    load_kpis(month(world["a"].reference, "2026-02", 1500, 78), name="feb.csv")
+    statement_price_draft(contract_id=world["a"].pk, period=Period(2026, 2))
+    finance = client_for(world["a"].buyer, "finance")
+    assert finance.get("/api/v1/invoices/", {"period": "2026-02"}).json()["count"] == 0
+
+
+def test_the_pdf_is_served_as_stored(world):
+    finance = client_for(world["a"].buyer, "finance")
+    response = finance.get(f"/api/v1/invoices/{world['a_doc'].number}/pdf/")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+
+
+def test_mark_paid_is_idempotent_and_for_finance_only(world):
+    number = world["a_doc"].number
+    supplier = client_for(world["a"].supplier, "supplier")
+    assert (
+        supplier.post(f"/api/v1/invoices/{number}/mark-paid/", {}, HTTP_IDEMPOTENCY_KEY="k1").status_code
+        == 403
+    )
+    finance = client_for(world["a"].buyer, "finance")
+    assert finance.post(f"/api/v1/invoices/{number}/mark-paid/", {}).status_code == 400  # the key is required
+    body = {"paid_at": "2026-03-01T10:00:00Z"}
+    first = finance.post(
+        f"/api/v1/invoices/{number}/mark-paid/", body, format="json", HTTP_IDEMPOTENCY_KEY="k1"
+    )
+    again = finance.post(
+        f"/api/v1/invoices/{number}/mark-paid/", body, format="json", HTTP_IDEMPOTENCY_KEY="k1"
+    )
+    assert first.status_code == again.status_code == 200
+    assert first.json() == again.json() and first.json()["status"] == "paid"
+    other = finance.post(
+        f"/api/v1/invoices/{number}/mark-paid/",
+        {"paid_at": "2026-03-02T10:00:00Z"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k1",
+    )
+    assert other.status_code == 409
+
+
+def test_unauthenticated_and_unaffiliated_users_see_nothing(world):
+    assert APIClient().get("/api/v1/invoices/").status_code in (401, 403)
+    loner = APIClient()
+    loner.force_authenticate(User.objects.create_user("loner"))
+    assert loner.get("/api/v1/invoices/").json()["count"] == 0
+    assert loner.get(f"/api/v1/invoices/{world['a_doc'].number}/").status_code == 404
+
+
+def test_query_count_does_not_grow_with_page_size(world):
+    finance = client_for(world["a"].buyer, "finance")
+    for i, period in enumerate(["2026-02", "2026-03", "2026-04"]):
+        issue_month(world["a"], period, 1500 + i)
+
+    def queries(page_size):
+        with CaptureQueriesContext(connection) as captured:
+            assert finance.get("/api/v1/invoices/", {"page_size": page_size}).status_code == 200
+        return len(captured)
+
+    queries(1)  # warm: the user's permissions are cached after the first request
+    assert queries(1) == queries(5)
+
+
+def test_the_schema_is_published():
+    response = APIClient().get("/api/v1/schema/")
+    assert response.status_code == 200
+    assert b"/api/v1/invoices/{number}/mark-paid/" in response.content
