@@ -46,3 +46,9 @@ def kpi_catalogue(django_db_blocker):
 
     with django_db_blocker.unblock():
         catalogue.seed(Kpi)
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    """Each test stores files (PDFs) in a folder of its own."""
+    settings.MEDIA_ROOT = tmp_path / "media"
