@@ -137,3 +137,37 @@ def test_the_schema_is_published():
     response = APIClient().get("/api/v1/schema/")
     assert response.status_code == 200
     assert b"/api/v1/invoices/{number}/mark-paid/" in response.content
+
+
+def test_every_invoice_route_answers_404_for_another_partys_document(world):
+    """Enumerates the API's routes: a new route without a case here makes this test fail."""
+    from billing.api_urls import urlpatterns
+
+    other = world["b_doc"].number
+    cases = {
+        "invoice-list": None,  # lists are filtered, checked in the supplier test above
+        "invoice-detail": ("get", f"/api/v1/invoices/{other}/"),
+        "invoice-pdf": ("get", f"/api/v1/invoices/{other}/pdf/"),
+        "invoice-mark-paid": ("post", f"/api/v1/invoices/{other}/mark-paid/"),
+    }
+    assert {pattern.name for pattern in urlpatterns} == set(cases)
+    alpha = client_for(world["a"].supplier, "supplier")
+    finance_of_nobody = client_for(
+        Organisation.objects.create(name="Else plc", code="ELSE", country="GB"), "finance"
+    )
+    for client in (alpha, finance_of_nobody):
+        for case in filter(None, cases.values()):
+            method, url = case
+            response = getattr(client, method)(url, HTTP_IDEMPOTENCY_KEY="k")
+            assert response.status_code == 404, (url, response.status_code)
+
+
+def test_the_procurement_group_sees_every_issued_document(world):
+    from django.contrib.auth.models import Group
+
+    user = User.objects.create_user("procurement", is_staff=True)
+    user.groups.add(Group.objects.get(name="Procurement"))
+    client = APIClient()
+    client.force_authenticate(user)
+    assert client.get("/api/v1/invoices/").json()["count"] == 2
+    assert user.has_perm("billing.change_statement") and user.has_perm("contracts.add_contract")
