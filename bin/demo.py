@@ -14,6 +14,9 @@ DB = ROOT / "demo.sqlite3"
 ENV = {**os.environ, "DATABASE_URL": f"sqlite:///{DB}", "MEDIA_ROOT": str(ROOT / "media" / "demo")}
 ENV.pop("CELERY_BROKER_URL", None)
 MONTHS = [("2026-01", "2026-01.csv"), ("2026-02", "2026-02.csv"), ("2026-03", "2026-03.xlsx")]
+# One supplier portal user per demo supplier organisation (its code in fixtures/contracts).
+PORTAL_USERS = {"northwind": "NORTHWIND", "lumen": "LUMEN", "pennine": "PENNINE"}
+PORTAL_PASSWORD = "demo-portal-2026"  # noqa: S105 (the demo database only)
 
 
 def manage(*args: str) -> None:
@@ -39,12 +42,17 @@ def main() -> None:
     manage("export_statements", "--period", "2026-02", "--status", "issued")
     manage("write_pdfs", "--out", "out")
     manage("statement_table")
+    for username, code in PORTAL_USERS.items():
+        who = [f"--organisation={code}", f"--username={username}", f"--email={username}@example.com"]
+        manage("set_supplier_user", *who, f"--password={PORTAL_PASSWORD}")
     print("\nThe bad demo file is refused with its error report, and nothing is ingested:", flush=True)
     bad = subprocess.run(
         [sys.executable, "manage.py", "ingest_kpis", "fixtures/kpis/bad/2026-03-bad.csv"], cwd=ROOT, env=ENV
     )
     assert bad.returncode != 0
-    print(f"\nDemo database: {DB.name}. Try: DATABASE_URL=sqlite:///{DB.name} python manage.py runserver")
+    serve = f"DATABASE_URL=sqlite:///{DB.name} MEDIA_ROOT=media/demo python manage.py runserver"
+    print(f"\nDemo database: {DB.name}. Try: {serve}")
+    print(f"Supplier portal at /: log in as {', '.join(PORTAL_USERS)}, password {PORTAL_PASSWORD}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,95 @@
+"""Another supplier's documents do not exist for a supplier: a 404 on every page that takes
+one, and no trace of them through filters or query strings."""
+
+from datetime import date
+
+import pytest
+from django.urls import URLPattern, URLResolver
+
+from billing.pdf import statement_pdf_store
+from portal.urls import urlpatterns
+
+from .conftest import issue, price, signed_in
+
+pytestmark = pytest.mark.django_db
+
+
+def route_names(patterns) -> dict[str, bool]:
+    """Every portal route's name, and whether its URL takes parameters."""
+    names = {}
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            names.update(route_names(pattern.url_patterns))
+        elif isinstance(pattern, URLPattern):
+            names[pattern.name] = bool(pattern.pattern.converters)
+    return names
+
+
+@pytest.fixture
+def alpha_documents(world):
+    """Alpha's invoice, paid document and credit note: every kind of document another may guess."""
+    issue(world["alpha_feb_draft"], issue_date=date(2026, 3, 3))
+    note = issue(price(world["alpha_contract"], "2026-01", voice=1000, name="jan-fix.csv"))
+    for statement in (world["alpha_jan"], note, world["beta_jan"]):
+        statement_pdf_store(statement_id=statement.pk)  # what issuing queues after its commit
+    return [world["alpha_jan"].number, note.number]
+
+
+def test_every_portal_route_with_parameters_answers_404_for_another_suppliers_document(
+    world, alpha_documents
+):
+    """Enumerates the portal's routes: a new route without a case here makes this test fail."""
+    cases = {
+        # Routes that take a document: each must be a 404 for every one of Alpha's documents.
+        "statement-detail": lambda number: f"/statements/{number}/",
+        "statement-pdf": lambda number: f"/statements/{number}/pdf/",
+        # Routes without a document in the URL.
+        "home": None,
+        "login": None,
+        "logout": None,
+        "password-reset": None,
+        "password-reset-done": None,
+        "password-reset-complete": None,
+        "statement-list": None,  # filtered to the user's documents: the query-string test below
+        # Its parameters are a user id and a signed token, checked by Django, not a document.
+        "password-reset-confirm": None,
+    }
+    routes = route_names(urlpatterns)
+    assert set(routes) == set(cases)
+    with_parameters = {name for name, has_parameters in routes.items() if has_parameters}
+    assert with_parameters == {"statement-detail", "statement-pdf", "password-reset-confirm"}
+
+    beta = signed_in(world["beta"])
+    alpha = signed_in(world["alpha"])
+    for name, url_for in cases.items():
+        if url_for is None:
+            continue
+        for number in alpha_documents:
+            assert alpha.get(url_for(number)).status_code == 200, (name, number)  # it exists…
+            response = beta.get(url_for(number))
+            assert response.status_code == 404, (name, number, response.status_code)  # …but not for Beta
+            assert number.encode() not in response.content
+        assert beta.get(url_for(world["beta_jan"].number)).status_code == 200, name
+
+
+def test_filters_and_query_strings_never_reach_another_suppliers_documents(world, alpha_documents):
+    beta = signed_in(world["beta"])
+    queries = [
+        {},
+        {"contract": "ACME-A-001"},
+        {"period": "2026-02"},  # a period only Alpha has
+        {"period": "2026-01", "contract": "ACME-A-001"},
+        {"document_type": "credit_note"},
+        {"status": "paid"},
+        {"page": "2"},
+        {"number": alpha_documents[0]},
+        {"contract__supplier": str(world["alpha_contract"].supplier_id)},
+    ]
+    for query in queries:
+        response = beta.get("/statements/", query)
+        assert response.status_code == 200, query
+        body = response.content.decode()
+        for number in alpha_documents:
+            assert number not in body, (query, number)
+        assert "ACME-A-001</option>" not in body and "Alpha CX Ltd" not in body, query
+    assert world["beta_jan"].number in beta.get("/statements/", {"contract": "ACME-A-001"}).content.decode()
