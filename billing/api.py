@@ -8,6 +8,7 @@ import hashlib
 import json
 
 from django.db import IntegrityError, transaction
+from django.db.models import Count, QuerySet, Window
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -15,6 +16,7 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from . import services
@@ -22,13 +24,61 @@ from .filters import InvoiceFilter
 from .models import IdempotencyKey
 from .pdf import statement_pdf_store
 from .permissions import can_record_payments, visible_statements
-from .serializers import InvoiceSerializer, MarkPaidSerializer
+from .serializers import (
+    VALIDATION_ERROR_SCHEMA,
+    ErrorSerializer,
+    InvoiceSerializer,
+    MarkPaidSerializer,
+    invoice_documents,
+)
+
+
+class PDFRenderer(BaseRenderer):
+    """Accepts ``Accept: application/pdf`` for the PDF route; the view answers with the file itself."""
+
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data
+
+
+# Databases take 64-bit offsets; a page number beyond this cannot have rows.
+MAX_OFFSET = 2**62
 
 
 class InvoicePagination(PageNumberPagination):
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def paginate_ids(self, statements: QuerySet, request, view=None) -> list[int]:
+        """The ids of the requested page of ``statements`` (filtered and ordered), in order.
+
+        One query returns the page's ids together with the number of all matches (a window
+        count), so there is no separate ``COUNT``. A page number that is not a positive
+        integer, ``last``, a page beyond any database's offset, or a page with no rows takes
+        DRF's own count-then-slice path, with its answers (a page past the end is a 404).
+        """
+        page_size = self.get_page_size(request)
+        try:
+            number = int(request.query_params.get(self.page_query_param) or 1)
+        except ValueError:
+            number = 0
+        rows = []
+        offset = (number - 1) * page_size
+        if 0 <= offset < MAX_OFFSET:
+            matching = statements.annotate(matching=Window(Count("pk"))).values_list("pk", "matching")
+            rows = list(matching[offset : offset + page_size])
+        if not rows:
+            return self.paginate_queryset(statements.values_list("pk", flat=True), request, view)
+        paginator = self.django_paginator_class(statements, page_size)
+        paginator.count = rows[0][1]
+        self.page = paginator.page(number)  # its object list stays an unevaluated slice
+        self.request = request
+        return [pk for pk, _ in rows]
 
 
 IDEMPOTENCY_KEY = OpenApiParameter(
@@ -38,34 +88,83 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     required=True,
     description="A client-chosen key: the same key and body replay the first response; another body is a 409.",
 )
+ORDERING_FIELDS = ["issue_date", "number", "period", "gross"]
+ORDERING = OpenApiParameter(
+    "ordering",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    enum=[prefix + field for field in ORDERING_FIELDS for prefix in ("", "-")],
+    description="Sort by this field (a leading `-` reverses); several may be given, comma-separated. "
+    "Default `issue_date,number`.",
+)
+# Responses every operation may give: no or a bad token, and the rate limit.
+COMMON_ERRORS = {
+    401: OpenApiResponse(ErrorSerializer, description="No token, or an unknown one"),
+    429: OpenApiResponse(ErrorSerializer, description="Too many requests: retry after `Retry-After` seconds"),
+}
+NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such document among those the caller may see")
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Issued invoices and credit notes, with their lines"),
+    list=extend_schema(
+        summary="Issued invoices and credit notes, with their lines",
+        parameters=[ORDERING],
+        responses={
+            200: InvoiceSerializer(many=True),
+            400: OpenApiResponse(VALIDATION_ERROR_SCHEMA, description="A filter value is not valid"),
+            404: OpenApiResponse(ErrorSerializer, description="No such page (`page` beyond the last)"),
+            **COMMON_ERRORS,
+        },
+    ),
     retrieve=extend_schema(
-        summary="One document by its number", responses={200: InvoiceSerializer, 404: None}
+        summary="One document by its number",
+        responses={200: InvoiceSerializer, 404: NOT_FOUND, **COMMON_ERRORS},
     ),
 )
 class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = InvoiceSerializer
     lookup_field = "number"
-    lookup_value_regex = "[A-Za-z0-9-]+"
+    # Any path segment: a malformed number is a JSON 404 from the API, not the site's HTML one.
+    lookup_value_regex = "[^/]+"
     pagination_class = InvoicePagination
     filterset_class = InvoiceFilter
-    ordering_fields = ["issue_date", "number", "period", "gross"]
+    ordering_fields = ORDERING_FIELDS
     ordering = ["issue_date", "number"]
 
     def get_queryset(self):
-        return (
-            visible_statements(self.request.user)
-            .select_related("contract__buyer", "contract__supplier", "adjusts")
-            .prefetch_related("lines__statement")
+        statements = visible_statements(self.request.user)
+        if self.action == "list":  # read as values by ``list``
+            return statements
+        return statements.select_related("contract__buyer", "contract__supplier", "adjusts").prefetch_related(
+            "lines__statement"
         )
 
+    def list(self, request, *args, **kwargs):
+        """Three queries whatever the page size: the page's ids in order with the number of
+        matches, the documents with their parties, and all their lines."""
+        statements = self.filter_queryset(self.get_queryset())
+        page_ids = self.paginator.paginate_ids(statements, request, view=self)
+        return self.get_paginated_response(invoice_documents(page_ids))
+
+    def handle_exception(self, exc):
+        """Errors are JSON, also to a client that asked for the PDF with ``Accept: application/pdf``."""
+        response = super().handle_exception(exc)
+        if isinstance(getattr(self.request, "accepted_renderer", None), PDFRenderer):
+            self.request.accepted_renderer = JSONRenderer()
+            self.request.accepted_media_type = JSONRenderer.media_type
+        return response
+
     @extend_schema(
-        summary="The stored PDF", responses={(200, "application/pdf"): OpenApiTypes.BINARY, 404: None}
+        summary="The stored PDF",
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            **{
+                (code, "application/json"): response
+                for code, response in {404: NOT_FOUND, **COMMON_ERRORS}.items()
+            },
+        },
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, PDFRenderer])
     def pdf(self, request, number=None):
         statement = self.get_object()
         if not statement.pdf:
@@ -81,8 +180,18 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
         request=MarkPaidSerializer,
         responses={
             200: InvoiceSerializer,
-            404: None,
-            409: OpenApiResponse(description="key reused with another body"),
+            400: OpenApiResponse(
+                VALIDATION_ERROR_SCHEMA,
+                description="No `Idempotency-Key` header, or a body that is not valid",
+            ),
+            403: OpenApiResponse(
+                ErrorSerializer, description="Only the buyer's finance users record payments"
+            ),
+            404: NOT_FOUND,
+            409: OpenApiResponse(
+                ErrorSerializer, description="The key was used with another request, or the document is void"
+            ),
+            **COMMON_ERRORS,
         },
     )
     @action(detail=True, methods=["post"], url_path="mark-paid")
@@ -92,7 +201,7 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
             raise PermissionDenied("only the buyer's finance users record payments")
         key = request.headers.get("Idempotency-Key", "").strip()
         if not key:
-            raise ValidationError({"Idempotency-Key": "this header is required"})
+            raise ValidationError({"Idempotency-Key": ["this header is required"]})
         body_hash = hashlib.sha256(
             json.dumps({"number": number, "body": request.data}, sort_keys=True, default=str).encode()
         ).hexdigest()
@@ -104,7 +213,7 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
                     status=status.HTTP_409_CONFLICT,
                 )
             return Response(stored.response_body, status=stored.response_status)
-        serializer = MarkPaidSerializer(data=request.data)
+        serializer = MarkPaidSerializer(data=request.data, context={"issue_date": statement.issue_date})
         serializer.is_valid(raise_exception=True)
         try:
             with transaction.atomic():

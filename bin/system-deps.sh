@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Debian packages the project needs beyond Python: WeasyPrint's Pango, fonts, poppler-utils
-# (tests read PDFs back as text) and Chromium (browser tests). Installs only what is missing.
+# (tests read PDFs back as text), Chromium (browser tests) and wrk (the API benchmark).
+# Installs only what is missing.
 set -euo pipefail
-packages=(libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils chromium)
+packages=(libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils chromium wrk)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -3,7 +3,7 @@
 from django.db.models import Q
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import ParseError, PermissionDenied
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
@@ -57,6 +57,21 @@ RejectedSerializer = inline_serializer(
 )
 
 
+# DRF's error body, inline: the finance API's ``Error`` component lives in the billing app.
+ERROR_SCHEMA = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
+
+
+def request_rejected(field_errors: dict) -> Response:
+    """A 400 in the shape of a refused file: one error per message, row 0, the field as column."""
+    errors = [
+        {"row": 0, "column": field, "problem": str(message)}
+        for field, messages in field_errors.items()
+        for message in (messages if isinstance(messages, list) else [messages])
+    ]
+    body = {"status": "rejected", "file_name": "", "error_count": len(errors), "errors": errors}
+    return Response(body, status=status.HTTP_400_BAD_REQUEST)
+
+
 def allowed_contract_ids(user) -> list[int] | None:
     """Contracts ``user`` may submit KPIs for: all for procurement, else its organisation's.
 
@@ -85,12 +100,26 @@ class KpiBatchCreateView(APIView):
         responses={
             201: BatchSerializer,
             200: OpenApiResponse(BatchSerializer, description="Already ingested (same file), or a dry run"),
-            400: RejectedSerializer,
+            400: OpenApiResponse(
+                RejectedSerializer,
+                description="The file was refused, or the request carries no usable file (then each problem "
+                "is reported with row 0 and the form field's name as its column)",
+            ),
+            401: OpenApiResponse(ERROR_SCHEMA, description="No token, or an unknown one"),
+            403: OpenApiResponse(ERROR_SCHEMA, description="The caller acts for no organisation"),
+            415: OpenApiResponse(ERROR_SCHEMA, description="The body is not multipart/form-data"),
+            429: OpenApiResponse(
+                ERROR_SCHEMA, description="Too many requests: retry after `Retry-After` seconds"
+            ),
         },
     )
     def post(self, request):
-        serializer = KpiFileUploadSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        try:
+            serializer = KpiFileUploadSerializer(data=request.data)
+        except ParseError as error:
+            return request_rejected({"file": [str(error.detail)]})
+        if not serializer.is_valid():
+            return request_rejected(serializer.errors)
         upload = serializer.validated_data["file"]
         result = kpi_batch_ingest(
             file_name=upload.name,

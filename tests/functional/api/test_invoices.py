@@ -171,3 +171,50 @@ def test_the_procurement_group_sees_every_issued_document(world):
     client.force_authenticate(user)
     assert client.get("/api/v1/invoices/").json()["count"] == 2
     assert user.has_perm("billing.change_statement") and user.has_perm("contracts.add_contract")
+
+
+def test_a_listed_document_is_the_same_json_as_its_detail(world):
+    """The list builds its documents from values; the detail uses the serializer: they must agree."""
+    from billing.services import statement_mark_paid, statement_price_adjustment
+
+    statement_mark_paid(statement_id=world["a_doc"].pk, paid_at="2026-03-01T23:30:00Z")
+    load_kpis(month(world["b"].reference, "2026-01", 1400, 78), name="late.csv")
+    adjustment = statement_price_adjustment(original=world["b_doc"])
+    statement_approve(statement_id=adjustment.pk)
+    statement_issue(statement_id=adjustment.pk, issue_date=date(2026, 3, 2))
+
+    finance = client_for(world["a"].buyer, "finance")
+    listed = finance.get("/api/v1/invoices/", {"ordering": "-number"}).json()["results"]
+    assert [d["document_type"] for d in listed] == ["credit_note", "invoice", "invoice"]
+    assert listed[0]["adjusts"] == world["b_doc"].number
+    assert listed[-1]["paid_at"] == "2026-03-01T23:30:00Z" and listed[-1]["status"] == "paid"
+    for document in listed:
+        assert document == finance.get(f"/api/v1/invoices/{document['number']}/").json()
+
+
+def test_a_payment_before_the_issue_date_or_in_the_future_is_refused(world):
+    number = world["a_doc"].number  # issued on 2026-02-03
+    finance = client_for(world["a"].buyer, "finance")
+    for key, paid_at in [
+        ("early", "2026-02-02T12:00:00Z"),
+        ("ancient", "0111-09-19T15:21:09Z"),
+        ("future", "2999-01-01T00:00:00Z"),
+    ]:
+        response = finance.post(
+            f"/api/v1/invoices/{number}/mark-paid/",
+            {"paid_at": paid_at},
+            format="json",
+            HTTP_IDEMPOTENCY_KEY=key,
+        )
+        assert response.status_code == 400 and "paid_at" in response.json(), (paid_at, response.content)
+    assert finance.get(f"/api/v1/invoices/{number}/").json()["status"] == "issued"
+
+
+def test_a_client_that_asks_for_the_pdf_gets_it_and_errors_stay_json(world):
+    finance = client_for(world["a"].buyer, "finance")
+    response = finance.get(f"/api/v1/invoices/{world['a_doc'].number}/pdf/", HTTP_ACCEPT="application/pdf")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert b"".join(response.streaming_content).startswith(b"%PDF")
+    missing = finance.get("/api/v1/invoices/NO-SUCH-1/pdf/", HTTP_ACCEPT="application/pdf")
+    assert missing.status_code == 404 and missing["Content-Type"] == "application/json"
+    assert missing.json() == {"detail": "No Statement matches the given query."}
