@@ -1,21 +1,33 @@
 """Reading and checking KPI files: the only module that imports pandas.
 
 A file (CSV in UTF-8, or an XLSX workbook) is read with every cell as text, so no value is
-ever a float. The whole file is checked before anything is written; every problem is
-reported with its row number as a spreadsheet shows it (the header is row 1) and its column.
-Values leave this module as the exact text they were given, to be stored as exact decimals.
+ever a float. The whole file is checked and every problem is reported with its row number as
+a spreadsheet shows it (the header is row 1) and its column; a file with any problem is
+refused whole. Values leave this module as the exact text they were given, to be stored as
+exact decimals.
+
+The checks work on whole columns (Arrow and NumPy): a check that depends only on a cell's
+text runs once per distinct value, Python runs only for the rows being reported, and floats
+only pick the rows whose bounds are then decided on exact decimals.
 """
 
 from __future__ import annotations
 
+import codecs
 import io
+import itertools
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 REQUIRED = ("contract", "kpi")
 OPTIONAL = ("period", "date", "value", "numerator", "denominator", "channel", "site")
@@ -68,7 +80,7 @@ def read_kpi_file(*, file_name: str, content: bytes, max_bytes: int) -> pd.DataF
         raise KpiFileRejected(
             [RowError(0, "", f"the file is {len(content):,} bytes; the limit is {max_bytes:,}")]
         )
-    if not content.strip():
+    if not content or content.isspace():
         raise KpiFileRejected([RowError(0, "", "the file is empty")])
     frame = _read_excel(content) if file_name.lower().endswith((".xlsx", ".xlsm")) else _read_csv(content)
     frame.columns = [str(column).strip().lower() for column in frame.columns]
@@ -85,15 +97,47 @@ def read_kpi_file(*, file_name: str, content: bytes, max_bytes: int) -> pd.DataF
 
 def _read_csv(content: bytes) -> pd.DataFrame:
     try:
-        text = content.decode("utf-8-sig")
+        content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise KpiFileRejected(
             [RowError(0, "", f"the file is not UTF-8 text (byte {error.start:,}); save it as CSV UTF-8")]
         ) from None
+    if (frame := _read_plain_csv(content.removeprefix(codecs.BOM_UTF8))) is not None:
+        return frame
+    text = io.StringIO(content.decode("utf-8-sig"))
     try:
-        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_filter=False, engine="c")
+        return pd.read_csv(text, dtype=str, keep_default_na=False, na_filter=False, engine="c")
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         raise KpiFileRejected([RowError(0, "", f"not a readable CSV file: {str(error).strip()}")]) from None
+
+
+def _read_plain_csv(data: bytes) -> pd.DataFrame | None:
+    """A CSV file with no quotes and the same number of cells on every line, read by Arrow's
+    parser (the same cells as pandas', several times faster); ``None`` for any other file,
+    which pandas reads."""
+    if b'"' in data:
+        return None
+    end = data.find(b"\n")
+    names = data[: end if end >= 0 else len(data)].rstrip(b"\r").decode().split(",")
+    normalised = [name.strip().lower() for name in names]
+    if "" in normalised or len(set(normalised)) != len(names):
+        return None
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            parse_options=pacsv.ParseOptions(quote_char=False, ignore_empty_lines=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.large_string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except pa.ArrowInvalid:
+        return None
+    if table.column_names != names:
+        return None
+    text = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' own "str"
+    return table.to_pandas(types_mapper={pa.large_string(): text}.get)
 
 
 def _read_excel(content: bytes) -> pd.DataFrame:
@@ -125,19 +169,64 @@ def _check_columns(frame: pd.DataFrame) -> None:
         raise KpiFileRejected(problems)
 
 
-def lookup(series: pd.Series, mapping: Mapping, *, default=None) -> pd.Series:
-    """``series.map(mapping)`` for columns with few distinct values (contracts, KPI codes):
-    each distinct value is looked up once, then spread with integer indexing."""
-    codes, uniques = pd.factorize(series)
-    values = np.array([mapping.get(value, default) for value in uniques] + [default], dtype=object)
-    return pd.Series(values[codes], index=series.index, dtype=object)
+class _Column:
+    """A text column as Arrow strings, with its distinct values and each row's code.
+
+    Checks that depend only on a cell's text are made once per distinct value and spread to
+    the rows with integer indexing."""
+
+    def __init__(self, values: pd.Series | pa.Array | pa.ChunkedArray):
+        if isinstance(values, pd.Series):
+            values = (
+                pa.array(values.array) if values.dtype != object else pa.array(values.tolist(), pa.string())
+            )
+        if not pa.types.is_large_string(values.type):
+            values = values.cast(pa.large_string())
+        self.array = values  # left in the reader's chunks: nothing here needs it contiguous
+
+    @cached_property
+    def _encoded(self) -> tuple[np.ndarray, list[str]]:
+        encoded = pc.dictionary_encode(self.array)
+        if isinstance(encoded, pa.ChunkedArray):  # one dictionary for all the chunks
+            encoded = encoded.combine_chunks()
+        return _numpy(encoded.indices), encoded.dictionary.to_pylist()
+
+    @property
+    def codes(self) -> np.ndarray:
+        return self._encoded[0]
+
+    @property
+    def uniques(self) -> list[str]:
+        return self._encoded[1]
+
+    def __getitem__(self, row: int) -> str:
+        return self.uniques[self.codes[row]]
+
+    def per_value(self, function, dtype=object) -> np.ndarray:
+        """``function`` of each distinct value, spread to every row."""
+        return np.array([function(value) for value in self.uniques], dtype=dtype)[self.codes]
+
+    def present(self) -> np.ndarray:
+        """Rows with a non-empty cell."""
+        return _numpy(pc.not_equal(self.array, ""))
+
+    def matches(self, pattern: str) -> np.ndarray:
+        """Rows whose whole text matches ``pattern`` (``\\d`` is an ASCII digit 0-9)."""
+        if len(self.uniques) * 4 < len(self.codes):
+            compiled = re.compile(pattern, re.ASCII)
+            return self.per_value(lambda value: compiled.fullmatch(value) is not None, dtype=bool)
+        return _numpy(pc.match_substring_regex(self.array, f"^(?:{pattern})$"))
+
+
+def _numpy(array: pa.Array) -> np.ndarray:
+    return array.to_numpy(zero_copy_only=False)
 
 
 class _Report:
     """Collects row errors from boolean masks, keeping the first ``MAX_REPORTED``."""
 
-    def __init__(self, frame: pd.DataFrame):
-        self.rows = np.arange(2, len(frame) + 2)
+    def __init__(self, size: int):
+        self.rows = np.arange(2, size + 2)
         self.errors: list[RowError] = []
         self.count = 0
 
@@ -155,97 +244,246 @@ class _Report:
             self.errors.append(RowError(int(self.rows[index]), column, text))
 
 
+@dataclass
+class CheckedRows:
+    """A file's rows as they are stored, in Arrow columns: contract_id, kpi_id (int64, -1 for
+    an unknown reference), period, date, value, numerator, denominator (text; null for an
+    empty cell), channel, site (text) and source_row (int64). Only a verified file's rows are
+    ever committed (see ``FileCheck``)."""
+
+    table: pa.Table
+    order: np.ndarray | None = field(default=None, repr=False)  # rows in storing order
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    def pairs(self) -> list[tuple[int, str]]:
+        """The distinct (contract id, period) pairs, sorted."""
+        keys = self.table.select(["contract_id", "period"]).group_by(["contract_id", "period"]).aggregate([])
+        return sorted(zip(keys["contract_id"].to_pylist(), keys["period"].to_pylist(), strict=True))
+
+    def stored_order(self) -> CheckedRows:
+        """The rows ordered by (contract, period), the order of the table's index: each index
+        page is then filled by consecutive rows instead of being revisited at random."""
+        order = np.lexsort(
+            (
+                _numpy(pc.dictionary_encode(self.table["period"]).combine_chunks().indices),
+                self.table["contract_id"].to_numpy(),
+            )
+        )
+        if (np.diff(order) > 0).all():
+            return self
+        return CheckedRows(self.table, order)
+
+    def _chunk(self, start: int, stop: int) -> pa.Table:
+        if self.order is None:
+            return self.table.slice(start, stop - start)
+        return self.table.take(self.order[start:stop])
+
+    def copy_text(self, batch_id: int, columns: tuple[str, ...], start: int, stop: int) -> tuple[bytes, str]:
+        """Rows ``start:stop`` as ``COPY`` data and its format: PostgreSQL's text format (tab
+        separated, ``\\N`` for null) unless some text holds a character that format would
+        need escaped, then CSV."""
+        chunk = self._chunk(start, stop)
+        chunk = chunk.append_column("batch_id", pa.array(np.full(chunk.num_rows, batch_id, dtype=np.int64)))
+        chunk = chunk.select(list(columns))
+        if self._plain_text():
+            options = pacsv.WriteOptions(
+                include_header=False,
+                delimiter="\t",
+                null_string="\\N",
+                quoting_style="none",
+                batch_size=65536,
+            )
+            form = "text"
+        else:
+            options = pacsv.WriteOptions(include_header=False, batch_size=65536)
+            form = "csv"
+        buffer = pa.BufferOutputStream()
+        pacsv.write_csv(chunk, buffer, options)
+        return buffer.getvalue().to_pybytes(), form
+
+    def _plain_text(self) -> bool:
+        """Whether no text holds a character the text format would need escaped (the rows
+        may not be checked yet, so every text column is looked at, not only channel and site)."""
+        if not hasattr(self, "_plain"):
+            special = '[\\t\\n\\r\\\\"]'
+            self._plain = not any(
+                pc.any(pc.match_substring_regex(column.unique(), special)).as_py()
+                for column in self.table.columns
+                if pa.types.is_large_string(column.type)
+            )
+        return self._plain
+
+    def tuples(self, batch_id: int, columns: tuple[str, ...], start: int, stop: int) -> list[tuple]:
+        """Rows ``start:stop`` as tuples of ``columns`` (None for null) for ``executemany``."""
+        chunk = self._chunk(start, stop)
+
+        def values(name: str):
+            if name == "batch_id":
+                return itertools.repeat(batch_id, chunk.num_rows)
+            column = chunk[name].combine_chunks()
+            if pa.types.is_integer(column.type):
+                return column.to_numpy().tolist()
+            # each distinct text becomes one Python string, shared by its rows
+            encoded = pc.dictionary_encode(column, null_encoding="encode")
+            return np.array(encoded.dictionary.to_pylist(), dtype=object)[_numpy(encoded.indices)].tolist()
+
+        return list(zip(*(values(name) for name in columns), strict=True))
+
+    def frame(self) -> pd.DataFrame:
+        """The rows as a frame of Python values (None for an empty cell)."""
+        table = self._chunk(0, len(self))
+        return pd.DataFrame(
+            {name: pd.Series(table[name].to_pylist(), dtype=object) for name in table.column_names}
+        )
+
+
 def check_rows(
     frame: pd.DataFrame, *, contracts: Mapping[str, ContractRef], kpis: Mapping[str, KpiRef]
 ) -> pd.DataFrame:
     """Check every row; return the rows ready to store (contract_id, kpi_id, period, date,
     value, numerator, denominator, channel, site, source_row). Raises ``KpiFileRejected``
     listing every bad row."""
-    report = _Report(frame)
-    contract = lookup(frame["contract"], {ref: c.id for ref, c in contracts.items()})
-    report.add(contract.isna(), "contract", lambda i: f"unknown contract {frame['contract'].iat[i]!r}")
-    kpi = lookup(frame["kpi"], {code: k.id for code, k in kpis.items()})
-    report.add(kpi.isna(), "kpi", lambda i: f"unknown KPI {frame['kpi'].iat[i]!r}")
-    period = _check_dates(frame, report, contracts)
-    _check_numbers(frame, report, kpis)
-    keys = [frame["contract"], period, frame["date"], frame["kpi"], frame["channel"], frame["site"]]
-    key_frame = pd.concat(keys, axis=1, keys=["c", "p", "d", "k", "ch", "s"])
-    first = key_frame.groupby(list(key_frame.columns), sort=False).cumcount()
-    report.add(
-        first > 0,
-        "",
-        "duplicate row: the same contract, period or date, KPI, channel and site appear earlier",
-    )
-    _check_ratio_value_rows(frame, report, period, kpis)
-    if report.count:
-        raise KpiFileRejected(sorted(report.errors, key=lambda e: (e.row, e.column)), report.count)
-
-    def blank(column: str) -> pd.Series:  # empty cells become None (never NaN) for the database
-        return pd.Series([text or None for text in frame[column].tolist()], index=frame.index, dtype=object)
-
-    return pd.DataFrame(
-        {
-            "contract_id": contract.astype("int64"),
-            "kpi_id": kpi.astype("int64"),
-            "period": period,
-            "date": blank("date"),
-            "value": blank("value"),
-            "numerator": blank("numerator"),
-            "denominator": blank("denominator"),
-            "channel": frame["channel"],
-            "site": frame["site"],
-            "source_row": report.rows,
-        }
-    )
+    return check_file(frame, contracts=contracts, kpis=kpis).frame()
 
 
-def _check_dates(frame, report: _Report, contracts: Mapping[str, ContractRef]) -> pd.Series:
-    has_date, has_period = frame["date"] != "", frame["period"] != ""
-    report.add(~has_date & ~has_period, "period", "give a period (YYYY-MM) or a date (YYYY-MM-DD)")
-    good_period = frame["period"].str.fullmatch(PERIOD_RE)
-    report.add(
-        has_period & ~good_period, "period", lambda i: f"not a period YYYY-MM: {frame['period'].iat[i]!r}"
-    )
-    parsed = pd.to_datetime(
-        frame["date"].where(frame["date"].str.fullmatch(DATE_RE), None), format="%Y-%m-%d", errors="coerce"
-    )
-    report.add(has_date & parsed.isna(), "date", lambda i: f"not a date YYYY-MM-DD: {frame['date'].iat[i]!r}")
-    period = frame["period"].where(~has_date, frame["date"].str.slice(0, 7))
-    report.add(
-        has_date & has_period & (frame["period"] != frame["date"].str.slice(0, 7)),
-        "date",
-        lambda i: f"{frame['date'].iat[i]} is not in period {frame['period'].iat[i]}",
-    )
-    start = lookup(
-        frame["contract"], {ref: c.start_date.isoformat() for ref, c in contracts.items()}, default=""
-    )
-    last = {ref: c.end_date.isoformat() if c.end_date else "9999-12-31" for ref, c in contracts.items()}
-    end = lookup(frame["contract"], last, default="")
-    known = frame["contract"].isin(list(contracts))
-    day = frame["date"]
-    report.add(
-        known & has_date & parsed.notna() & ((day < start) | (day > end)),
-        "date",
-        lambda i: f"{day.iat[i]} is outside the contract ({start.iat[i]} to {end.iat[i]})",
-    )
-    monthly = known & ~has_date & good_period
-    report.add(
-        monthly & ((period < start.str.slice(0, 7)) | (period > end.str.slice(0, 7))),
-        "period",
-        lambda i: f"{period.iat[i]} is outside the contract ({start.iat[i]} to {end.iat[i]})",
-    )
-    return period
+def check_file(
+    frame: pd.DataFrame, *, contracts: Mapping[str, ContractRef], kpis: Mapping[str, KpiRef]
+) -> CheckedRows:
+    """Check every row; return the rows ready to store. Raises ``KpiFileRejected`` listing
+    every bad row (the first ``MAX_REPORTED``, with the count of all)."""
+    check = FileCheck(frame, contracts=contracts, kpis=kpis)
+    check.verify()
+    return check.rows
 
 
-def _check_numbers(frame, report: _Report, kpis: Mapping[str, KpiRef]) -> None:
-    present = {name: frame[name] != "" for name in ("value", "numerator", "denominator")}
-    for name, has in present.items():
-        report.add(
-            has & ~frame[name].str.fullmatch(NUMBER_RE),
-            name,
-            lambda i, n=name: f"not a number: {frame[n].iat[i]!r}",
+class FileCheck:
+    """A file's rows in two steps. Building it looks up the ids and derives each row's
+    period: enough to start storing ``rows``, which are not yet checked. ``verify()`` then
+    makes every check and raises ``KpiFileRejected`` for a bad file (the same exception
+    each time it is called)."""
+
+    def __init__(
+        self, frame: pd.DataFrame, *, contracts: Mapping[str, ContractRef], kpis: Mapping[str, KpiRef]
+    ):
+        self.size = len(frame)
+        text = self.text = {name: _Column(frame[name]) for name in (*REQUIRED, *OPTIONAL)}
+        self.contract_refs = [contracts.get(reference) for reference in text["contract"].uniques]
+        self.kpi_refs = [kpis.get(code) for code in text["kpi"].uniques]
+        self.contract_id = _ids(self.contract_refs, text["contract"].codes)
+        self.kpi_id = _ids(self.kpi_refs, text["kpi"].codes)
+        self.has_date = text["date"].present()
+        self.month_of_day = pa.array([value[:7] for value in text["date"].uniques], pa.large_string()).take(
+            text["date"].codes
         )
-    aggregation = lookup(frame["kpi"], {code: k.aggregation for code, k in kpis.items()})
+        self.period = _Column(pc.if_else(pa.array(self.has_date), self.month_of_day, text["period"].array))
+        self.present = {name: text[name].present() for name in ("value", "numerator", "denominator")}
+        self._outcome: KpiFileRejected | bool | None = False  # False: not verified yet
+
+        def blank(name: str, has: np.ndarray) -> pa.Array:  # an empty cell is stored as null
+            return pc.if_else(pa.array(has), text[name].array, pa.scalar(None, pa.large_string()))
+
+        self.rows = CheckedRows(
+            pa.table(
+                {
+                    "contract_id": pa.array(self.contract_id),
+                    "kpi_id": pa.array(self.kpi_id),
+                    "period": self.period.array,
+                    "date": blank("date", self.has_date),
+                    "value": blank("value", self.present["value"]),
+                    "numerator": blank("numerator", self.present["numerator"]),
+                    "denominator": blank("denominator", self.present["denominator"]),
+                    "channel": text["channel"].array,
+                    "site": text["site"].array,
+                    "source_row": pa.array(np.arange(2, self.size + 2, dtype=np.int64)),
+                }
+            )
+        )
+
+    def verify(self) -> None:
+        if self._outcome is False:
+            self._outcome = self._check()
+        if self._outcome is not None:
+            raise self._outcome
+
+    def _check(self) -> KpiFileRejected | None:
+        text, report = self.text, _Report(self.size)
+        contract, kpi = text["contract"], text["kpi"]
+        report.add(self.contract_id < 0, "contract", lambda i: f"unknown contract {contract[i]!r}")
+        report.add(self.kpi_id < 0, "kpi", lambda i: f"unknown KPI {kpi[i]!r}")
+        _check_dates(self, report)
+        _check_numbers(text, report, self.kpi_refs, self.present)
+        _check_duplicates(text, report, self.period)
+        _check_ratio_value_rows(text, report, self.period, self.kpi_refs)
+        if report.count:
+            return KpiFileRejected(sorted(report.errors, key=lambda e: (e.row, e.column)), report.count)
+        return None
+
+
+def _ids(refs: list, codes: np.ndarray) -> np.ndarray:
+    """Each row's id, -1 where the reference is unknown."""
+    return np.array([-1 if ref is None else ref.id for ref in refs], dtype=np.int64)[codes]
+
+
+def _iso_date(value: str) -> date | None:
+    if re.fullmatch(DATE_RE, value, re.ASCII) is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _month(value: str) -> int:
+    return int(value[:4]) * 12 + int(value[5:7])
+
+
+def _check_dates(check: FileCheck, report: _Report) -> None:
+    """Periods and dates: well formed, consistent and inside the contract."""
+    text, contract_refs = check.text, check.contract_refs
+    day, given = text["date"], text["period"]
+    has_date, has_period = check.has_date, given.present()
+    report.add(~has_date & ~has_period, "period", "give a period (YYYY-MM) or a date (YYYY-MM-DD)")
+    good_period = given.matches(PERIOD_RE)
+    report.add(has_period & ~good_period, "period", lambda i: f"not a period YYYY-MM: {given[i]!r}")
+    dates = [_iso_date(value) for value in day.uniques]
+    parsed = np.array([value is not None for value in dates], dtype=bool)[day.codes]
+    report.add(has_date & ~parsed, "date", lambda i: f"not a date YYYY-MM-DD: {day[i]!r}")
+    report.add(
+        has_date & has_period & _numpy(pc.not_equal(given.array, check.month_of_day)),
+        "date",
+        lambda i: f"{day[i]} is not in period {given[i]}",
+    )
+    known = np.array([ref is not None for ref in contract_refs] + [False])[text["contract"].codes]
+    starts = [ref.start_date if ref else date.min for ref in contract_refs]
+    ends = [(ref.end_date or date(9999, 12, 31)) if ref else date.max for ref in contract_refs]
+    codes = text["contract"].codes
+
+    def outside(i: int) -> str:
+        start, end = starts[codes[i]], ends[codes[i]]
+        shown = day[i] if has_date[i] else given[i]
+        return f"{shown} is outside the contract ({start.isoformat()} to {end.isoformat()})"
+
+    ordinal = np.array([value.toordinal() if value else 0 for value in dates], dtype=np.int64)[day.codes]
+    first = np.array([value.toordinal() for value in starts], dtype=np.int64)[codes]
+    last = np.array([value.toordinal() for value in ends], dtype=np.int64)[codes]
+    report.add(known & has_date & parsed & ((ordinal < first) | (ordinal > last)), "date", outside)
+    month = given.per_value(lambda value: _month(value) if re.fullmatch(PERIOD_RE, value, re.ASCII) else 0)
+    first_month = np.array([_month(value.isoformat()) for value in starts], dtype=np.int64)[codes]
+    last_month = np.array([_month(value.isoformat()) for value in ends], dtype=np.int64)[codes]
+    monthly = known & ~has_date & good_period
+    report.add(monthly & ((month < first_month) | (month > last_month)), "period", outside)
+
+
+def _check_numbers(text: dict[str, _Column], report: _Report, kpi_refs: list, present: dict) -> None:
+    names = ("value", "numerator", "denominator")
+    valid = {}
+    for name in names:
+        valid[name] = text[name].matches(NUMBER_RE)
+        report.add(present[name] & ~valid[name], name, lambda i, n=name: f"not a number: {text[n][i]!r}")
+    codes = text["kpi"].codes
+    aggregation = np.array([ref.aggregation if ref else "" for ref in kpi_refs] + [""], dtype=object)[codes]
     has_value, has_num, has_den = present["value"], present["numerator"], present["denominator"]
     is_sum, is_ratio = aggregation == "sum", aggregation == "ratio"
     report.add(is_sum & ~has_value, "value", "is required for this KPI (it is summed)")
@@ -265,60 +503,74 @@ def _check_numbers(frame, report: _Report, kpis: Mapping[str, KpiRef]) -> None:
         "a ratio KPI needs numerator and denominator (or one monthly value)",
     )
     report.add(
-        is_ratio & has_value & (frame["date"] != ""),
+        is_ratio & has_value & text["date"].present(),
         "value",
         "a daily row of a ratio KPI needs numerator and denominator",
     )
-    _check_bounds(frame, report, kpis, has_value, has_num & has_den & is_ratio)
+    _check_bounds(text, report, kpi_refs, present, valid, has_num & has_den & is_ratio)
 
 
-def _decimal(text: str) -> Decimal:
-    return Decimal(text)
+def _approx(column: _Column, present: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Each cell as a float (NaN when empty or not a number): only to pick candidate rows."""
+    numbers = pc.cast(
+        pc.if_else(pa.array(valid & present), column.array, pa.scalar(None, pa.large_string())), pa.float64()
+    )
+    approx = _numpy(numbers).astype(np.float64)
+    odd = np.flatnonzero(present & ~valid)  # as pandas would read them, to report as before
+    if len(odd):
+        approx[odd] = pd.to_numeric(pd.Series([column[i] for i in odd], dtype=object), errors="coerce")
+    return approx
 
 
-def _check_bounds(frame, report: _Report, kpis: Mapping[str, KpiRef], has_value, has_ratio) -> None:
+def _check_bounds(text, report: _Report, kpi_refs: list, present, valid, has_ratio) -> None:
     """Values within the KPI's bounds; numerator/denominator × scale within them too.
 
     Floats only pick the candidate rows; every verdict is made on exact decimals.
     """
-    lows = lookup(frame["kpi"], {code: k.min_value for code, k in kpis.items()})
-    highs = lookup(frame["kpi"], {code: k.max_value for code, k in kpis.items()})
-    scales = lookup(frame["kpi"], {code: k.scale for code, k in kpis.items()}, default=1).astype("int64")
-    approx = lambda column: pd.to_numeric(frame[column].where(frame[column] != "", None), errors="coerce")  # noqa: E731
-    value, numerator, denominator = approx("value"), approx("numerator"), approx("denominator")
-    low_f, high_f = lows.astype("float64"), highs.astype("float64")
+    codes = text["kpi"].codes
+    low_of = [ref.min_value if ref else None for ref in kpi_refs] + [None]
+    high_of = [ref.max_value if ref else None for ref in kpi_refs] + [None]
+    scale_of = [ref.scale if ref else 1 for ref in kpi_refs] + [1]
+    as_float = lambda bounds: np.array([np.nan if b is None else float(b) for b in bounds])[codes]  # noqa: E731
+    low_f, high_f = as_float(low_of), as_float(high_of)
+    scales = np.array(scale_of, dtype=np.int64)[codes]
+    value, numerator, denominator = (
+        _approx(text[name], present[name], valid[name]) for name in ("value", "numerator", "denominator")
+    )
+    kpi = text["kpi"]
 
     def out_of_bounds(i: int) -> str | None:
-        number, low, high = _decimal(frame["value"].iat[i]), lows.iat[i], highs.iat[i]
-        if low is not None and low == low and number < low:
-            return f"{number} is below the minimum {low.normalize():f} for {frame['kpi'].iat[i]}"
-        if high is not None and high == high and number > high:
-            return f"{number} is above the maximum {high.normalize():f} for {frame['kpi'].iat[i]}"
+        number, low, high = Decimal(text["value"][i]), low_of[codes[i]], high_of[codes[i]]
+        if low is not None and number < low:
+            return f"{number} is below the minimum {low.normalize():f} for {kpi[i]}"
+        if high is not None and number > high:
+            return f"{number} is above the maximum {high.normalize():f} for {kpi[i]}"
         return None
 
-    candidates = has_value & value.notna() & ((value <= low_f) | (value >= high_f))
-    _exact(report, candidates, "value", out_of_bounds)
-    report.add(has_ratio & (denominator < 0), "denominator", "must not be negative")
-    report.add(
-        has_ratio & (denominator == 0) & (numerator != 0), "denominator", "is 0 but the numerator is not"
-    )
+    with np.errstate(all="ignore"):
+        candidates = present["value"] & ~np.isnan(value) & ((value <= low_f) | (value >= high_f))
+        _exact(report, candidates, "value", out_of_bounds)
+        report.add(has_ratio & (denominator < 0), "denominator", "must not be negative")
+        report.add(
+            has_ratio & (denominator == 0) & (numerator != 0), "denominator", "is 0 but the numerator is not"
+        )
 
-    def ratio_out_of_bounds(i: int) -> str | None:
-        num, den = _decimal(frame["numerator"].iat[i]), _decimal(frame["denominator"].iat[i])
-        low, high, scale = lows.iat[i], highs.iat[i], int(scales.iat[i])
-        if den <= 0:
+        def ratio_out_of_bounds(i: int) -> str | None:
+            num, den = Decimal(text["numerator"][i]), Decimal(text["denominator"][i])
+            low, high, scale = low_of[codes[i]], high_of[codes[i]], int(scales[i])
+            if den <= 0:
+                return None
+            if low is not None and num * scale < low * den:
+                return f"numerator {num} / denominator {den} is below the minimum {low.normalize():f}"
+            if high is not None and num * scale > high * den:
+                if scale == 100 and high == 100:
+                    return f"numerator {num} is greater than denominator {den}"
+                return f"numerator {num} / denominator {den} is above the maximum {high.normalize():f}"
             return None
-        if low is not None and low == low and num * scale < low * den:
-            return f"numerator {num} / denominator {den} is below the minimum {low.normalize():f}"
-        if high is not None and high == high and num * scale > high * den:
-            if scale == 100 and high == 100:
-                return f"numerator {num} is greater than denominator {den}"
-            return f"numerator {num} / denominator {den} is above the maximum {high.normalize():f}"
-        return None
 
-    ratio = numerator * scales / denominator.where(denominator > 0)
-    candidates = has_ratio & ratio.notna() & ((ratio <= low_f) | (ratio >= high_f))
-    _exact(report, candidates, "numerator", ratio_out_of_bounds)
+        ratio = numerator * scales / np.where(denominator > 0, denominator, np.nan)
+        candidates = has_ratio & ~np.isnan(ratio) & ((ratio <= low_f) | (ratio >= high_f))
+        _exact(report, candidates, "numerator", ratio_out_of_bounds)
 
 
 def _exact(report: _Report, candidates, column: str, verdict) -> None:
@@ -330,22 +582,48 @@ def _exact(report: _Report, candidates, column: str, verdict) -> None:
     report.add(bad, column, lambda i: messages[int(i)])
 
 
-def _check_ratio_value_rows(frame, report: _Report, period: pd.Series, kpis: Mapping[str, KpiRef]) -> None:
+def _group_keys(columns: list[np.ndarray]) -> np.ndarray:
+    """One integer per row, equal for rows that agree on every column of codes."""
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    span = 1
+    for codes in columns:
+        size = int(codes.max()) + 1 if len(codes) else 1
+        if span * size >= 2**62:  # too many combinations for one integer: number them
+            key = pd.factorize(pd.MultiIndex.from_arrays([key, codes]))[0].astype(np.int64)
+            span = int(key.max()) + 1
+        else:
+            key = key * size + codes
+            span *= size
+    return key
+
+
+def _check_duplicates(text: dict[str, _Column], report: _Report, period: _Column) -> None:
+    names = ("contract", "date", "kpi", "channel", "site")
+    key = _group_keys([text[name].codes.astype(np.int64) for name in names] + [period.codes.astype(np.int64)])
+    report.add(
+        pd.Series(key).duplicated(keep="first").to_numpy(),
+        "",
+        "duplicate row: the same contract, period or date, KPI, channel and site appear earlier",
+    )
+
+
+def _check_ratio_value_rows(text, report: _Report, period: _Column, kpi_refs: list) -> None:
     """A ratio KPI given as a plain value must be one monthly row for the contract and month."""
-    is_ratio = lookup(frame["kpi"], {code: k.aggregation for code, k in kpis.items()}) == "ratio"
-    value_rows = is_ratio & (frame["value"] != "")
+    is_ratio = np.array([bool(ref) and ref.aggregation == "ratio" for ref in kpi_refs] + [False])[
+        text["kpi"].codes
+    ]
+    value_rows = is_ratio & text["value"].present()
     if not value_rows.any():
         return
-    keys = pd.concat([frame["contract"], period, frame["kpi"]], axis=1, keys=["c", "p", "k"])
-    per_key_values = value_rows.groupby([keys["c"], keys["p"], keys["k"]]).transform("sum")
-    per_key_rows = is_ratio.groupby([keys["c"], keys["p"], keys["k"]]).transform("size")
+    key = _group_keys([c.astype(np.int64) for c in (text["contract"].codes, period.codes, text["kpi"].codes)])
+    _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+    per_key_rows = counts[inverse]
+    kpi = text["kpi"]
     report.add(
         value_rows & (per_key_rows > 1),
         "value",
         lambda i: (
-            f"{frame['kpi'].iat[i]} has several rows for {period.iat[i]}: ratio rows need numerator and "
+            f"{kpi[i]} has several rows for {period[i]}: ratio rows need numerator and "
             "denominator so they can be added up"
-            if per_key_values.iat[i] > 1 or per_key_rows.iat[i] > 1
-            else ""
         ),
     )

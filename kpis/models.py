@@ -88,9 +88,18 @@ class KpiResult(models.Model):
     three deferred trigger checks per row (most of the ingestion time on PostgreSQL). Every
     id is looked up from the database in the same transaction that writes the rows, and
     ``PROTECT`` keeps contracts, KPIs and batches with results from being deleted.
+
+    The only index besides the primary key is (contract, period), which every read uses; an
+    index by batch or KPI would cost each ingested row an index insertion for no query.
     """
 
-    batch = models.ForeignKey(KpiBatch, on_delete=models.PROTECT, related_name="results", db_constraint=False)
+    batch = models.ForeignKey(
+        KpiBatch,
+        on_delete=models.PROTECT,
+        related_name="results",
+        db_constraint=False,
+        db_index=False,  # no read looks rows up by batch; the month reads use (contract, period)
+    )
     contract = models.ForeignKey(
         "contracts.Contract",
         on_delete=models.PROTECT,

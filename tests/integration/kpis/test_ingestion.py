@@ -292,3 +292,134 @@ def test_api_requires_authentication_and_an_organisation(contract):
     client = APIClient()
     client.force_authenticate(user)
     assert post(client, HEADER + "ACME-TEL-001,2026-03,,contacts_voice,1,,,,\n").status_code == 403
+
+
+# --- large files: stored in chunks while the file is checked ---------------------------------
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """Chunks of five rows, so a short file is sent in several chunks (and, on SQLite,
+    statements of two rows and of one)."""
+    from kpis import services
+
+    monkeypatch.setattr(services, "CHUNK", 5)
+    monkeypatch.setattr(services, "ROWS_PER_INSERT", 2)
+    return services
+
+
+def daily_rows(days: range, site="leeds") -> str:
+    return "".join(f"ACME-TEL-001,,2026-03-{day:02d},contacts_voice,{day},,,voice,{site}\n" for day in days)
+
+
+@pytest.mark.parametrize("check_after", [1, 100])  # checked after the first chunk, or after all of them
+def test_a_bad_row_in_the_last_chunk_changes_nothing_and_every_bad_row_is_reported(
+    contract, small_chunks, monkeypatch, check_after
+):
+    monkeypatch.setattr(small_chunks, "CHECK_AFTER", check_after)
+    ingest(HEADER + "ACME-TEL-001,2026-02,,contacts_voice,100,,,,\n")
+    before = stored(contract), list(KpiBatch.objects.values())
+    result = ingest(
+        HEADER
+        + daily_rows(range(1, 10))
+        + "ACME-TEL-001,,2026-03-10,contacts_voice,-1,,,voice,leeds\n"  # row 11, the last chunk
+        + "ACME-TEL-009,,2026-03-11,contacts_voice,1,,,voice,leeds\n"
+    )
+    assert result.status == "rejected"
+    assert [str(e) for e in result.errors] == [
+        "row 11, value: -1 is below the minimum 0 for contacts_voice",
+        "row 12, contract: unknown contract 'ACME-TEL-009'",
+    ]
+    assert (stored(contract), list(KpiBatch.objects.values())) == before
+
+
+@pytest.mark.parametrize("check_after", [1, 100])
+def test_a_cell_the_database_cannot_read_still_gives_the_whole_report(
+    contract, small_chunks, monkeypatch, check_after
+):
+    # "12k" and 2026-02-30 would be refused by the database itself while the rows are sent:
+    # the report is still the file's own, listing every bad row, and nothing changes.
+    monkeypatch.setattr(small_chunks, "CHECK_AFTER", check_after)
+    result = ingest(
+        HEADER
+        + "ACME-TEL-001,,2026-02-30,contacts_voice,5,,,voice,leeds\n"
+        + "ACME-TEL-001,,2026-03-01,contacts_voice,12k,,,voice,leeds\n"
+        + daily_rows(range(2, 9))
+        + "ACME-TEL-001,,2026-03-09,service_level,,11,10,voice,leeds\n"
+    )
+    assert result.status == "rejected"
+    assert [str(e) for e in result.errors] == [
+        "row 2, date: not a date YYYY-MM-DD: '2026-02-30'",
+        "row 3, value: not a number: '12k'",
+        "row 11, numerator: numerator 11 is greater than denominator 10",
+    ]
+    assert not KpiBatch.objects.exists() and not KpiResult.objects.exists()
+
+
+def test_a_file_in_many_chunks_is_stored_whole_and_exactly(contract, other_contract, small_chunks):
+    lines = [
+        f"ACME-TEL-00{1 + day % 2},,2026-03-{day:02d},contacts_voice,{day}.{day:03d},,,voice,s{day % 3}\n"
+        for day in range(1, 12)
+    ]
+    lines.append("ACME-TEL-002,2026-03,,cost_to_serve,12345678901234567.891,,,,\n")
+    lines.append("ACME-TEL-001,,2026-03-12,service_level,,400,500,voice,leeds\n")
+    progress = []
+    result = ingest(HEADER + "".join(lines), progress=lambda *args: progress.append(args))
+    assert (result.status, result.row_count) == ("accepted", 13)
+    assert progress[-1] == ("storing", 13, 13)
+    rows = {row.source_row: row for row in KpiResult.objects.select_related("contract", "kpi")}
+    assert sorted(rows) == list(range(2, 15))
+    for day in range(1, 12):
+        row = rows[day + 1]
+        assert (row.contract.reference, row.date, row.value, row.site) == (
+            f"ACME-TEL-00{1 + day % 2}",
+            date(2026, 3, day),
+            Decimal(f"{day}.{day:03d}"),
+            f"s{day % 3}",
+        )
+        assert (row.numerator, row.denominator, row.channel, row.period) == (None, None, "voice", "2026-03")
+    assert rows[13].value == Decimal("12345678901234567.891")
+    assert (rows[13].date, rows[13].channel, rows[13].site) == (None, "", "")
+    assert (rows[14].value, rows[14].numerator, rows[14].denominator) == (None, 400, 500)
+
+
+def test_channel_and_site_keep_every_character(contract, small_chunks):
+    # Quotes, tabs and backslashes need escaping in PostgreSQL's COPY text format.
+    text = (
+        HEADER + 'ACME-TEL-001,2026-03,,contacts_voice,1,,,"web ""chat""","O\'Brien\tSt"\n'
+        "ACME-TEL-001,2026-03,,contacts_voice,2,,,voice,back\\slash\n"
+        "ACME-TEL-001,2026-03,,contacts_voice,3,,,voice,\\N\n"
+    )
+    assert ingest(text).status == "accepted"
+    assert [(r["channel"], r["site"], r["value"]) for r in stored(contract)] == [
+        ('web "chat"', "O'Brien\tSt", 1),
+        ("voice", "back\\slash", 2),
+        ("voice", "\\N", 3),
+    ]
+
+
+def test_plain_channel_and_site_and_an_empty_one(contract, small_chunks):
+    text = (
+        HEADER
+        + "ACME-TEL-001,2026-03,,contacts_voice,1,,,,\nACME-TEL-001,2026-03,,contacts_email,2,,,email,\n"
+    )
+    assert ingest(text).status == "accepted"
+    assert [(r["channel"], r["site"]) for r in stored(contract)] == [("", ""), ("email", "")]
+
+
+def test_unchecked_text_that_the_database_would_refuse_is_reported_as_the_files_problem(contract):
+    # A tab in a number, a NUL in a period: the rows reach the database before the check on
+    # PostgreSQL; the result is still the file's report and nothing changes.
+    text = (
+        HEADER + 'ACME-TEL-001,2026-03,,contacts_voice,"1\t2",,,,\n'
+        "ACME-TEL-001,2026-0\x003,,contacts_voice,1,,,,\n"
+        "ACME-TEL-001,2026-03,,contacts_voice,1\\2,,,,leeds\n"
+    )
+    result = ingest(text)
+    assert result.status == "rejected"
+    assert [str(e) for e in result.errors] == [
+        "row 2, value: not a number: '1\\t2'",
+        "row 3, period: not a period YYYY-MM: '2026-0\\x003'",
+        "row 4, value: not a number: '1\\\\2'",
+    ]
+    assert not KpiBatch.objects.exists() and not KpiResult.objects.exists()

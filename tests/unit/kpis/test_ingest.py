@@ -1,14 +1,25 @@
 """Reading and checking KPI files (no database): every bad-file case has a clear row-level message."""
 
+import codecs
 import io
 from datetime import date
 from decimal import Decimal
 
+import pandas as pd
+import pyarrow as pa
 import pytest
 from openpyxl import Workbook
 
 from kpis.catalogue import CATALOGUE
-from kpis.ingest import ContractRef, KpiFileRejected, KpiRef, check_rows, read_kpi_file
+from kpis.ingest import (
+    ContractRef,
+    FileCheck,
+    KpiFileRejected,
+    KpiRef,
+    _read_plain_csv,
+    check_rows,
+    read_kpi_file,
+)
 from kpis.selectors import aggregate
 
 CONTRACTS = {
@@ -67,6 +78,7 @@ def test_a_good_file_becomes_rows_with_exact_text_values():
             "row 2, period: 2026-07 is outside the contract (2026-01-10 to 2026-06-30)",
         ),
         ("ACME-TEL-001,2026-03,,contacts_voice,12k,,,,", "row 2, value: not a number: '12k'"),
+        ("ACME-TEL-001,2026-03,,contacts_voice,\u0663,,,,", "row 2, value: not a number: '\u0663'"),
         (
             "ACME-TEL-001,2026-03,,contacts_voice,-1,,,,",
             "row 2, value: -1 is below the minimum 0 for contacts_voice",
@@ -236,3 +248,92 @@ def test_a_single_monthly_value_is_used_as_is_and_sums_add_up():
     assert aggregate(
         "contacts_voice", "sum", 1, row([("a", "10", None, None), ("b", "5.5", None, None)])
     ).value == Decimal("15.5")
+
+
+# Plain CSV files (no quotes, every line complete) are read by Arrow's parser: the same cells as pandas.
+@pytest.mark.parametrize(
+    "text",
+    [
+        HEADER + "ACME-TEL-001,2026-03,,contacts_voice,5,,,,\n",
+        "\ufeff" + HEADER.replace("\n", "\r\n") + "ACME-TEL-001 , 2026-03,,contacts_voice, 5 ,,,,\r\n\r\n",
+        HEADER + "\nACME-TEL-001,2026-03,,contacts_voice,5,,,voice,leeds\n\n",
+        "Contract, Period ,KPI,value\nACME-TEL-001,2026-03,contacts_voice,0005.50",  # no final newline
+        "contract,period,kpi,value\nACME-TEL-001,2026-03,contacts_voice,é ü\n",
+    ],
+)
+def test_the_fast_csv_reader_reads_what_pandas_reads(text):
+    content = text.encode()
+    fast = _read_plain_csv(content.removeprefix(codecs.BOM_UTF8))
+    assert fast is not None
+    slow = pd.read_csv(
+        io.StringIO(content.decode("utf-8-sig")), dtype=str, keep_default_na=False, na_filter=False
+    )
+    pd.testing.assert_frame_equal(fast.astype(object), slow.astype(object))
+    frame = read_kpi_file(file_name="k.csv", content=content, max_bytes=10_000)
+    for column in slow.columns:
+        assert frame[column.strip().lower()].tolist() == [value.strip() for value in slow[column]]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        HEADER + "ACME-TEL-001,2026-03,,contacts_voice,5\n",  # a short line
+        HEADER + 'ACME-TEL-001,2026-03,,contacts_voice,5,,,"voice, web",leeds\n',  # quotes
+        HEADER + "ACME-TEL-001,2026-03,,contacts_voice,5,,,,,\n",  # a cell too many
+        "contract,period,kpi,value,Value\nACME-TEL-001,2026-03,contacts_voice,5,6\n",  # a column twice
+    ],
+)
+def test_other_csv_files_are_read_by_pandas_as_before(text):
+    assert _read_plain_csv(text.encode()) is None
+
+
+def test_a_short_line_reads_as_empty_cells_as_before():
+    rows = check(HEADER + "ACME-TEL-001,2026-03,,contacts_voice,5\n")
+    assert (rows["value"].tolist(), rows["channel"].tolist(), rows["site"].tolist()) == (["5"], [""], [""])
+
+
+def test_check_file_rows_match_check_rows_and_are_verified_once():
+    text = HEADER + "ACME-TEL-001,2026-03,,contacts_voice,5,,,,\nACME-TEL-001,2026-03,,nope,5,,,,\n"
+    frame = read_kpi_file(file_name="k.csv", content=text.encode(), max_bytes=10_000)
+    file_check = FileCheck(frame, contracts=CONTRACTS, kpis=KPIS)
+    assert len(file_check.rows) == 2  # ready to store before the check
+    with pytest.raises(KpiFileRejected) as first:
+        file_check.verify()
+    with pytest.raises(KpiFileRejected) as again:
+        file_check.verify()
+    assert first.value is again.value
+    assert [str(e) for e in first.value.errors] == ["row 3, kpi: unknown KPI 'nope'"]
+
+
+def test_more_than_a_thousand_bad_rows_are_counted_and_the_first_thousand_listed():
+    lines = "".join(
+        f"ACME-TEL-001,,2026-03-{1 + i % 28:02d},contacts_voice,x{i},,,,s{i}\n" for i in range(1500)
+    )
+    with pytest.raises(KpiFileRejected) as caught:
+        check_rows(
+            read_kpi_file(file_name="k.csv", content=(HEADER + lines).encode(), max_bytes=10**6),
+            contracts=CONTRACTS,
+            kpis=KPIS,
+        )
+    assert caught.value.error_count == 1500 and len(caught.value.errors) == 1000
+    assert str(caught.value.errors[-1]) == "row 1001, value: not a number: 'x999'"
+
+
+def test_a_file_read_in_several_blocks_is_checked_whole():
+    days = [f"2026-03-{day:02d}" for day in range(1, 32)]
+    lines = [f"ACME-TEL-001,,{days[i % 31]},contacts_voice,{i},,,voice,s{i // 31}\n" for i in range(40_000)]
+    lines[-1] = "ACME-TEL-001,,2026-03-31,contacts_voice,-2,,,voice,last\n"
+    content = (HEADER + "".join(lines)).encode()
+    frame = read_kpi_file(file_name="k.csv", content=content, max_bytes=10**7)
+    assert pa.array(frame["contract"].array).num_chunks > 1  # Arrow read it in blocks
+    with pytest.raises(KpiFileRejected) as caught:
+        check_rows(frame, contracts=CONTRACTS, kpis=KPIS)
+    assert [str(e) for e in caught.value.errors] == [
+        "row 40001, value: -2 is below the minimum 0 for contacts_voice"
+    ]
+    lines[-1] = "ACME-TEL-001,,2026-03-31,contacts_voice,2,,,voice,last\n"
+    frame = read_kpi_file(file_name="k.csv", content=(HEADER + "".join(lines)).encode(), max_bytes=10**7)
+    rows = check_rows(frame, contracts=CONTRACTS, kpis=KPIS)
+    assert rows["source_row"].tolist() == list(range(2, 40_002))
+    assert rows["value"].tolist()[-3:] == ["39997", "39998", "2"]
+    assert rows["site"].tolist()[-1] == "last"
