@@ -3,26 +3,30 @@
 Load → compute → save: the terms in force, the month's KPI values, the earlier months and
 credits that earn-back needs are loaded for a whole chunk of contracts at once; each
 contract is priced by the pure core; the drafts and their lines are written with two bulk
-inserts in one transaction that holds the contracts' row locks (taken in primary-key order).
+inserts (``COPY`` on PostgreSQL) in one transaction that holds the contracts' row locks
+(taken in primary-key order).
 """
 
 from __future__ import annotations
 
 import json
+import operator
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from contracts.models import Contract, TermsVersion
-from contracts.selectors import contract_terms_for_contracts, contract_terms_for_period
-from kpis.selectors import KpiMonthValue, kpi_month_values_for_contracts
+from contracts.selectors import TermsInForce, terms_in_force_for_contracts, terms_of_version
+from kpis.selectors import KpiMonthValue, kpi_month_values_for_periods
 from pricing import PricingError, price_period
 from pricing.period import Period
 from pricing.result import PricedStatement
-from pricing.terms import ContractTerms, PricingInput, PriorCredit
+from pricing.terms import PricingInput, PriorCredit
 
 from .models import Statement, StatementLine
 from .selectors import earn_back_months
@@ -36,22 +40,29 @@ class BillingError(Exception):
 
 @dataclass(frozen=True)
 class MonthInputs:
-    version: TermsVersion
+    version_id: int
     inputs: PricingInput
     snapshot: dict
 
 
+class PreviousMonth(NamedTuple):
+    """What the review flags need of last month's statement."""
+
+    period: str
+    net: Decimal
+
+
 def _kpi_snapshot(months: dict[str, KpiMonthValue]) -> dict:
-    text = lambda value: None if value is None else str(value)  # noqa: E731
-    return {
-        code: {
-            "value": text(m.value),
-            "numerator": text(m.numerator),
-            "denominator": text(m.denominator),
+    snapshot = {}
+    for code in sorted(months):
+        m = months[code]
+        snapshot[code] = {
+            "value": None if m.value is None else str(m.value),
+            "numerator": None if m.numerator is None else str(m.numerator),
+            "denominator": None if m.denominator is None else str(m.denominator),
             "batch_ids": list(m.batch_ids),
         }
-        for code, m in sorted(months.items())
-    }
+    return snapshot
 
 
 def _prior_credits(contract_windows: dict[int, int], period: Period) -> dict[int, tuple[PriorCredit, ...]]:
@@ -82,69 +93,68 @@ def _prior_credits(contract_windows: dict[int, int], period: Period) -> dict[int
     }
 
 
+def _terms_snapshot(terms: TermsInForce) -> dict:
+    return {
+        "version_id": terms.version_id,
+        "effective_from": terms.effective_from,
+        "components": [{"id": c.component_id, "type": c.type, "params": c.params} for c in terms.components],
+    }
+
+
 def month_inputs_for_contracts(
     *, contracts: list[Contract], period: Period, versions: dict[int, TermsVersion] | None = None
 ) -> dict[int, MonthInputs | BillingError]:
     """Pricing inputs for each contract (or why it cannot be priced), with a constant number of
-    queries. ``versions`` pins a contract to a terms version (re-pricing an issued month)."""
+    queries: terms in force, the KPI values of the month and of the earn-back months before it
+    (one query), prior credits. ``versions`` pins a contract to a terms version (re-pricing an
+    issued month)."""
     ids = [c.pk for c in contracts]
-    terms: dict[int, tuple[TermsVersion, ContractTerms]] = contract_terms_for_contracts(
-        contract_ids=ids, period=period
-    )
+    terms = terms_in_force_for_contracts(contracts=contracts, period=period)
     for contract in contracts:
         if versions and contract.pk in versions:
-            version = versions[contract.pk]
-            terms[contract.pk] = (
-                version,
-                contract_terms_for_period(contract=contract, period=period, version=version),
-            )
-    months = kpi_month_values_for_contracts(contract_ids=ids, period=period)
-    windows = {cid: earn_back_months(t) for cid, (_v, t) in terms.items()}
-    history: dict[int, dict[Period, dict]] = defaultdict(dict)
-    for back in range(1, max(windows.values(), default=0) + 1):
-        earlier = period.shift(-back)
-        needing = [cid for cid, window in windows.items() if window >= back]
-        for cid, values in kpi_month_values_for_contracts(contract_ids=needing, period=earlier).items():
-            history[cid][earlier] = {code: m.value for code, m in values.items()}
+            terms[contract.pk] = terms_of_version(contract=contract, version=versions[contract.pk])
+    windows = {cid: earn_back_months(t.terms) for cid, t in terms.items()}
+    earlier = [period.shift(-back) for back in range(1, max(windows.values(), default=0) + 1)]
+    months = kpi_month_values_for_periods(contract_ids=ids, periods=[period, *earlier])
+    earlier_text = [str(month) for month in earlier]
     credits = _prior_credits(windows, period)
     result: dict[int, MonthInputs | BillingError] = {}
     for contract in contracts:
         if contract.pk not in terms:
             result[contract.pk] = BillingError(f"{contract.reference}: no terms version in force in {period}")
             continue
-        version, contract_terms = terms[contract.pk]
+        in_force = terms[contract.pk]
+        history = {
+            month: {code: m.value for code, m in months[month][contract.pk].items()}
+            for month in earlier[: windows[contract.pk]]
+        }
+        history_text = {
+            text: {code: None if value is None else str(value) for code, value in history[month].items()}
+            for month, text in zip(history, earlier_text, strict=False)
+        }
+        current = months[period][contract.pk]
         inputs = PricingInput(
             period=period,
-            terms=contract_terms,
-            kpis={c: m.value for c, m in months[contract.pk].items()},
-            kpi_history=history.get(contract.pk, {}),
+            terms=in_force.terms,
+            kpis={c: m.value for c, m in current.items()},
+            kpi_history=history,
             prior_credits=credits.get(contract.pk, ()),
         )
         snapshot = {
-            "terms": {
-                "version_id": version.pk,
-                "effective_from": version.effective_from,
-                "components": [
-                    {"id": c.component_id, "type": c.type, "params": c.params}
-                    for c in version.components.all()
-                ],
-            },
-            "kpis": _kpi_snapshot(months[contract.pk]),
-            "kpi_history": {
-                str(p): {c: None if v is None else str(v) for c, v in vals.items()}
-                for p, vals in history.get(contract.pk, {}).items()
-            },
+            "terms": _terms_snapshot(in_force),
+            "kpis": _kpi_snapshot(current),
+            "kpi_history": history_text,
             "prior_credits": [
                 {"period": str(c.period), "component": c.component_id, "kpi": c.kpi, "amount": str(c.amount)}
                 for c in inputs.prior_credits
             ],
         }
-        result[contract.pk] = MonthInputs(version, inputs, snapshot)
+        result[contract.pk] = MonthInputs(in_force.version_id, inputs, snapshot)
     return result
 
 
 def review_flags(
-    priced: PricedStatement, snapshot: dict, previous: Statement | None, replaced: Statement | None
+    priced: PricedStatement, snapshot: dict, previous: PreviousMonth | None, replaced: Statement | None
 ) -> list:
     """The pricing's flags, plus a net change over 25 % from last month and changed inputs."""
     flags = [
@@ -176,13 +186,13 @@ def next_revisions(contract_ids: list[int], period: Period) -> dict[int, int]:
 
 
 def new_statement(
-    *, contract, period, version, priced, snapshot, flags, run_id, revision, adjusts=None
+    *, contract, period, version_id, priced, snapshot, flags, run_id, revision, adjusts=None
 ) -> Statement:
     return Statement(
         contract=contract,
         period=str(period),
         revision=revision,
-        terms_version=version,
+        terms_version_id=version_id,
         billing_run_id=run_id,
         document_type=str(priced.document_type),
         adjusts=adjusts,
@@ -199,11 +209,9 @@ def new_statement(
 LINE_COLUMNS = ("statement_id", "position", "component_id", "kind", "kpi", "amount", "explanation", "detail")
 
 
-def save_statements(pairs: list[tuple[Statement, tuple]]) -> list[Statement]:
-    """Insert statements with one bulk insert and their lines with another (``COPY`` on
-    PostgreSQL, where it is several times faster than ``bulk_create``'s parameter arrays)."""
-    statements = Statement.objects.bulk_create([statement for statement, _ in pairs], batch_size=500)
-    rows = [
+def _line_rows(statements: list[Statement], pairs: list[tuple[Statement, tuple]]) -> list[tuple]:
+    dumps = _compact_json
+    return [
         (
             statement.pk,
             n,
@@ -212,39 +220,149 @@ def save_statements(pairs: list[tuple[Statement, tuple]]) -> list[Statement]:
             line.kpi or "",
             line.amount,
             line.explanation,
-            json.dumps(dict(line.detail)),
+            dumps(line.detail if type(line.detail) is dict else dict(line.detail)),
         )
         for statement, (_, priced_lines) in zip(statements, pairs, strict=True)
         for n, line in enumerate(priced_lines)
     ]
-    if connection.vendor == "postgresql":
-        table = StatementLine._meta.db_table
+
+
+def _compact_json(value, cls=None) -> str:
+    # Whitespace is dropped by jsonb (and by json.loads), so it is not sent.
+    return json.dumps(value, cls=cls, separators=(",", ":"))
+
+
+# Columns whose Python value psycopg writes as PostgreSQL reads it (amounts are rounded by
+# ``pricing`` before they get here).
+SIMPLE_FIELDS = (
+    models.CharField,
+    models.TextField,
+    models.PositiveIntegerField,
+    models.IntegerField,
+    models.DecimalField,
+    models.DateField,
+    models.DateTimeField,
+)
+
+
+def _statement_row_writer():
+    """The columns ``COPY`` writes for a new statement, and a function giving one row:
+    plain attributes read at C speed, JSON serialised once, anything else converted as
+    Django's ``bulk_create`` would (``get_db_prep_save``)."""
+    fields = [f for f in Statement._meta.concrete_fields if not f.primary_key]
+    plain = [
+        f
+        for f in fields
+        if type(f) in SIMPLE_FIELDS
+        or (isinstance(f, models.ForeignKey) and type(f.target_field) is models.BigAutoField)
+    ]
+    json_fields = [f for f in fields if isinstance(f, models.JSONField)]
+    others = [f for f in fields if f not in plain and f not in json_fields]
+    read_plain = operator.attrgetter(*(f.attname for f in plain))
+
+    def row(statement: Statement) -> tuple:
+        return (
+            statement.pk,
+            *read_plain(statement),
+            *(_compact_json(getattr(statement, f.attname), cls=f.encoder) for f in json_fields),
+            *(f.get_db_prep_save(getattr(statement, f.attname), connection) for f in others),
+        )
+
+    return [Statement._meta.pk, *plain, *json_fields, *others], row
+
+
+def _copy_statements(statements: list[Statement]) -> None:
+    """Insert new statements with ``COPY`` on PostgreSQL: their ids are taken from the table's
+    sequence first, and set on the objects as ``bulk_create`` would."""
+    meta = Statement._meta
+    now = timezone.now()
+    stamped = [
+        f.attname
+        for f in meta.concrete_fields
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, len(statements)],
+        )
+        for (pk,), statement in zip(cursor.fetchall(), statements, strict=True):
+            statement.pk = pk
+            for attname in stamped:
+                setattr(statement, attname, now)
+        fields, row = _statement_row_writer()
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        table = connection.ops.quote_name(meta.db_table)
+        # The raw cursor's errors come through Django's wrapper as ``IntegrityError`` and so on.
         with (
-            connection.cursor() as cursor,
-            cursor.cursor.copy(
-                f"COPY {table} ({', '.join(LINE_COLUMNS)}) FROM STDIN"  # fixed names, no user input
-            ) as copy,
+            connection.wrap_database_errors,
+            cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
         ):
-            for row in rows:
-                copy.write_row(row)
-    else:
+            for statement in statements:
+                copy.write_row(row(statement))
+    for statement in statements:
+        statement._state.adding = False
+        statement._state.db = connection.alias
+
+
+def save_statements(pairs: list[tuple[Statement, tuple]]) -> list[Statement]:
+    """Insert statements and their lines: with ``COPY`` on PostgreSQL (several times faster
+    than ``bulk_create``'s parameter arrays, whose JSON snapshots psycopg quotes element by
+    element), with two bulk inserts elsewhere."""
+    if not pairs:
+        return []
+    if connection.vendor != "postgresql":
+        statements = Statement.objects.bulk_create([statement for statement, _ in pairs], batch_size=500)
         StatementLine.objects.bulk_create(
             (
                 StatementLine(**dict(zip(LINE_COLUMNS, row[:-1], strict=False)), detail=json.loads(row[-1]))
-                for row in rows
+                for row in _line_rows(statements, pairs)
             ),
             batch_size=2000,
         )
+        return statements
+    statements = [statement for statement, _ in pairs]
+    _copy_statements(statements)
+    table = connection.ops.quote_name(StatementLine._meta.db_table)
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,
+        cursor.cursor.copy(f"COPY {table} ({', '.join(LINE_COLUMNS)}) FROM STDIN") as copy,
+    ):
+        for row in _line_rows(statements, pairs):
+            copy.write_row(row)
     return statements
 
 
 def _lock_contracts(contract_ids: list[int]) -> list[Contract]:
-    contracts = (
-        Contract.objects.filter(pk__in=contract_ids).order_by("pk").select_related("buyer", "supplier")
-    )
-    if connection.features.has_select_for_update_of:
-        return list(contracts.select_for_update(of=("self",)))
-    return list(contracts.select_for_update())
+    return list(Contract.objects.filter(pk__in=contract_ids).order_by("pk").select_for_update())
+
+
+def _statements_of_months(
+    contract_ids: list[int], period: Period
+) -> tuple[dict[int, Statement], dict[int, PreviousMonth], dict[int, int]]:
+    """The month's live statements (originals that are not void), last month's, and the last
+    revision used in the month per contract, from one query (plus one to load the live
+    statements when there are any)."""
+    month, last_month = str(period), str(period.previous())
+    live_ids, previous, revisions = [], {}, {}
+    for pk, contract_id, of_month, revision, status, adjusts_id, net in Statement.objects.filter(
+        contract_id__in=contract_ids, period__in=[month, last_month]
+    ).values_list("pk", "contract_id", "period", "revision", "status", "adjusts_id", "net"):
+        is_live = adjusts_id is None and status != Statement.Status.VOID
+        if of_month == month:
+            revisions[contract_id] = max(revisions.get(contract_id, 0), revision)
+            if is_live:
+                live_ids.append(pk)
+        elif is_live:
+            previous[contract_id] = PreviousMonth(of_month, net)
+    live = {}
+    if live_ids:
+        live = {
+            s.contract_id: s
+            for s in Statement.objects.filter(pk__in=live_ids).select_related("contract", "terms_version")
+        }
+    return live, previous, revisions
 
 
 def statements_price_drafts(
@@ -259,20 +377,7 @@ def statements_price_drafts(
     result: dict[int, Statement | BillingError | None] = {}
     with transaction.atomic():
         contracts = _lock_contracts(contract_ids)
-        live = {
-            s.contract_id: s
-            for s in Statement.objects.filter(
-                contract_id__in=contract_ids, period=str(period), adjusts__isnull=True
-            )
-            .exclude(status=Statement.Status.VOID)
-            .select_related("contract", "terms_version")
-        }
-        previous = {
-            s.contract_id: s
-            for s in Statement.objects.filter(
-                contract_id__in=contract_ids, period=str(period.previous()), adjusts__isnull=True
-            ).exclude(status=Statement.Status.VOID)
-        }
+        live, previous, revisions = _statements_of_months(contract_ids, period)
         to_price = []
         for contract in contracts:
             current = live.get(contract.pk)
@@ -283,7 +388,6 @@ def statements_price_drafts(
             else:
                 to_price.append(contract)
         inputs = month_inputs_for_contracts(contracts=to_price, period=period)
-        revisions = next_revisions([c.pk for c in to_price], period)
         pairs, replaced = [], []
         for contract in to_price:
             loaded = inputs[contract.pk]
@@ -300,17 +404,18 @@ def statements_price_drafts(
             statement = new_statement(
                 contract=contract,
                 period=period,
-                version=loaded.version,
+                version_id=loaded.version_id,
                 priced=priced,
                 snapshot=loaded.snapshot,
                 flags=flags,
                 run_id=billing_run_id,
-                revision=revisions[contract.pk],
+                revision=revisions.get(contract.pk, 0) + 1,
             )
             pairs.append((statement, priced.lines))
             if current is not None:
                 replaced.append(current.pk)
-        Statement.objects.filter(pk__in=replaced, status=Statement.Status.DRAFT).delete()
+        if replaced:
+            Statement.objects.filter(pk__in=replaced, status=Statement.Status.DRAFT).delete()
         for statement in save_statements(pairs):
             result[statement.contract_id] = statement
     return result

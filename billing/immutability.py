@@ -2,8 +2,8 @@
 
 A statement that is issued, paid or void keeps its number, amounts, parties, inputs and
 lines for ever. Only these transitions may touch it: issued → paid (``paid_at``), issued →
-void (``void_reason``, ``voided_at``), and storing its PDF once. On PostgreSQL a trigger
-(migration ``0002``) enforces the same rule below the ORM.
+void (``void_reason``, ``voided_at``), and storing its PDF once. On PostgreSQL triggers
+(migrations ``0002`` and ``0006``) enforce the same rule below the ORM.
 """
 
 from django.db import models

@@ -110,7 +110,7 @@ def statement_price_adjustment(*, original: Statement, billing_run_id: int | Non
     statement = new_statement(
         contract=contract,
         period=period,
-        version=original.terms_version,
+        version_id=original.terms_version_id,
         priced=adjustment,
         snapshot=snapshot,
         flags=flags,
@@ -166,7 +166,11 @@ CHUNK = 100  # contracts per task: big enough for bulk loads and inserts, small 
 
 
 def _record(run_id: int, done: int, errors: dict[str, str]) -> None:
-    """Count finished contracts and keep their errors, under the run's row lock."""
+    """Count finished contracts and keep their errors: one atomic update when there are no
+    errors, otherwise under the run's row lock."""
+    if not errors:
+        BillingRun.objects.filter(pk=run_id).update(done=F("done") + done)
+        return
     with transaction.atomic():
         run = BillingRun.objects.select_for_update().get(pk=run_id)
         run.errors = {**run.errors, **errors}
@@ -191,10 +195,11 @@ def billing_run_price_chunk(*, run_id: int, contract_ids: list[int]) -> None:
             for contract_id in contract_ids:
                 billing_run_price_chunk(run_id=run_id, contract_ids=[contract_id])
             return
-    references = dict(Contract.objects.filter(pk__in=contract_ids).values_list("pk", "reference"))
-    errors = {
-        references[cid]: str(result) for cid, result in results.items() if isinstance(result, BillingError)
-    }
+    failed = {cid: result for cid, result in results.items() if isinstance(result, BillingError)}
+    errors = {}
+    if failed:
+        references = dict(Contract.objects.filter(pk__in=failed).values_list("pk", "reference"))
+        errors = {references[cid]: str(result) for cid, result in failed.items()}
     _record(run_id, len(contract_ids), errors)
 
 

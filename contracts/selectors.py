@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+import json
 import math
+from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import moneyed
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, TextField
+from django.db.models.functions import Cast
 
 from kpis.models import Kpi
 from pricing.money import Rounding
@@ -27,6 +32,7 @@ def kpi_catalogue() -> KpiCatalogue:
     }
 
 
+@functools.lru_cache(maxsize=64)
 def currency_decimal_places(code: str) -> int:
     """The ISO 4217 minor unit: 2 for GBP, 0 for JPY, 3 for BHD."""
     return round(math.log10(moneyed.get_currency(code).sub_unit))
@@ -44,9 +50,7 @@ def terms_version_for_period(*, contract: Contract, period: Period) -> TermsVers
     return contract.versions.filter(effective_from__lte=str(period)).order_by("-effective_from").first()
 
 
-def _pricing_terms(
-    contract: Contract, components: Iterable[Component], catalogue: KpiCatalogue
-) -> ContractTerms:
+def _contract_terms(contract: Contract, components: tuple) -> ContractTerms:
     return ContractTerms(
         currency=str(contract.currency),
         decimal_places=currency_decimal_places(str(contract.currency)),
@@ -54,7 +58,16 @@ def _pricing_terms(
         tax_rate=contract.tax_rate,
         start_date=contract.start_date,
         end_date=contract.end_date,
-        components=tuple(
+        components=components,
+    )
+
+
+def _pricing_terms(
+    contract: Contract, components: Iterable[Component], catalogue: KpiCatalogue
+) -> ContractTerms:
+    return _contract_terms(
+        contract,
+        tuple(
             component_to_pricing(
                 component_id=c.component_id, type_=c.type, params=c.params, catalogue=catalogue
             )
@@ -98,3 +111,78 @@ def contract_terms_for_contracts(
         contract_id: (version, _pricing_terms(version.contract, version.components.all(), catalogue))
         for contract_id, version in latest.items()
     }
+
+
+@dataclass(frozen=True)
+class StoredComponent:
+    """A component row as stored (``params`` canonical, as in the contract file)."""
+
+    component_id: str
+    type: str
+    params: dict
+
+
+@dataclass(frozen=True)
+class TermsInForce:
+    """The terms version in force for a contract's month and its pricing terms."""
+
+    version_id: int
+    effective_from: str
+    components: tuple[StoredComponent, ...]  # in position order
+    terms: ContractTerms
+
+
+def terms_in_force_for_contracts(*, contracts: Iterable[Contract], period: Period) -> dict[int, TermsInForce]:
+    """The latest version with ``effective_from`` ≤ ``period`` of each contract, with its
+    pricing terms, in three queries (versions, components, KPI catalogue) whatever the number
+    of contracts. Contracts with no version in force are left out.
+
+    Components with the same id, type and parameters (contracts set up from one template)
+    are parsed once and share their frozen ``pricing.terms`` object.
+    """
+    by_id = {contract.pk: contract for contract in contracts}
+    latest: dict[int, tuple[int, str]] = {}
+    for version_id, contract_id, effective_from in (
+        TermsVersion.objects.filter(contract_id__in=list(by_id), effective_from__lte=str(period))
+        .order_by("contract_id", "effective_from")
+        .values_list("pk", "contract_id", "effective_from")
+    ):
+        latest[contract_id] = (version_id, effective_from)
+    rows = (
+        Component.objects.filter(version_id__in=[version_id for version_id, _ in latest.values()])
+        .order_by("version_id", "position", "id")
+        .values_list("version_id", "component_id", "type", Cast("params", TextField()))
+    )
+    catalogue = kpi_catalogue()
+    parsed: dict[tuple[str, str, str], tuple[StoredComponent, object]] = {}
+    by_version: dict[int, list[tuple[StoredComponent, object]]] = defaultdict(list)
+    for version_id, component_id, type_, params_text in rows:
+        key = (component_id, type_, params_text)
+        if key not in parsed:
+            params = json.loads(params_text)
+            pricing = component_to_pricing(
+                component_id=component_id, type_=type_, params=params, catalogue=catalogue
+            )
+            parsed[key] = (StoredComponent(component_id, type_, params), pricing)
+        by_version[version_id].append(parsed[key])
+    result = {}
+    for contract_id, (version_id, effective_from) in latest.items():
+        components = by_version.get(version_id, [])
+        result[contract_id] = TermsInForce(
+            version_id=version_id,
+            effective_from=effective_from,
+            components=tuple(stored for stored, _ in components),
+            terms=_contract_terms(by_id[contract_id], tuple(pricing for _, pricing in components)),
+        )
+    return result
+
+
+def terms_of_version(*, contract: Contract, version: TermsVersion) -> TermsInForce:
+    """A given terms version of ``contract`` (re-pricing a month on the version it was issued with)."""
+    components = list(version.components.order_by("position", "id"))
+    return TermsInForce(
+        version_id=version.pk,
+        effective_from=version.effective_from,
+        components=tuple(StoredComponent(c.component_id, c.type, c.params) for c in components),
+        terms=_pricing_terms(contract, components, kpi_catalogue()),
+    )

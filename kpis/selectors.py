@@ -5,6 +5,11 @@ latest batch that carries the key count. Sum KPIs add their rows; ratio KPIs are
 ``Σ numerator / Σ denominator × scale`` over every day, site and channel (never an average of
 ratios); a ratio KPI given as one monthly ``value`` is used as it is. A KPI with no rows, or a
 ratio whose denominators add up to 0, is *not measured* (``None``).
+
+Sums are exact on both databases: PostgreSQL adds ``numeric`` columns exactly in the query;
+on SQLite, where the columns are text, the rows are read and added here without the 28-digit
+limit of Decimal's default context. The ratio itself is always divided here, to
+``RATIO_PLACES``.
 """
 
 from __future__ import annotations
@@ -12,7 +17,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, localcontext
+from typing import NamedTuple
+
+from django.db import connection
 
 from pricing.period import Period
 
@@ -20,6 +28,9 @@ from .models import Kpi, KpiResult
 
 # Ratios are exact to this many places (far below any rounding the statement does).
 RATIO_PLACES = Decimal("1e-10")
+# Additions in this context are exact whatever the number of digits.
+_EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
+_IDS_PER_QUERY = 500
 
 
 @dataclass(frozen=True)
@@ -30,6 +41,36 @@ class KpiMonthValue:
     denominator: Decimal | None
     row_count: int
     batch_ids: tuple[int, ...]
+
+
+class KpiSums(NamedTuple):
+    """The current rows of one KPI month, added up (what both databases' paths produce)."""
+
+    row_count: int
+    value_count: int  # rows with a value
+    value_sum: Decimal  # Σ value (0 without values)
+    single_value: Decimal | None  # the value, when exactly one row has one
+    ratio_count: int  # rows with a denominator
+    numerator: Decimal  # Σ numerator of the rows with a denominator (0 without)
+    denominator: Decimal  # Σ denominator (0 without)
+    batch_ids: tuple[int, ...]  # ascending
+
+
+def month_value(code: str, aggregation: str, scale: int, sums: KpiSums) -> KpiMonthValue:
+    """The month's value of one KPI from its sums: a ``sum`` KPI is ``Σ value``; a ``ratio``
+    KPI is one monthly value used as given, or ``Σ numerator × scale / Σ denominator``
+    quantized to ``RATIO_PLACES`` (``None`` for a zero denominator, or for a monthly value
+    mixed with other rows, which cannot be added up)."""
+    batches, count = sums.batch_ids, sums.row_count
+    if aggregation == "sum":
+        return KpiMonthValue(code, sums.value_sum, None, None, count, batches)
+    if sums.value_count == 1 and not sums.ratio_count:
+        return KpiMonthValue(code, sums.single_value, None, None, count, batches)
+    if sums.value_count:
+        return KpiMonthValue(code, None, None, None, count, batches)
+    numerator, denominator = sums.numerator, sums.denominator
+    value = None if denominator == 0 else (numerator * scale / denominator).quantize(RATIO_PLACES)
+    return KpiMonthValue(code, value, numerator, denominator, count, batches)
 
 
 def _current_rows(rows: Iterable[tuple]) -> dict[tuple, list[tuple]]:
@@ -47,22 +88,29 @@ def _current_rows(rows: Iterable[tuple]) -> dict[tuple, list[tuple]]:
     return grouped
 
 
+def sums_of_rows(rows: list[tuple]) -> KpiSums:
+    """Add up current rows ``(…, batch, value, numerator, denominator)`` exactly."""
+    values = [row[6] for row in rows if row[6] is not None]
+    ratio_rows = [row for row in rows if row[8] is not None]
+    with localcontext(_EXACT):
+        value_sum = sum(values, Decimal(0))
+        numerator = sum((row[7] for row in ratio_rows), Decimal(0))
+        denominator = sum((row[8] for row in ratio_rows), Decimal(0))
+    return KpiSums(
+        row_count=len(rows),
+        value_count=len(values),
+        value_sum=value_sum,
+        single_value=values[0] if len(values) == 1 else None,
+        ratio_count=len(ratio_rows),
+        numerator=numerator,
+        denominator=denominator,
+        batch_ids=tuple(sorted({row[5] for row in rows})),
+    )
+
+
 def aggregate(code: str, aggregation: str, scale: int, rows: list[tuple]) -> KpiMonthValue:
     """The month's value of one KPI from its current rows ``(…, value, numerator, denominator)``."""
-    batches = tuple(sorted({row[5] for row in rows}))
-    values = [row[6] for row in rows if row[6] is not None]
-    if aggregation == "sum":
-        total = sum(values, Decimal(0))
-        return KpiMonthValue(code, total, None, None, len(rows), batches)
-    ratio_rows = [row for row in rows if row[8] is not None]
-    if values and not ratio_rows and len(values) == 1:
-        return KpiMonthValue(code, values[0], None, None, len(rows), batches)
-    if values:  # a monthly value mixed with other rows cannot be added up
-        return KpiMonthValue(code, None, None, None, len(rows), batches)
-    numerator = sum((row[7] for row in ratio_rows), Decimal(0))
-    denominator = sum((row[8] for row in ratio_rows), Decimal(0))
-    value = None if denominator == 0 else (numerator * scale / denominator).quantize(RATIO_PLACES)
-    return KpiMonthValue(code, value, numerator, denominator, len(rows), batches)
+    return month_value(code, aggregation, scale, sums_of_rows(rows))
 
 
 _FIELDS = (
@@ -78,21 +126,82 @@ _FIELDS = (
 )
 
 
+def _sums_from_rows(contract_ids: list[int], periods: list[str]) -> Iterable[tuple[int, str, int, KpiSums]]:
+    rows = KpiResult.objects.filter(contract_id__in=contract_ids, period__in=periods).values_list(*_FIELDS)
+    for (contract_id, period, kpi_id), current in _current_rows(rows).items():
+        yield contract_id, period, kpi_id, sums_of_rows(current)
+
+
+# The latest batch per (contract, period, KPI, channel, site) key, then one group per KPI
+# month. SUM of numeric is exact; NULLs are skipped as the Python path skips them.
+_SUMS_SQL = """
+SELECT contract_id, period, kpi_id,
+       COUNT(*), COUNT(value), COALESCE(SUM(value), 0), MAX(value),
+       COUNT(denominator),
+       COALESCE(SUM(numerator) FILTER (WHERE denominator IS NOT NULL), 0),
+       COALESCE(SUM(denominator), 0),
+       ARRAY_AGG(DISTINCT batch_id ORDER BY batch_id)
+FROM (
+    SELECT contract_id, period, kpi_id, batch_id, value, numerator, denominator,
+           MAX(batch_id) OVER (PARTITION BY contract_id, period, kpi_id, channel, site) AS latest
+    FROM {table}
+    WHERE contract_id = ANY(%s) AND period = ANY(%s)
+) AS keyed
+WHERE batch_id = latest
+GROUP BY contract_id, period, kpi_id
+ORDER BY contract_id, period, kpi_id
+"""
+
+
+def _sums_in_database(contract_ids: list[int], periods: list[str]) -> Iterable[tuple[int, str, int, KpiSums]]:
+    sql = _SUMS_SQL.format(table=KpiResult._meta.db_table)  # a fixed table name, no user input
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [contract_ids, periods])
+        rows = cursor.fetchall()
+    for (
+        contract_id,
+        period,
+        kpi_id,
+        count,
+        value_count,
+        value_sum,
+        value,
+        ratio_count,
+        num,
+        den,
+        batches,
+    ) in rows:
+        single = value if value_count == 1 else None
+        sums = KpiSums(count, value_count, value_sum, single, ratio_count, num, den, tuple(batches))
+        yield contract_id, period, kpi_id, sums
+
+
+def kpi_month_values_for_periods(
+    *, contract_ids: Iterable[int], periods: Iterable[Period]
+) -> dict[Period, dict[int, dict[str, KpiMonthValue]]]:
+    """Month values of several periods for many contracts: one query per 500 contracts,
+    aggregated in the database on PostgreSQL. Every asked contract and period has an entry,
+    empty when nothing was measured."""
+    ids = list(contract_ids)
+    by_text = {str(period): period for period in periods}
+    catalogue = {
+        pk: (code, aggregation, scale)
+        for pk, code, aggregation, scale in Kpi.objects.values_list("pk", "code", "aggregation", "scale")
+    }
+    result = {period: {cid: {} for cid in ids} for period in by_text.values()}
+    sums_of = _sums_in_database if connection.vendor == "postgresql" else _sums_from_rows
+    for start in range(0, len(ids), _IDS_PER_QUERY):
+        for contract_id, period, kpi_id, sums in sums_of(ids[start : start + _IDS_PER_QUERY], list(by_text)):
+            code, aggregation, scale = catalogue[kpi_id]
+            result[by_text[period]][contract_id][code] = month_value(code, aggregation, scale, sums)
+    return result
+
+
 def kpi_month_values_for_contracts(
     *, contract_ids: Iterable[int], period: Period
 ) -> dict[int, dict[str, KpiMonthValue]]:
     """Month values for many contracts with a constant number of queries (chunks of 500 ids)."""
-    ids = list(contract_ids)
-    catalogue = {k.pk: k for k in Kpi.objects.all()}
-    result: dict[int, dict[str, KpiMonthValue]] = {cid: {} for cid in ids}
-    for start in range(0, len(ids), 500):
-        rows = KpiResult.objects.filter(
-            contract_id__in=ids[start : start + 500], period=str(period)
-        ).values_list(*_FIELDS)
-        for (contract_id, _period, kpi_id), current in _current_rows(rows).items():
-            kpi = catalogue[kpi_id]
-            result[contract_id][kpi.code] = aggregate(kpi.code, kpi.aggregation, kpi.scale, current)
-    return result
+    return kpi_month_values_for_periods(contract_ids=contract_ids, periods=[period])[period]
 
 
 def kpi_month_values(*, contract_id: int, period: Period) -> dict[str, KpiMonthValue]:
