@@ -18,3 +18,11 @@ class InvoiceFilter(django_filters.FilterSet):
     class Meta:
         model = Statement
         fields = ["period", "buyer", "supplier", "status", "document_type", "issue_date"]
+
+    def get_form_class(self):
+        """The form class, built once: every field here is fixed, none depends on the request
+        (django-filter builds a new class for each request otherwise)."""
+        form_class = type(self).__dict__.get("_form_class")
+        if form_class is None:
+            form_class = type(self)._form_class = super().get_form_class()
+        return form_class

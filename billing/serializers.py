@@ -5,13 +5,15 @@ schema); ``invoice_documents`` builds the same JSON for a page of the list from 
 queries, without model instances or nested serializers.
 """
 
-from collections import defaultdict
 from functools import lru_cache
 
+from django.db import connections
+from django.db.models import F, Lookup, OuterRef, Subquery
 from django.utils import timezone
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
+from contracts.models import Contract
 from contracts.selectors import currency_decimal_places
 from pricing.money import quantum
 
@@ -74,14 +76,17 @@ class InvoiceSerializer(serializers.ModelSerializer):
         return format_amount(statement.gross, str(statement.currency))
 
 
-# Response field → the ``Statement`` lookup it is read from, in response order.
+# Response field → the ``Statement`` value it is read from, in response order (the order
+# ``invoice_documents`` unpacks them in). The contract's reference and parties are read by
+# subqueries per document rather than joins: a join makes PostgreSQL hash all contracts to
+# find a page's hundred.
 INVOICE_VALUES = {
     "number": "number",
     "document_type": "document_type",
     "status": "status",
-    "contract": "contract__reference",
-    "buyer": "contract__buyer__code",
-    "supplier": "contract__supplier__code",
+    "contract": "contract_reference",
+    "buyer": "contract_buyer",
+    "supplier": "contract_supplier",
     "period": "period",
     "currency": "currency",
     "net": "net",
@@ -94,7 +99,6 @@ INVOICE_VALUES = {
     "adjusts": "adjusts__number",
 }
 LINE_VALUES = ("position", "component_id", "kind", "kpi", "amount", "explanation")
-AMOUNTS = ("net", "tax", "gross")
 
 
 @lru_cache(maxsize=64)
@@ -109,6 +113,94 @@ def _rendered_fields():
     return tuple(fields[name] for name in ("tax_rate", "issue_date", "due_date", "paid_at"))
 
 
+def _memoised(render):
+    """``render`` remembered per value for one page: a page repeats a few rates and dates."""
+    rendered = {}
+
+    def representation(value):
+        try:
+            return rendered[value]
+        except KeyError:
+            rendered[value] = result = render(value)
+            return result
+
+    return representation
+
+
+class AnyOf(Lookup):
+    """``field = ANY(array)`` on PostgreSQL, ``field IN (...)`` elsewhere: a page's ids as one
+    parameter, not one each."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        values = list(self.rhs)
+        return f"{lhs} IN ({', '.join(['%s'] * len(values))})", [*params, *values]
+
+    def as_postgresql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", [*params, list(self.rhs)]
+
+
+def _contract_value(lookup: str) -> Subquery:
+    return Subquery(Contract.objects.filter(pk=OuterRef("contract_id")).order_by().values(lookup)[:1])
+
+
+class IdsQuery:
+    """A values query whose one parameter is a list of ids (``build(ids)`` makes it).
+
+    On PostgreSQL the ids are a single array parameter, so the SQL does not depend on them:
+    the ORM builds it once (per database) and each call runs it with the new ids, the same
+    rows as ``build(ids)`` (no value of these queries needs a converter there). Elsewhere each
+    call builds the query."""
+
+    def __init__(self, model, build):
+        self.model = model
+        self.build = build
+        self.sql: dict[str, str] = {}
+
+    def rows(self, ids: list[int]) -> list[tuple]:
+        connection = connections[self.model.objects.db]
+        if connection.vendor != "postgresql":
+            return list(self.build(ids))
+        sql = self.sql.get(connection.alias)
+        if sql is None:
+            queryset = self.build(ids)
+            sql, params = queryset.query.get_compiler(connection=connection).as_sql()
+            if list(params) != [ids]:  # the ids must be the only parameter
+                return list(queryset)
+            self.sql[connection.alias] = sql
+        with connection.cursor() as cursor:
+            # The ids as an array literal: PostgreSQL types it from the column it meets.
+            cursor.execute(sql, ["{" + ",".join(map(str, map(int, ids))) + "}"])
+            return cursor.fetchall()
+
+
+DOCUMENTS = IdsQuery(
+    Statement,
+    lambda ids: (
+        Statement.objects.filter(AnyOf(F("pk"), ids))
+        .order_by()
+        .annotate(
+            contract_reference=_contract_value("reference"),
+            contract_buyer=_contract_value("buyer__code"),
+            contract_supplier=_contract_value("supplier__code"),
+        )
+        .values_list("pk", *INVOICE_VALUES.values())
+    ),
+)
+LINES = IdsQuery(
+    StatementLine,
+    lambda ids: (
+        StatementLine.objects.filter(AnyOf(F("statement_id"), ids))
+        .order_by("statement_id", "position")
+        .values_list("statement_id", *LINE_VALUES)
+    ),
+)
+
+
 def invoice_documents(statement_ids) -> list[dict]:
     """The representations of the statements ``statement_ids``, in that order, lines included.
 
@@ -119,43 +211,72 @@ def invoice_documents(statement_ids) -> list[dict]:
     and skips carries ids only.
     """
     statement_ids = list(statement_ids)
-    order = {statement_id: index for index, statement_id in enumerate(statement_ids)}
-    rows = sorted(
-        Statement.objects.filter(pk__in=statement_ids).values("pk", *INVOICE_VALUES.values()),
-        key=lambda row: order[row["pk"]],
-    )
-    tax_rate, issue_date, due_date, paid_at = _rendered_fields()
-    lines: dict[int, list[dict]] = defaultdict(list)
-    currencies = {row["pk"]: _currency_quantum(str(row["currency"])) for row in rows}
-    for statement_id, position, component, kind, kpi, amount, explanation in (
-        StatementLine.objects.filter(statement_id__in=list(currencies))
-        .order_by("statement_id", "position")
-        .values_list("statement_id", *LINE_VALUES)
-    ):
-        lines[statement_id].append(
+    if not statement_ids:
+        return []
+    tax_rate_field, issue_date_field, due_date_field, paid_at_field = _rendered_fields()
+    tax_rate = _memoised(tax_rate_field.to_representation)
+    issue_date = _memoised(issue_date_field.to_representation)
+    due_date = _memoised(due_date_field.to_representation)
+    paid_at = paid_at_field.to_representation
+    documents = {}
+    minor_units = {}
+    for (
+        pk,
+        number,
+        document_type,
+        status,
+        contract,
+        buyer,
+        supplier,
+        period,
+        currency,
+        net,
+        tax,
+        gross,
+        rate,
+        issued,
+        due,
+        paid,
+        adjusts,
+    ) in DOCUMENTS.rows(statement_ids):
+        currency = str(currency)
+        minor_units[pk] = minor_unit = _currency_quantum(currency)
+        documents[pk] = {
+            "number": number,
+            "document_type": document_type,
+            "status": status,
+            "contract": contract,
+            "buyer": buyer,
+            "supplier": supplier,
+            "period": period,
+            "currency": currency,
+            "net": str(net.quantize(minor_unit)),
+            "tax": str(tax.quantize(minor_unit)),
+            "gross": str(gross.quantize(minor_unit)),
+            "tax_rate": tax_rate(rate),
+            "issue_date": issue_date(issued),
+            "due_date": due_date(due),
+            "paid_at": None if paid is None else paid_at(paid),
+            "adjusts": adjusts,
+            "lines": [],
+        }
+    current_id = lines = minor_unit = None
+    for statement_id, position, component, kind, kpi, amount, explanation in LINES.rows(list(documents)):
+        if statement_id != current_id:
+            current_id = statement_id
+            lines = documents[statement_id]["lines"]
+            minor_unit = minor_units[statement_id]
+        lines.append(
             {
                 "position": position,
                 "component": component,
                 "kind": kind,
                 "kpi": kpi,
-                "amount": str(amount.quantize(currencies[statement_id])),
+                "amount": str(amount.quantize(minor_unit)),
                 "explanation": explanation,
             }
         )
-    documents = []
-    for row in rows:
-        minor_unit = currencies[row["pk"]]
-        document = {field: row[lookup] for field, lookup in INVOICE_VALUES.items()}
-        document["currency"] = str(document["currency"])
-        for amount in AMOUNTS:
-            document[amount] = str(document[amount].quantize(minor_unit))
-        document["tax_rate"] = tax_rate.to_representation(document["tax_rate"])
-        document["issue_date"] = issue_date.to_representation(document["issue_date"])
-        document["due_date"] = due_date.to_representation(document["due_date"])
-        document["paid_at"] = paid_at.to_representation(document["paid_at"])
-        document["lines"] = lines[row["pk"]]
-        documents.append(document)
-    return documents
+    return [documents[statement_id] for statement_id in statement_ids if statement_id in documents]
 
 
 class MarkPaidSerializer(serializers.Serializer):

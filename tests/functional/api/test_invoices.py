@@ -218,3 +218,39 @@ def test_a_client_that_asks_for_the_pdf_gets_it_and_errors_stay_json(world):
     missing = finance.get("/api/v1/invoices/NO-SUCH-1/pdf/", HTTP_ACCEPT="application/pdf")
     assert missing.status_code == 404 and missing["Content-Type"] == "application/json"
     assert missing.json() == {"detail": "No Statement matches the given query."}
+
+
+def test_a_token_request_reads_the_membership_with_the_token_and_no_permissions(world):
+    """Token, page with count, documents, lines: four queries whatever the page size, none of
+    them for permissions (a finance user's membership decides what it sees)."""
+    from rest_framework.authtoken.models import Token
+
+    for i, period in enumerate(["2026-02", "2026-03", "2026-04"]):
+        issue_month(world["a"], period, 1500 + i)
+    user = User.objects.create_user("finance-token")
+    Membership.objects.create(user=user, organisation=world["a"].buyer, role="finance")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+
+    def queries(page_size):
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/api/v1/invoices/", {"page_size": page_size})
+        assert response.status_code == 200 and len(response.json()["results"]) == page_size
+        assert not any("auth_permission" in query["sql"] for query in captured.captured_queries)
+        return len(captured)
+
+    assert queries(1) == queries(4) == 4
+    unknown = APIClient()
+    unknown.credentials(HTTP_AUTHORIZATION="Token not-a-token")
+    response = unknown.get("/api/v1/invoices/")
+    assert response.status_code == 401 and response.json() == {"detail": "Invalid token."}
+
+
+def test_a_member_with_the_view_permission_still_sees_only_its_organisations_documents(world):
+    from django.contrib.auth.models import Permission
+
+    alpha = client_for(world["a"].supplier, "supplier")
+    user = User.objects.get(username=f"supplier-{world['a'].supplier.code}")
+    user.user_permissions.add(Permission.objects.get(codename="view_statement"))
+    numbers = [d["number"] for d in alpha.get("/api/v1/invoices/").json()["results"]]
+    assert numbers == [world["a_doc"].number]
