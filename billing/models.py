@@ -91,7 +91,9 @@ class Statement(models.Model):
         INVOICE = "invoice"
         CREDIT_NOTE = "credit_note", "Credit note"
 
-    contract = models.ForeignKey("contracts.Contract", on_delete=models.PROTECT, related_name="statements")
+    contract = models.ForeignKey(
+        "contracts.Contract", on_delete=models.PROTECT, related_name="statements", db_index=False
+    )
     period = models.CharField(max_length=7, validators=[PERIOD_VALIDATOR])
     revision = models.PositiveIntegerField(default=1)
     terms_version = models.ForeignKey(
@@ -181,7 +183,7 @@ class Statement(models.Model):
 
 
 class StatementLine(models.Model):
-    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="lines")
+    statement = models.ForeignKey(Statement, on_delete=models.CASCADE, related_name="lines", db_index=False)
     position = models.PositiveIntegerField()
     component_id = models.CharField(max_length=50)
     kind = models.CharField(max_length=30)

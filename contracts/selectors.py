@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import moneyed
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
@@ -132,18 +133,42 @@ class TermsInForce:
     terms: ContractTerms
 
 
-def terms_in_force_for_contracts(*, contracts: Iterable[Contract], period: Period) -> dict[int, TermsInForce]:
-    """The latest version with ``effective_from`` ≤ ``period`` of each contract, with its
-    pricing terms, in three queries (versions, components, KPI catalogue) whatever the number
-    of contracts. Contracts with no version in force are left out.
+# The latest version in force per contract, and its components in position order, in one query.
+_TERMS_SQL = """
+SELECT v.id, v.contract_id, v.effective_from, c.component_id, c.type, c.params::text
+FROM (
+    SELECT DISTINCT ON (contract_id) id, contract_id, effective_from
+    FROM {versions}
+    WHERE contract_id = ANY(%s::bigint[]) AND effective_from <= %s
+    ORDER BY contract_id, effective_from DESC
+) AS v
+LEFT JOIN {components} AS c ON c.version_id = v.id
+ORDER BY v.id, c.position, c.id
+"""
 
-    Components with the same id, type and parameters (contracts set up from one template)
-    are parsed once and share their frozen ``pricing.terms`` object.
-    """
-    by_id = {contract.pk: contract for contract in contracts}
+
+def _versions_in_force(
+    contract_ids: list[int], period: Period
+) -> tuple[dict[int, tuple[int, str]], list[tuple[int, str, str, str]]]:
+    """The version in force per contract as (id, effective_from), and the components of those
+    versions as (version id, component id, type, parameters as JSON text) in position order.
+    On PostgreSQL one query with the ids as one array parameter (no per-id placeholders)."""
     latest: dict[int, tuple[int, str]] = {}
+    if connection.vendor == "postgresql":
+        sql = _TERMS_SQL.format(
+            versions=connection.ops.quote_name(TermsVersion._meta.db_table),
+            components=connection.ops.quote_name(Component._meta.db_table),
+        )  # fixed table names, no user input
+        components = []
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [contract_ids, str(period)])
+            for version_id, contract_id, effective_from, component_id, type_, params in cursor.fetchall():
+                latest[contract_id] = (version_id, effective_from)
+                if component_id is not None:  # a version without components: no joined row
+                    components.append((version_id, component_id, type_, params))
+        return latest, components
     for version_id, contract_id, effective_from in (
-        TermsVersion.objects.filter(contract_id__in=list(by_id), effective_from__lte=str(period))
+        TermsVersion.objects.filter(contract_id__in=contract_ids, effective_from__lte=str(period))
         .order_by("contract_id", "effective_from")
         .values_list("pk", "contract_id", "effective_from")
     ):
@@ -153,6 +178,20 @@ def terms_in_force_for_contracts(*, contracts: Iterable[Contract], period: Perio
         .order_by("version_id", "position", "id")
         .values_list("version_id", "component_id", "type", Cast("params", TextField()))
     )
+    return latest, list(rows)
+
+
+def terms_in_force_for_contracts(*, contracts: Iterable[Contract], period: Period) -> dict[int, TermsInForce]:
+    """The latest version with ``effective_from`` ≤ ``period`` of each contract, with its
+    pricing terms, in a constant number of queries whatever the number of contracts (on
+    PostgreSQL two: versions with their components, KPI catalogue). Contracts with no version
+    in force are left out.
+
+    Components with the same id, type and parameters (contracts set up from one template)
+    are parsed once and share their frozen ``pricing.terms`` object.
+    """
+    by_id = {contract.pk: contract for contract in contracts}
+    latest, rows = _versions_in_force(list(by_id), period)
     catalogue = kpi_catalogue()
     parsed: dict[tuple[str, str, str], tuple[StoredComponent, object]] = {}
     by_version: dict[int, list[tuple[StoredComponent, object]]] = defaultdict(list)
