@@ -8,35 +8,8 @@ from rest_framework.authtoken.models import Token
 
 from billing.services import statement_approve, statement_issue, statement_price_draft
 from contracts.models import Contract, Membership, Organisation
-from contracts.services import contract_import_content
 from pricing.period import Period
-from tests.integration.billing.conftest import load_kpis, month
-
-CONTRACT = """
-reference: {reference}
-title: Customer care
-buyer: {{name: {buyer_name}, code: {buyer_code}, country: GB, vat_number: GB123456789}}
-supplier: {{name: {supplier}, country: GB}}
-currency: GBP
-tax_rate: "20"
-start: 2026-01-01
-payment_terms_days: 30
-self_billing: true
-terms:
-  - effective_from: 2026-01
-    components:
-      - {{id: mgmt, type: fixed_fee, amount: "10000.00"}}
-      - id: voice
-        type: unit_rate
-        measure: contacts_voice
-        bands: [{{up_to: 1000, price: "3.00"}}, {{up_to: null, price: "2.00"}}]
-      - id: sla
-        type: service_credit
-        at_risk_percent: "10"
-        earn_back_months: 1
-        kpis:
-          - {{kpi: service_level, target: "80", credit_percent: "5"}}
-"""
+from tests.integration.billing.conftest import load_contract, load_kpis, month
 
 BUYERS = {"ACME": "Acme Telecom plc", "GLOBEX": "Globex Mobile Ltd"}
 SUPPLIERS = ["Alpha CX Ltd", "Beta CX Ltd"]
@@ -44,13 +17,7 @@ PERIODS = ["2026-01", "2026-02", "2026-03"]
 
 
 def two_buyers_contract(*, reference: str, buyer_code: str, supplier: str) -> Contract:
-    contract_import_content(
-        file_name=f"{reference}.yaml",
-        content=CONTRACT.format(
-            reference=reference, buyer_code=buyer_code, buyer_name=BUYERS[buyer_code], supplier=supplier
-        ).encode(),
-    )
-    return Contract.objects.get(reference=reference)
+    return load_contract(reference, supplier, buyer_code=buyer_code, buyer_name=BUYERS[buyer_code])
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from kpis.services import kpi_batch_ingest
 CONTRACT = """
 reference: {reference}
 title: Test care
-buyer: {{name: Acme Telecom plc, code: ACME, country: GB, vat_number: GB123456789, address: "1 Exchange Sq\\nLondon"}}
+buyer: {{name: {buyer_name}, code: {buyer_code}, country: GB, vat_number: GB123456789, address: "1 Exchange Sq\\nLondon"}}
 supplier: {{name: {supplier}, country: GB}}
 currency: GBP
 tax_rate: "20"
@@ -34,11 +34,13 @@ terms:
 HEADER = "contract,period,date,kpi,value,numerator,denominator,channel,site\n"
 
 
-def load_contract(reference="ACME-T-001", supplier="Northwind CX Ltd") -> Contract:
-    contract_import_content(
-        file_name=f"{reference}.yaml",
-        content=CONTRACT.format(reference=reference, supplier=supplier).encode(),
+def load_contract(
+    reference="ACME-T-001", supplier="Northwind CX Ltd", buyer_code="ACME", buyer_name="Acme Telecom plc"
+) -> Contract:
+    content = CONTRACT.format(
+        reference=reference, supplier=supplier, buyer_code=buyer_code, buyer_name=buyer_name
     )
+    contract_import_content(file_name=f"{reference}.yaml", content=content.encode())
     return Contract.objects.get(reference=reference)
 
 
