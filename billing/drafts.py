@@ -125,7 +125,7 @@ def _prior_credits(contract_windows: dict[int, int], period: Period) -> dict[int
 
 
 def _components_snapshot(terms: TermsInForce) -> list:
-    return [{"id": c.component_id, "type": c.type, "params": c.params} for c in terms.components]
+    return [{"id": c.id, "type": c.type, "params": c.params} for c in terms.components]
 
 
 def month_inputs_for_contracts(

@@ -21,6 +21,7 @@ from pricing.terms import ContractTerms
 
 from .components import KpiCatalogue, KpiInfo, component_to_pricing
 from .models import Component, Contract, TermsVersion
+from .schema import ComponentSpec
 
 
 def kpi_catalogue() -> KpiCatalogue:
@@ -115,21 +116,12 @@ def contract_terms_for_contracts(
 
 
 @dataclass(frozen=True)
-class StoredComponent:
-    """A component row as stored (``params`` canonical, as in the contract file)."""
-
-    component_id: str
-    type: str
-    params: dict
-
-
-@dataclass(frozen=True)
 class TermsInForce:
     """The terms version in force for a contract's month and its pricing terms."""
 
     version_id: int
     effective_from: str
-    components: tuple[StoredComponent, ...]  # in position order
+    components: tuple[ComponentSpec, ...]  # in position order
     terms: ContractTerms
 
 
@@ -193,8 +185,8 @@ def terms_in_force_for_contracts(*, contracts: Iterable[Contract], period: Perio
     by_id = {contract.pk: contract for contract in contracts}
     latest, rows = _versions_in_force(list(by_id), period)
     catalogue = kpi_catalogue()
-    parsed: dict[tuple[str, str, str], tuple[StoredComponent, object]] = {}
-    by_version: dict[int, list[tuple[StoredComponent, object]]] = defaultdict(list)
+    parsed: dict[tuple[str, str, str], tuple[ComponentSpec, object]] = {}
+    by_version: dict[int, list[tuple[ComponentSpec, object]]] = defaultdict(list)
     for version_id, component_id, type_, params_text in rows:
         key = (component_id, type_, params_text)
         if key not in parsed:
@@ -202,7 +194,7 @@ def terms_in_force_for_contracts(*, contracts: Iterable[Contract], period: Perio
             pricing = component_to_pricing(
                 component_id=component_id, type_=type_, params=params, catalogue=catalogue
             )
-            parsed[key] = (StoredComponent(component_id, type_, params), pricing)
+            parsed[key] = (ComponentSpec(component_id, type_, params), pricing)
         by_version[version_id].append(parsed[key])
     result = {}
     for contract_id, (version_id, effective_from) in latest.items():
@@ -222,6 +214,6 @@ def terms_of_version(*, contract: Contract, version: TermsVersion) -> TermsInFor
     return TermsInForce(
         version_id=version.pk,
         effective_from=version.effective_from,
-        components=tuple(StoredComponent(c.component_id, c.type, c.params) for c in components),
+        components=tuple(ComponentSpec(c.component_id, c.type, c.params) for c in components),
         terms=_pricing_terms(contract, components, kpi_catalogue()),
     )

@@ -152,7 +152,7 @@ def test_the_terms_in_force_are_the_latest_version_with_its_components_in_order(
         return {
             contract.pk: (
                 terms[contract.pk].version_id,
-                [c.component_id for c in terms[contract.pk].components],
+                [c.id for c in terms[contract.pk].components],
             )
             for contract in (first, second)
         }
