@@ -16,7 +16,7 @@ from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.pagination import PageNumberPagination
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from . import services
@@ -29,7 +29,8 @@ from .serializers import (
     ErrorSerializer,
     InvoiceSerializer,
     MarkPaidSerializer,
-    invoice_documents,
+    invoice_document,
+    invoice_json,
 )
 
 
@@ -43,6 +44,23 @@ class PDFRenderer(BaseRenderer):
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         return data
+
+
+class RenderedJSON(str):
+    """A page's results, already JSON text as ``JSONRenderer`` writes it."""
+
+
+class InvoiceJSONRenderer(JSONRenderer):
+    """DRF's JSON renderer; a page whose results are already JSON text has them put in as is
+    (the browsable API renders through it too)."""
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        results = data.get("results") if isinstance(data, dict) else None
+        if not isinstance(results, RenderedJSON):
+            return super().render(data, accepted_media_type, renderer_context)
+        head = {key: value for key, value in data.items() if key != "results"}
+        rendered = super().render(head, accepted_media_type, renderer_context)
+        return rendered[: rendered.rindex(b"}")] + b',"results":' + results.encode() + b"}"
 
 
 # Databases take 64-bit offsets; a page number beyond this cannot have rows.
@@ -130,28 +148,28 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = InvoiceFilter
     ordering_fields = ORDERING_FIELDS
     ordering = ["issue_date", "number"]
+    renderer_classes = [InvoiceJSONRenderer, BrowsableAPIRenderer]
 
     def get_queryset(self):
-        statements = visible_statements(self.request.user)
-        if self.action == "list":  # read as values by ``list``
-            return statements
-        return statements.select_related("contract__buyer", "contract__supplier", "adjusts").prefetch_related(
-            "lines__statement"
-        )
+        return visible_statements(self.request.user)
 
     def list(self, request, *args, **kwargs):
-        """Three queries whatever the page size: the page's ids in order with the number of
-        matches, the documents with their parties, and all their lines."""
+        """Two queries whatever the page size: the page's ids in order with the number of
+        matches, and the documents' representations kept at issue (with their lines)."""
         statements = self.filter_queryset(self.get_queryset())
         page_ids = self.paginator.paginate_ids(statements, request, view=self)
-        return self.get_paginated_response(invoice_documents(page_ids))
+        results = RenderedJSON("[" + ",".join(invoice_json(page_ids)) + "]")
+        return self.get_paginated_response(results)
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(invoice_document(self.get_object().pk))
 
     def handle_exception(self, exc):
         """Errors are JSON, also to a client that asked for the PDF with ``Accept: application/pdf``."""
         response = super().handle_exception(exc)
         if isinstance(getattr(self.request, "accepted_renderer", None), PDFRenderer):
-            self.request.accepted_renderer = JSONRenderer()
-            self.request.accepted_media_type = JSONRenderer.media_type
+            self.request.accepted_renderer = InvoiceJSONRenderer()
+            self.request.accepted_media_type = InvoiceJSONRenderer.media_type
         return response
 
     @extend_schema(
@@ -164,7 +182,7 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
             },
         },
     )
-    @action(detail=True, methods=["get"], renderer_classes=[JSONRenderer, PDFRenderer])
+    @action(detail=True, methods=["get"], renderer_classes=[InvoiceJSONRenderer, PDFRenderer])
     def pdf(self, request, number=None):
         statement = self.get_object()
         if not statement.pdf:
@@ -220,7 +238,7 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
                 paid = services.statement_mark_paid(
                     statement_id=statement.pk, paid_at=serializer.validated_data.get("paid_at")
                 )
-                body = InvoiceSerializer(self.get_queryset().get(pk=paid.pk)).data
+                body = invoice_document(paid.pk)
                 IdempotencyKey.objects.create(
                     user=request.user,
                     key=key,

@@ -5,10 +5,8 @@ from .models import Statement
 
 class InvoiceFilter(django_filters.FilterSet):
     period = django_filters.CharFilter(help_text="YYYY-MM")
-    buyer = django_filters.CharFilter(field_name="contract__buyer__code", help_text="buyer organisation code")
-    supplier = django_filters.CharFilter(
-        field_name="contract__supplier__code", help_text="supplier organisation code"
-    )
+    buyer = django_filters.CharFilter(field_name="buyer__code", help_text="buyer organisation code")
+    supplier = django_filters.CharFilter(field_name="supplier__code", help_text="supplier organisation code")
     status = django_filters.ChoiceFilter(choices=[("issued", "issued"), ("paid", "paid"), ("void", "void")])
     document_type = django_filters.ChoiceFilter(choices=Statement.DocumentType.choices)
     issue_date = django_filters.DateFromToRangeFilter(

@@ -79,6 +79,20 @@ class NumberSeries(models.Model):
         return f"{self.prefix} (next {self.next_value})"
 
 
+def issued_party(role: str) -> models.ForeignKey:
+    """A party of the contract, held on the statement from its issue on."""
+    return models.ForeignKey(
+        "contracts.Organisation",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        help_text=f"The contract's {role}, from issue on.",
+    )
+
+
 class Statement(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft"
@@ -121,6 +135,10 @@ class Statement(models.Model):
         help_text="The voided statement this one replaces.",
     )
     number = models.CharField(max_length=40, null=True, blank=True, unique=True)
+    # The contract's parties, set when the document is issued: who may see it is decided on
+    # the document's own row (the finance API's lists read them with an index, no join).
+    buyer = issued_party("buyer")
+    supplier = issued_party("supplier")
     currency = CurrencyField()
     net = models.DecimalField(**AMOUNT)
     tax = models.DecimalField(**AMOUNT)
@@ -134,6 +152,13 @@ class Statement(models.Model):
     due_date = models.DateField(null=True, blank=True)
     void_reason = models.TextField(blank=True)
     pdf = models.FileField(upload_to="statements/%Y/", blank=True)
+    api_representation = models.TextField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The finance API's JSON of the document, frozen at issue as the PDF is; its "
+        "status and payment are read live. Empty for documents issued before it was kept.",
+    )
     pdf_sha256 = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -160,6 +185,11 @@ class Statement(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=["draft", "approved"]) | Q(number__isnull=False),
                 name="issued_statement_has_number",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "approved"])
+                | Q(buyer__isnull=False, supplier__isnull=False),
+                name="issued_statement_has_parties",
             ),
             models.CheckConstraint(condition=~Q(status="void") | ~Q(void_reason=""), name="void_has_reason"),
         ]

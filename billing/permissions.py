@@ -31,18 +31,19 @@ def visible_statements(user) -> QuerySet[Statement]:
     procurement (view permission) all; anyone else none. Drafts are never visible.
 
     A finance or supplier membership decides alone, before any permission is looked up: such a
-    user sees its own organisation's documents even if it also holds the view permission."""
+    user sees its own organisation's documents even if it also holds the view permission. The
+    parties are those the document holds from issue on (``Statement.buyer``, ``.supplier``)."""
     statements = Statement.objects.filter(status__in=VISIBLE_STATUSES)
     membership = getattr(user, "membership", None)
     if membership is not None and membership.role == "supplier":
-        return statements.filter(contract__supplier_id=membership.organisation_id)
+        return statements.filter(supplier_id=membership.organisation_id)
     if membership is not None and membership.role == "finance":
-        return statements.filter(contract__buyer_id=membership.organisation_id)
+        return statements.filter(buyer_id=membership.organisation_id)
     if user.has_perm("billing.view_statement"):
         return statements
     if membership is None:
         return statements.none()
-    return statements.filter(contract__buyer_id=membership.organisation_id)
+    return statements.filter(buyer_id=membership.organisation_id)
 
 
 def can_record_payments(user) -> bool:

@@ -1,10 +1,13 @@
 """The finance API's representations of issued documents.
 
-``InvoiceSerializer`` is the reference representation (detail, mark-paid and the OpenAPI
-schema); ``invoice_documents`` builds the same JSON for a page of the list from two value
-queries, without model instances or nested serializers.
+``InvoiceSerializer`` is the reference representation (the OpenAPI schema) and renders each
+document once, when it is issued: ``frozen_representation`` is kept on the row, as the PDF
+is. ``invoice_json`` serves documents from those texts with their current status and payment
+put in, and builds the same JSON from two value queries for documents issued before the
+representation was kept (``invoice_documents``).
 """
 
+import json
 from functools import lru_cache
 
 from django.db import connections
@@ -12,6 +15,7 @@ from django.db.models import F, Lookup, OuterRef, Subquery
 from django.utils import timezone
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
+from rest_framework.renderers import JSONRenderer
 
 from contracts.models import Contract
 from contracts.selectors import currency_decimal_places
@@ -210,9 +214,14 @@ def invoice_documents(statement_ids) -> list[dict]:
     has already chosen and ordered the ids (a page of the list), so the query that sorts
     and skips carries ids only.
     """
+    documents = _documents_by_id(statement_ids)
+    return [documents[statement_id] for statement_id in statement_ids if statement_id in documents]
+
+
+def _documents_by_id(statement_ids) -> dict[int, dict]:
     statement_ids = list(statement_ids)
     if not statement_ids:
-        return []
+        return {}
     tax_rate_field, issue_date_field, due_date_field, paid_at_field = _rendered_fields()
     tax_rate = _memoised(tax_rate_field.to_representation)
     issue_date = _memoised(issue_date_field.to_representation)
@@ -276,7 +285,62 @@ def invoice_documents(statement_ids) -> list[dict]:
                 "explanation": explanation,
             }
         )
-    return [documents[statement_id] for statement_id in statement_ids if statement_id in documents]
+    return documents
+
+
+def render_json(data) -> str:
+    """``data`` as the API's JSON renderer writes it (compact, UTF-8 text)."""
+    return JSONRenderer().render(data).decode()
+
+
+def frozen_representation(statement: Statement) -> str:
+    """The document's JSON as ``InvoiceSerializer`` gives it, to keep on the row at issue:
+    ``statement`` is being issued (status ``issued``, not paid), with its number and dates set."""
+    return render_json(InvoiceSerializer(statement).data)
+
+
+# A frozen representation holds the document as issued. The first occurrence of each of
+# these is the key itself: every earlier value is a JSON string, in which a quote is escaped.
+AS_ISSUED = ',"status":"issued",'
+NOT_PAID = ',"paid_at":null,'
+
+FROZEN = IdsQuery(
+    Statement,
+    lambda ids: (
+        Statement.objects.filter(AnyOf(F("pk"), ids))
+        .order_by()
+        .values_list("pk", "status", "paid_at", "api_representation")
+    ),
+)
+
+
+def invoice_json(statement_ids) -> list[str]:
+    """The JSON texts of the documents ``statement_ids``, in that order: each frozen
+    representation with its current status and payment put in, or, for a document issued
+    before representations were kept, the same JSON built from its values."""
+    statement_ids = list(statement_ids)
+    paid_at_field = _rendered_fields()[3]
+    texts = {}
+    unfrozen = []
+    for pk, status, paid_at, text in FROZEN.rows(statement_ids) if statement_ids else ():
+        if text is None:
+            unfrozen.append(pk)
+            continue
+        if status != "issued":
+            text = text.replace(AS_ISSUED, f',"status":{json.dumps(status)},', 1)
+        if paid_at is not None:
+            text = text.replace(
+                NOT_PAID, f',"paid_at":{json.dumps(paid_at_field.to_representation(paid_at))},', 1
+            )
+        texts[pk] = text
+    for pk, document in _documents_by_id(unfrozen).items():
+        texts[pk] = render_json(document)
+    return [texts[statement_id] for statement_id in statement_ids if statement_id in texts]
+
+
+def invoice_document(statement_id: int) -> dict:
+    """One document's representation, as the list gives it."""
+    return json.loads(invoice_json([statement_id])[0])
 
 
 class MarkPaidSerializer(serializers.Serializer):

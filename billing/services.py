@@ -33,6 +33,7 @@ from .drafts import (
     statements_price_drafts,
 )
 from .models import BillingRun, NumberSeries, Statement
+from .serializers import frozen_representation
 
 
 def statement_price_draft(
@@ -286,6 +287,9 @@ def statement_issue(*, statement_id: int, user=None, issue_date: date | None = N
         statement.issued_at = timezone.now()
         statement.buyer_details = _party(statement.contract.buyer)
         statement.supplier_details = _party(statement.contract.supplier)
+        statement.buyer_id = statement.contract.buyer_id
+        statement.supplier_id = statement.contract.supplier_id
+        statement.api_representation = frozen_representation(statement)
         statement.save()
         transaction.on_commit(lambda: _queue_pdf(statement.pk))
         return statement

@@ -1,6 +1,8 @@
 """The finance API: each party sees only its own issued documents; payments are idempotent."""
 
+import json
 from datetime import date
+from unittest import mock
 
 import pytest
 from django.contrib.auth.models import User
@@ -8,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
+from billing.serializers import render_json
 from billing.services import statement_approve, statement_issue, statement_price_draft
 from contracts.models import Membership, Organisation
 from pricing.period import Period
@@ -173,23 +176,80 @@ def test_the_procurement_group_sees_every_issued_document(world):
     assert user.has_perm("billing.change_statement") and user.has_perm("contracts.add_contract")
 
 
-def test_a_listed_document_is_the_same_json_as_its_detail(world):
-    """The list builds its documents from values; the detail uses the serializer: they must agree."""
-    from billing.services import statement_mark_paid, statement_price_adjustment
+def reference_json(number: str) -> dict:
+    """The document as ``InvoiceSerializer`` gives it from its current row."""
+    from billing.models import Statement
+    from billing.serializers import InvoiceSerializer
 
-    statement_mark_paid(statement_id=world["a_doc"].pk, paid_at="2026-03-01T23:30:00Z")
+    return json.loads(render_json(InvoiceSerializer(Statement.objects.get(number=number)).data))
+
+
+def issue_without_representation(contract, period):
+    """A document issued before representations were kept on the row."""
+    with mock.patch("billing.services.frozen_representation", return_value=None):
+        return issue_month(contract, period)
+
+
+def test_every_document_is_the_serializers_json_with_its_current_status(world):
+    """The list and the detail serve the representation kept at issue with the current status
+    and payment put in, or build it from values for a document issued before it was kept:
+    either way the serializer's JSON of the row as it is now."""
+    from billing.services import statement_mark_paid, statement_price_adjustment, statement_void
+
+    statement_mark_paid(statement_id=world["a_doc"].pk, paid_at="2026-03-01T23:30:00.250000Z")
     load_kpis(month(world["b"].reference, "2026-01", 1400, 78), name="late.csv")
     adjustment = statement_price_adjustment(original=world["b_doc"])
     statement_approve(statement_id=adjustment.pk)
-    statement_issue(statement_id=adjustment.pk, issue_date=date(2026, 3, 2))
+    adjustment = statement_issue(statement_id=adjustment.pk, issue_date=date(2026, 3, 2))
+    voided = issue_month(world["a"], "2026-02")
+    statement_void(statement_id=voided.pk, reason="issued twice")
+    legacy = issue_without_representation(world["a"], "2026-03")
+    legacy_paid = issue_without_representation(world["b"], "2026-03")
+    statement_mark_paid(statement_id=legacy_paid.pk, paid_at="2026-04-01T08:00:00Z")
+    assert legacy.api_representation is None and voided.api_representation is not None
 
     finance = client_for(world["a"].buyer, "finance")
-    listed = finance.get("/api/v1/invoices/", {"ordering": "-number"}).json()["results"]
-    assert [d["document_type"] for d in listed] == ["credit_note", "invoice", "invoice"]
-    assert listed[0]["adjusts"] == world["b_doc"].number
-    assert listed[-1]["paid_at"] == "2026-03-01T23:30:00Z" and listed[-1]["status"] == "paid"
+    response = finance.get("/api/v1/invoices/", {"ordering": "-number"})
+    listed = response.json()["results"]
+    by_number = {d["number"]: d for d in listed}
+    assert len(listed) == 6
+    assert {(d["document_type"], d["status"]) for d in listed} == {
+        ("invoice", "paid"),
+        ("invoice", "issued"),
+        ("invoice", "void"),
+        ("credit_note", "issued"),
+    }
+    assert by_number[adjustment.number]["adjusts"] == world["b_doc"].number
+    assert by_number[world["a_doc"].number]["paid_at"] == "2026-03-01T23:30:00.250000Z"
+    assert by_number[legacy_paid.number]["status"] == "paid"
     for document in listed:
+        assert document == reference_json(document["number"])
         assert document == finance.get(f"/api/v1/invoices/{document['number']}/").json()
+    # The same bytes as DRF's renderer would write for the whole page.
+    page = response.json()
+    assert response.content == render_json(page).encode()
+
+
+def test_a_document_shows_the_references_it_was_issued_with(world):
+    """Like the parties' details, the contract's reference and the organisations' codes are
+    those of the day of issue: a later rename does not rewrite an issued document."""
+    buyer = world["a"].buyer
+    old_code = buyer.code
+    buyer.code = "RENAMED"
+    buyer.save()
+    finance = client_for(buyer, "finance")
+    number = world["a_doc"].number
+    assert finance.get(f"/api/v1/invoices/{number}/").json()["buyer"] == old_code
+    assert {d["buyer"] for d in finance.get("/api/v1/invoices/").json()["results"]} == {old_code}
+
+
+def test_the_browsable_api_lists_documents(world):
+    finance = client_for(world["a"].buyer, "finance")
+    response = finance.get("/api/v1/invoices/", HTTP_ACCEPT="text/html")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
+    assert world["a_doc"].number in response.content.decode()
+    indented = finance.get("/api/v1/invoices/", HTTP_ACCEPT="application/json; indent=2")
+    assert indented.status_code == 200 and indented.json()["results"][0]["number"] == world["a_doc"].number
 
 
 def test_a_payment_before_the_issue_date_or_in_the_future_is_refused(world):
@@ -221,8 +281,8 @@ def test_a_client_that_asks_for_the_pdf_gets_it_and_errors_stay_json(world):
 
 
 def test_a_token_request_reads_the_membership_with_the_token_and_no_permissions(world):
-    """Token, page with count, documents, lines: four queries whatever the page size, none of
-    them for permissions (a finance user's membership decides what it sees)."""
+    """Token, page with count, the documents' representations: three queries whatever the page
+    size, none of them for permissions (a finance user's membership decides what it sees)."""
     from rest_framework.authtoken.models import Token
 
     for i, period in enumerate(["2026-02", "2026-03", "2026-04"]):
@@ -239,7 +299,7 @@ def test_a_token_request_reads_the_membership_with_the_token_and_no_permissions(
         assert not any("auth_permission" in query["sql"] for query in captured.captured_queries)
         return len(captured)
 
-    assert queries(1) == queries(4) == 4
+    assert queries(1) == queries(4) == 3
     unknown = APIClient()
     unknown.credentials(HTTP_AUTHORIZATION="Token not-a-token")
     response = unknown.get("/api/v1/invoices/")

@@ -159,6 +159,16 @@ def test_the_model_layer_refuses_to_change_an_issued_statement(issued):
     issued.status = "draft"
     with pytest.raises(ImmutableError, match="cannot go from issued to draft"):
         issued.save()
+    issued.refresh_from_db()
+    issued.api_representation = issued.api_representation.replace("13300.00", "1.00")
+    with pytest.raises(ImmutableError, match="api_representation cannot change"):
+        issued.save()
+    with pytest.raises(ImmutableError):
+        Statement.objects.filter(pk=issued.pk).update(api_representation=None)
+    issued.refresh_from_db()
+    issued.supplier_id = issued.buyer_id
+    with pytest.raises(ImmutableError, match="supplier cannot change"):
+        issued.save()
 
 
 def test_the_model_layer_refuses_to_change_lines_of_an_issued_statement(issued):
@@ -186,6 +196,8 @@ def test_the_model_layer_refuses_to_change_lines_of_an_issued_statement(issued):
         "UPDATE billing_statement SET net = 0 WHERE id = %s",
         "UPDATE billing_statement SET number = 'X-1' WHERE id = %s",
         "UPDATE billing_statement SET status = 'draft' WHERE id = %s",
+        "UPDATE billing_statement SET api_representation = NULL WHERE id = %s",
+        "UPDATE billing_statement SET supplier_id = buyer_id WHERE id = %s",
         "DELETE FROM billing_statement WHERE id = %s",
         "UPDATE billing_statementline SET amount = 0 WHERE statement_id = %s",
         "DELETE FROM billing_statementline WHERE statement_id = %s",

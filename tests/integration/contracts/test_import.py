@@ -115,6 +115,8 @@ def test_changed_file_updates_and_adds_a_version(good_file, tmp_path):
 def issue_statement_for(version):
     return Statement.objects.create(
         contract=version.contract,
+        buyer=version.contract.buyer,
+        supplier=version.contract.supplier,
         period="2026-01",
         terms_version=version,
         status="issued",
