@@ -1,15 +1,26 @@
 """Billing run benchmark: N contracts with realistic terms and a month of KPIs, priced into drafts.
 
     python bench/billing.py --contracts 10000 [--database-url postgres://postgres@127.0.0.1:5432/postgres]
+        [--workers 2] [--phases]
 
 Creates the contracts (fixed fee, graduated voice bands with a minimum, gain-share with bands,
 an experience bonus and service credits) and one KPI file for March 2026, ingested as a
 batch. Then measures, in this process, the billing run through the services (the same
 chunks the Celery fan-out uses), and its floor: the pure pricing of the same inputs plus a
 bulk insert of the same number of lines into a scratch table.
+
+``--workers 2`` prices the chunks in two worker processes instead, forked once the set-up is
+done, as Celery's prefork workers take the chunks of a run (one a core on this machine); the
+floor is still measured in one process. ``--phases`` (one process) also prints the run's
+wall-clock time per phase of the chunks (inputs loaded, pricing, statements and lines
+written, commits, ...), timed around the functions that do each, with no profiler; on SQLite
+the writes are bulk inserts and fall under "everything else".
 """
 
 import argparse
+import collections
+import functools
+import resource
 import sys
 import time
 from datetime import date
@@ -155,13 +166,81 @@ def floor_seconds(contract_ids: list[int], period) -> tuple[float, int]:
     return timer.seconds, len(rows)
 
 
+# Phase → (module, function) of the work a chunk does, in the order it does it.
+PHASES = {
+    "lock the contracts": ("billing.drafts", "_lock_contracts"),
+    "read the month's statements": ("billing.drafts", "_statements_of_months"),
+    "load the inputs (terms, KPI values, snapshots)": ("billing.drafts", "month_inputs_for_contracts"),
+    "price (the floor's pricing)": ("billing.drafts", "price_period"),
+    "build the statements": ("billing.drafts", "new_statement"),
+    "write the statements (COPY, PostgreSQL)": ("billing.drafts", "_copy_statements"),
+    "write the lines (COPY, PostgreSQL)": ("billing.drafts", "_copy_lines"),
+    "commit": ("django.db.backends.base.base", "BaseDatabaseWrapper.commit"),
+}
+
+
+def time_phases() -> collections.Counter:
+    """Wrap each phase's function with a wall-clock timer; the counter fills as the run goes."""
+    import importlib
+
+    seconds = collections.Counter()
+    for phase, (module_name, name) in PHASES.items():
+        owner = importlib.import_module(module_name)
+        *path, attribute = name.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        function = getattr(owner, attribute)
+
+        @functools.wraps(function)
+        def timed(*args, _function=function, _phase=phase, **kwargs):
+            started = time.perf_counter()
+            try:
+                return _function(*args, **kwargs)
+            finally:
+                seconds[_phase] += time.perf_counter() - started
+
+        setattr(owner, attribute, timed)
+    return seconds
+
+
+def price_chunks(run, chunks: list[list[int]], workers: int) -> None:
+    """Price every chunk of ``run``: in this process, or in ``workers`` forked processes that
+    each take the next chunk when done, as Celery's prefork workers do (pool start included)."""
+    from billing import services
+
+    if workers == 1:
+        for chunk in chunks:
+            services.billing_run_price_chunk(run_id=run.pk, contract_ids=chunk)
+        return
+    import multiprocessing
+
+    from django.db import connections
+
+    from config.celery import freeze_start_up_objects
+
+    connections.close_all()  # each worker opens its own connection
+    with multiprocessing.get_context("fork").Pool(workers, initializer=freeze_start_up_objects) as pool:
+        pool.map(_price_chunk, [(run.pk, chunk) for chunk in chunks], chunksize=1)
+
+
+def _price_chunk(job: tuple[int, list[int]]) -> None:
+    from billing import services
+
+    run_id, chunk = job
+    services.billing_run_price_chunk(run_id=run_id, contract_ids=chunk)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--contracts", type=int, default=1000)
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--phases", action="store_true", help="print the run's time per phase")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes pricing the chunks")
     args = parser.parse_args()
+    if args.phases and args.workers != 1:
+        parser.error("--phases times the run in this process: use it with --workers 1")
     url = fresh_database_url(args.database_url, "gainshare_bench_billing")
     setup_django(url)
     migrate()
@@ -183,19 +262,26 @@ def main() -> None:
     # then on (here Django's and the set-up's) are left out of the collector's full passes.
     freeze_start_up_objects()
     period = Period(2026, 3)
+    phases = time_phases() if args.phases else None
     with Timer() as run_timer:
         run = services.billing_run_create(period=period)
-        for chunk in services.billing_run_chunks(run=run):
-            services.billing_run_price_chunk(run_id=run.pk, contract_ids=chunk)
+        price_chunks(run, services.billing_run_chunks(run=run), args.workers)
         run = services.billing_run_finish(run_id=run.pk)
-    peak = peak_memory_mib()
+    peak = max(peak_memory_mib(), resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+    if phases is not None:
+        print("phases of the run (wall clock):")
+        for phase in PHASES:
+            print(f"  {phase}: {phases[phase]:.2f} s")
+        print(f"  everything else: {run_timer.seconds - sum(phases.values()):.2f} s")
     statements = Statement.objects.filter(billing_run=run).count()
     lines = StatementLine.objects.filter(statement__billing_run=run).count()
     floor, floor_lines = floor_seconds(contract_ids, period)
     engine = "PostgreSQL" if url.startswith("postgres") else "SQLite"
     print(f"{engine}: {statements:,} drafts with {lines:,} lines, {run.failed} failed")
+    processes = "one process" if args.workers == 1 else f"{args.workers} worker processes"
     print(
-        f"  billing run: {run_timer.seconds:.1f} s ({statements / run_timer.seconds:,.0f} contracts/s), peak {peak:.0f} MiB"
+        f"  billing run ({processes}): {run_timer.seconds:.1f} s ({statements / run_timer.seconds:,.0f} "
+        f"contracts/s), peak {peak:.0f} MiB a process"
     )
     print(f"  floor (pure pricing + bulk insert of {floor_lines:,} lines): {floor:.1f} s")
     print(f"  ratio to floor: {run_timer.seconds / floor:.2f}x")

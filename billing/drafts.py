@@ -392,6 +392,12 @@ def save_statements(
         return statements
     statements = [statement for statement, _ in pairs]
     _copy_statements(statements, inputs_json or [None] * len(statements))
+    _copy_lines(statements, pairs)
+    return statements
+
+
+def _copy_lines(statements: list[Statement], pairs: list[tuple[Statement, tuple]]) -> None:
+    """Insert the lines of ``statements`` (just inserted) with ``COPY`` on PostgreSQL."""
     table = connection.ops.quote_name(StatementLine._meta.db_table)
     with (
         connection.cursor() as cursor,
@@ -400,7 +406,6 @@ def save_statements(
     ):
         for row in _line_rows(statements, pairs):
             copy.write_row(row)
-    return statements
 
 
 def _lock_contracts(contract_ids: list[int]) -> list[Contract]:

@@ -1,0 +1,34 @@
+"""The benchmarks still run end to end, at a tiny size, on the suite's database.
+
+Their figures are not checked here (they belong in docs/performance.md, measured on an idle
+machine); these tests only keep the commands from rotting."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def bench(*args: str) -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    database = ["--database-url", url] if url.startswith(("postgres://", "postgresql://")) else []
+    result = subprocess.run(
+        [sys.executable, *args, *database], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def test_the_billing_benchmark_prices_every_contract_in_one_process_and_in_two():
+    one = bench("bench/billing.py", "--contracts", "30", "--phases")
+    assert "30 drafts" in one and ", 0 failed" in one
+    assert "billing run (one process)" in one and "load the inputs" in one and "ratio to floor" in one
+    two = bench("bench/billing.py", "--contracts", "30", "--workers", "2")
+    assert "30 drafts" in two and ", 0 failed" in two and "billing run (2 worker processes)" in two
+
+
+def test_the_ingestion_benchmark_ingests_its_file():
+    out = bench("bench/ingest.py", "--rows", "3000", "--contracts", "5")
+    assert "3,000 rows" in out and "ratio" in out
