@@ -263,10 +263,12 @@ def main() -> None:
     freeze_start_up_objects()
     period = Period(2026, 3)
     phases = time_phases() if args.phases else None
+    cpu_started = time.process_time()
     with Timer() as run_timer:
         run = services.billing_run_create(period=period)
         price_chunks(run, services.billing_run_chunks(run=run), args.workers)
         run = services.billing_run_finish(run_id=run.pk)
+    cpu = time.process_time() - cpu_started
     peak = max(peak_memory_mib(), resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
     if phases is not None:
         print("phases of the run (wall clock):")
@@ -283,6 +285,8 @@ def main() -> None:
         f"  billing run ({processes}): {run_timer.seconds:.1f} s ({statements / run_timer.seconds:,.0f} "
         f"contracts/s), peak {peak:.0f} MiB a process"
     )
+    if args.workers == 1:
+        print(f"  CPU time of this process during the run: {cpu:.1f} s (the rest is waiting on the database)")
     print(f"  floor (pure pricing + bulk insert of {floor_lines:,} lines): {floor:.1f} s")
     print(f"  ratio to floor: {run_timer.seconds / floor:.2f}x")
 
