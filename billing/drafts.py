@@ -143,7 +143,9 @@ def month_inputs_for_contracts(
     windows = {cid: earn_back_months(t.terms) for cid, t in terms.items()}
     earlier = [period.shift(-back) for back in range(1, max(windows.values(), default=0) + 1)]
     months = kpi_month_values_for_periods(contract_ids=ids, periods=[period, *earlier])
-    earlier_text = [str(month) for month in earlier]
+    # (month, its text, its values by contract), most recent first: looked up once per chunk.
+    earlier_months = [(month, str(month), months[month]) for month in earlier]
+    current_month = months[period]
     credits = _prior_credits(windows, period)
     # Contracts set up from one template share their stored components (see
     # ``terms_in_force_for_contracts``): their part of the snapshot is built and serialised
@@ -160,15 +162,13 @@ def month_inputs_for_contracts(
             listed = _components_snapshot(in_force)
             components[key] = (listed, _encode(listed))
         components_list, components_json = components[key]
-        history = {
-            month: {code: m.value for code, m in months[month][contract.pk].items()}
-            for month in earlier[: windows[contract.pk]]
-        }
-        history_text = {
-            text: {code: None if value is None else str(value) for code, value in history[month].items()}
-            for month, text in zip(history, earlier_text, strict=False)
-        }
-        current = months[period][contract.pk]
+        history, history_text = {}, {}
+        for month, text, values in earlier_months[: windows[contract.pk]]:
+            history[month] = month_values = {code: m.value for code, m in values[contract.pk].items()}
+            history_text[text] = {
+                code: None if value is None else str(value) for code, value in month_values.items()
+            }
+        current = current_month[contract.pk]
         inputs = PricingInput(
             period=period,
             terms=in_force.terms,

@@ -188,13 +188,14 @@ def kpi_month_values_for_periods(
         pk: (code, aggregation, scale)
         for pk, code, aggregation, scale in Kpi.objects.values_list("pk", "code", "aggregation", "scale")
     }
-    result = {period: {cid: {} for cid in ids} for period in by_text.values()}
+    # Keyed by the period's text while rows come in (the rows carry it), by ``Period`` after.
+    result = {text: {cid: {} for cid in ids} for text in by_text}
     sums_of = _sums_in_database if connection.vendor == "postgresql" else _sums_from_rows
     for start in range(0, len(ids), _IDS_PER_QUERY):
         for contract_id, period, kpi_id, sums in sums_of(ids[start : start + _IDS_PER_QUERY], list(by_text)):
             code, aggregation, scale = catalogue[kpi_id]
-            result[by_text[period]][contract_id][code] = month_value(code, aggregation, scale, sums)
-    return result
+            result[period][contract_id][code] = month_value(code, aggregation, scale, sums)
+    return {by_text[text]: values for text, values in result.items()}
 
 
 def kpi_month_values_for_contracts(

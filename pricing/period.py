@@ -17,6 +17,11 @@ class Period:
     year: int
     month: int
 
+    def __hash__(self) -> int:
+        # Periods key the dictionaries of a billing run's hot loops: one integer per hash,
+        # where the generated hash builds and hashes a tuple. Equal periods hash equal.
+        return self.year * 12 + self.month
+
     def __post_init__(self) -> None:
         if not 1 <= self.month <= 12 or not 1 <= self.year <= 9999:
             raise ValueError(f"not a valid period: {self.year:04d}-{self.month:02d}")
