@@ -154,8 +154,10 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
         return visible_statements(self.request.user)
 
     def list(self, request, *args, **kwargs):
-        """Two queries whatever the page size: the page's ids in order with the number of
-        matches, and the documents' representations kept at issue (with their lines)."""
+        """Two queries whatever the page size, after the token's: the page's ids in order with
+        the number of matches, and the documents' representations kept at issue (lines
+        included). Documents issued before representations were kept cost two more, for the
+        page: their values and their lines."""
         statements = self.filter_queryset(self.get_queryset())
         page_ids = self.paginator.paginate_ids(statements, request, view=self)
         results = RenderedJSON("[" + ",".join(invoice_json(page_ids)) + "]")
