@@ -13,7 +13,11 @@ from typing import Any, NamedTuple
 
 from pricing import terms as t
 
-from .checks import Checker
+from .checks import BAND_LIMIT, KPI_VALUE, PAYOUT, PERCENT, QUANTITY, WEIGHT, Checker, is_text, shown
+
+MAX_BANDS = 50
+MAX_SCORECARD_KPIS = 20
+EARN_BACK_MONTHS = (1, 24)
 
 
 class KpiInfo(NamedTuple):
@@ -81,9 +85,9 @@ class ComponentValidator:
         if code is None:
             return None
         where = f"{path}.{key}"
-        info = self.catalogue.get(code) if isinstance(code, str) else None
+        info = self.catalogue.get(code) if is_text(code) else None
         if info is None:
-            self.check.error(where, f"unknown KPI code {code!r}")
+            self.check.error(where, f"unknown KPI code {shown(code)}")
             return None
         if aggregation and info.aggregation != aggregation:
             self.check.error(where, f"{code} is a {info.aggregation} KPI; this needs a {aggregation} KPI")
@@ -99,9 +103,12 @@ class ComponentValidator:
             self.check.error(path, f"give exactly one of {first} and {second}")
 
     def bands(self, bands: list, path: str, limit_key: str, value_key: str, check_limit, check_value) -> list:
-        """Ascending bands with an inclusive upper limit each; only the last is open (null)."""
+        """Ascending bands with an inclusive upper limit each; only the last is open (null).
+
+        At most ``MAX_BANDS`` bands.
+        """
         cleaned, previous = [], None
-        for i, band in enumerate(self.check.items(bands, path)):
+        for i, band in enumerate(self.check.items(bands, path, max_items=MAX_BANDS)):
             where = f"{path}[{i}]"
             if self.check.mapping(band, where, required=(limit_key, value_key)) is None:
                 continue
@@ -129,12 +136,10 @@ class ComponentValidator:
         return {"amount": self.optional(p, "amount", path, self.check.amount)}
 
     def _unit_rate(self, p: dict, path: str) -> dict:
-        positive = lambda v, w: self.check.decimal(v, w, minimum=Decimal("0.0000001"))  # noqa: E731
+        limit = lambda v, w: self.check.decimal(v, w, BAND_LIMIT)  # noqa: E731
         return {
             "measure": self.kpi(p, "measure", path, aggregation="sum", units=("count",)),
-            "bands": self.bands(
-                p.get("bands"), f"{path}.bands", "up_to", "price", positive, self.check.amount
-            )
+            "bands": self.bands(p.get("bands"), f"{path}.bands", "up_to", "price", limit, self.check.price)
             if "bands" in p
             else None,
             "mode": self.check.choice(p["mode"], f"{path}.mode", ("graduated", "volume"))
@@ -156,7 +161,7 @@ class ComponentValidator:
             self.check.error(f"{path}.pain_cap", "needs pain_percent")
         return {
             "actual_measure": self.kpi(p, "actual_measure", path, aggregation="sum", units=("money",)),
-            "baseline_unit_cost": self.optional(p, "baseline_unit_cost", path, self.check.amount),
+            "baseline_unit_cost": self.optional(p, "baseline_unit_cost", path, self.check.price),
             "volume_measure": self.kpi(p, "volume_measure", path, aggregation="sum", units=("count",)),
             "baseline_amount": self.optional(p, "baseline_amount", path, self.check.amount),
             "supplier_percent": self.optional(p, "supplier_percent", path, self.check.percent),
@@ -186,8 +191,8 @@ class ComponentValidator:
     def _outcome_fee(self, p: dict, path: str) -> dict:
         return {
             "measure": self.kpi(p, "measure", path, aggregation="sum", units=("count",)),
-            "fee": self.optional(p, "fee", path, self.check.amount),
-            "threshold": self.optional(p, "threshold", path, self.check.amount),
+            "fee": self.optional(p, "fee", path, self.check.price),
+            "threshold": self.optional(p, "threshold", path, lambda v, w: self.check.decimal(v, w, QUANTITY)),
             "cap": self.optional(p, "cap", path, self.check.amount),
             "clawback_measure": self.kpi(p, "clawback_measure", path, aggregation="sum", units=("count",)),
         }
@@ -207,7 +212,7 @@ class ComponentValidator:
     def scorecard(self, entries, path: str) -> list:
         cleaned, seen, total_weight = [], set(), Decimal(0)
         keys = ("kpi", "weight", "threshold", "target", "stretch")
-        for i, entry in enumerate(self.check.items(entries, path)):
+        for i, entry in enumerate(self.check.items(entries, path, max_items=MAX_SCORECARD_KPIS)):
             where = f"{path}[{i}]"
             if (
                 self.check.mapping(
@@ -220,10 +225,11 @@ class ComponentValidator:
             if code in seen:
                 self.check.error(f"{where}.kpi", f"{code} appears twice in this scorecard")
             seen.add(code)
-            weight = self.check.decimal(entry.get("weight"), f"{where}.weight", minimum=Decimal(0))
+            weight = self.check.decimal(entry.get("weight"), f"{where}.weight", WEIGHT)
             total_weight += weight or 0
             anchors = [
-                self.check.decimal(entry.get(k), f"{where}.{k}") for k in ("threshold", "target", "stretch")
+                self.check.decimal(entry.get(k), f"{where}.{k}", KPI_VALUE)
+                for k in ("threshold", "target", "stretch")
             ]
             self.ordered(code, anchors, where)
             row = {
@@ -233,7 +239,7 @@ class ComponentValidator:
             }
             for key in ("threshold_payout", "stretch_payout"):
                 if entry.get(key) is not None:
-                    row[key] = _s(self.check.decimal(entry[key], f"{where}.{key}", minimum=Decimal(0)))
+                    row[key] = _s(self.check.decimal(entry[key], f"{where}.{key}", PAYOUT))
             cleaned.append(row)
         if cleaned and total_weight <= 0:
             self.check.error(path, "weights must add up to a positive total")
@@ -252,7 +258,12 @@ class ComponentValidator:
 
     def _service_credit(self, p: dict, path: str) -> dict:
         kpis, seen = [], set()
-        for i, entry in enumerate(self.check.items(p.get("kpis"), f"{path}.kpis") if "kpis" in p else []):
+        entries = (
+            self.check.items(p.get("kpis"), f"{path}.kpis", max_items=MAX_SCORECARD_KPIS)
+            if "kpis" in p
+            else []
+        )
+        for i, entry in enumerate(entries):
             where = f"{path}.kpis[{i}]"
             if (
                 self.check.mapping(
@@ -266,16 +277,22 @@ class ComponentValidator:
                 self.check.error(f"{where}.kpi", f"{code} appears twice in this component")
             seen.add(code)
             self.one_of(entry, where, "credit_percent", "per_point_percent")
-            row = {"kpi": code, "target": _s(self.check.decimal(entry.get("target"), f"{where}.target"))}
+            target = self.check.decimal(entry.get("target"), f"{where}.target", KPI_VALUE)
+            row = {"kpi": code, "target": _s(target)}
             for key in ("credit_percent", "per_point_percent"):
                 if entry.get(key) is not None:
-                    row[key] = _s(self.check.percent(entry[key], f"{where}.{key}"))
+                    row[key] = _s(self.check.decimal(entry[key], f"{where}.{key}", PERCENT))
             kpis.append(row)
         earn_back = p.get("earn_back_months")
         return {
             "at_risk_percent": self.optional(p, "at_risk_percent", path, self.check.percent),
             "kpis": kpis,
-            "earn_back_months": self.check.integer(earn_back, f"{path}.earn_back_months", minimum=1)
+            "earn_back_months": self.check.integer(
+                earn_back,
+                f"{path}.earn_back_months",
+                minimum=EARN_BACK_MONTHS[0],
+                maximum=EARN_BACK_MONTHS[1],
+            )
             if earn_back is not None
             else None,
         }

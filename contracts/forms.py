@@ -1,7 +1,6 @@
 """Admin forms: component parameters are validated by the same rules as the contract file."""
 
 import json
-from decimal import Decimal
 
 from django import forms
 
@@ -9,6 +8,8 @@ from .checks import Checker
 from .components import ComponentValidator
 from .models import Component
 from .selectors import kpi_catalogue
+from .services import MAX_FILE_BYTES
+from .yamlio import json_depth_problem, json_number_hooks
 
 
 class PrettyJSONWidget(forms.Textarea):
@@ -22,11 +23,22 @@ class PrettyJSONWidget(forms.Textarea):
 
 
 class DecimalJSONDecoder(json.JSONDecoder):
-    """Numbers typed in the admin keep their exact digits (``16000.50`` is not a float)."""
+    """Numbers typed in the admin keep their exact digits (``16000.50`` is not a float).
+
+    Read like a JSON contract file: exponents, NaN and over-long numbers are kept as text
+    for the validator to refuse, and nesting is bounded before the parser recurses.
+    """
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("parse_float", Decimal)
+        for name, hook in json_number_hooks().items():
+            kwargs.setdefault(name, hook)
         super().__init__(*args, **kwargs)
+
+    def decode(self, s, *args, **kwargs):
+        problem = json_depth_problem(s)
+        if problem:
+            raise json.JSONDecodeError(problem, s, 0)
+        return super().decode(s, *args, **kwargs)
 
 
 class ComponentForm(forms.ModelForm):
@@ -60,3 +72,12 @@ class ComponentForm(forms.ModelForm):
 
 class ContractFileUploadForm(forms.Form):
     file = forms.FileField(help_text="A contract file: YAML (.yaml, .yml) or JSON (.json).")
+
+    def clean_file(self):
+        """Refuses an upload over ``MAX_FILE_BYTES`` before anything reads it."""
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_FILE_BYTES:
+            raise forms.ValidationError(
+                f"{upload.name}: the file is {upload.size:,} bytes; the limit is {MAX_FILE_BYTES:,}"
+            )
+        return upload

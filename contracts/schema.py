@@ -13,11 +13,27 @@ from decimal import Decimal
 
 import moneyed
 
-from .checks import Checker, FieldError
+from .checks import (
+    ADDRESS,
+    MAX_REPORTED,
+    NAME,
+    REFERENCE,
+    TAX_PERCENT,
+    TITLE,
+    VAT_NUMBER,
+    Checker,
+    FieldError,
+    is_text,
+    shown,
+)
 from .components import KEYS, ComponentValidator, KpiCatalogue
 
-PERIOD_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
+PERIOD_RE = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
+ID_RE = re.compile(r"[A-Za-z0-9_-]{1,50}")  # Component.component_id is a 50-character slug
+CODE_RE = re.compile(r"[A-Z0-9]{1,10}")
+MAX_VERSIONS = 120  # ten years of monthly versions
+MAX_COMPONENTS = 50
+PAYMENT_TERMS_DAYS = (0, 365)
 TOP_REQUIRED = ("reference", "title", "buyer", "supplier", "currency", "tax_rate", "start", "terms")
 TOP_OPTIONAL = ("rounding", "end", "payment_terms_days", "self_billing")
 PARTY_REQUIRED = ("name", "country")
@@ -33,7 +49,11 @@ class ContractFileError(Exception):
         super().__init__("\n".join(self.lines()))
 
     def lines(self) -> list[str]:
-        return [f"{self.file_name}: {error}" for error in self.errors]
+        """One line per problem, the first ``MAX_REPORTED``, then how many more there were."""
+        lines = [f"{self.file_name}: {error}" for error in self.errors[:MAX_REPORTED]]
+        if len(self.errors) > MAX_REPORTED:
+            lines.append(f"{self.file_name}: … and {len(self.errors) - MAX_REPORTED} more problems")
+        return lines
 
 
 @dataclass(frozen=True)
@@ -82,25 +102,34 @@ def party_code(name: str) -> str:
 
 
 def validate_contract(document, *, file_name: str, catalogue: KpiCatalogue) -> ContractSpec:
-    """Validate a parsed contract document. Raises ``ContractFileError`` listing every problem."""
+    """Validate a parsed contract document. Raises ``ContractFileError`` listing every problem.
+
+    Every number and text is checked against the bounds in :mod:`contracts.checks` (the table
+    in docs/contract-file.md); lists are bounded by ``MAX_VERSIONS`` and ``MAX_COMPONENTS``.
+    """
     check = Checker()
     if document is None:
         raise ContractFileError(file_name, [FieldError("", "the file is empty")])
     if check.mapping(document, "", required=TOP_REQUIRED, optional=TOP_OPTIONAL) is None:
         raise ContractFileError(file_name, check.errors)
     d = document
-    reference = check.text(d.get("reference"), "reference", max_length=50) if "reference" in d else None
+    reference = check.text(d.get("reference"), "reference", REFERENCE) if "reference" in d else None
     fields = {
         "reference": reference,
-        "title": check.text(d.get("title"), "title") if "title" in d else None,
+        "title": check.text(d.get("title"), "title", TITLE) if "title" in d else None,
         "buyer": _party(check, d.get("buyer"), "buyer") if "buyer" in d else None,
         "supplier": _party(check, d.get("supplier"), "supplier") if "supplier" in d else None,
         "currency": _currency(check, d.get("currency")) if "currency" in d else None,
-        "tax_rate": check.percent(d.get("tax_rate"), "tax_rate") if "tax_rate" in d else None,
+        "tax_rate": check.decimal(d.get("tax_rate"), "tax_rate", TAX_PERCENT) if "tax_rate" in d else None,
         "rounding": check.choice(d.get("rounding", "half_up"), "rounding", ("half_up", "half_even")),
         "start_date": check.date(d.get("start"), "start") if "start" in d else None,
         "end_date": check.date(d["end"], "end") if d.get("end") is not None else None,
-        "payment_terms_days": check.integer(d.get("payment_terms_days", 30), "payment_terms_days"),
+        "payment_terms_days": check.integer(
+            d.get("payment_terms_days", 30),
+            "payment_terms_days",
+            minimum=PAYMENT_TERMS_DAYS[0],
+            maximum=PAYMENT_TERMS_DAYS[1],
+        ),
         "self_billing": check.boolean(d.get("self_billing", False), "self_billing"),
         "versions": _versions(check, d.get("terms"), catalogue) if "terms" in d else None,
     }
@@ -116,23 +145,27 @@ def validate_contract(document, *, file_name: str, catalogue: KpiCatalogue) -> C
 def _party(check: Checker, value, path: str) -> PartySpec | None:
     if check.mapping(value, path, required=PARTY_REQUIRED, optional=PARTY_OPTIONAL) is None:
         return None
-    name = check.text(value.get("name"), f"{path}.name") if "name" in value else None
+    name = check.text(value.get("name"), f"{path}.name", NAME) if "name" in value else None
     country = value.get("country")
-    if "country" in value and not (isinstance(country, str) and re.fullmatch(r"[A-Z]{2}", country)):
-        check.error(f"{path}.country", f"expected a two-letter ISO country code, got {country!r}")
+    if "country" in value and not (is_text(country) and re.fullmatch(r"[A-Z]{2}", country)):
+        check.error(f"{path}.country", f"expected a two-letter ISO country code, got {shown(country)}")
     code = value.get("code") or (party_code(name) if name else None)
-    if code is not None and not re.fullmatch(r"[A-Z0-9]{1,10}", str(code)):
-        check.error(f"{path}.code", f"expected 1–10 upper-case letters or digits, got {code!r}")
-    optional = {key: str(value.get(key) or "").strip() for key in ("vat_number", "address", "email")}
-    if name is None:
+    if code is not None and not (is_text(code) and CODE_RE.fullmatch(code)):
+        check.error(f"{path}.code", f"expected 1–10 upper-case letters or digits, got {shown(code)}")
+    optional = {
+        "vat_number": check.optional_text(value.get("vat_number"), f"{path}.vat_number", VAT_NUMBER),
+        "address": check.optional_text(value.get("address"), f"{path}.address", ADDRESS),
+        "email": check.email(value.get("email"), f"{path}.email"),
+    }
+    if name is None or None in optional.values():
         return None
     return PartySpec(name=name, country=str(country), code=str(code), **optional)
 
 
 def _currency(check: Checker, value) -> str | None:
-    code = value if isinstance(value, str) else None
+    code = value if is_text(value) else None
     if code is None or not re.fullmatch(r"[A-Z]{3}", code):
-        check.error("currency", f"expected a three-letter ISO 4217 code, got {value!r}")
+        check.error("currency", f"expected a three-letter ISO 4217 code, got {shown(value)}")
         return None
     try:
         currency = moneyed.get_currency(code)
@@ -147,16 +180,17 @@ def _currency(check: Checker, value) -> str | None:
 def _versions(check: Checker, value, catalogue: KpiCatalogue) -> tuple[VersionSpec, ...]:
     versions, seen = [], set()
     validator = ComponentValidator(check, catalogue)
-    for i, version in enumerate(check.items(value, "terms")):
+    for i, version in enumerate(check.items(value, "terms", max_items=MAX_VERSIONS)):
         path = f"terms[{i}]"
         if check.mapping(version, path, required=("effective_from", "components")) is None:
             continue
         effective = version.get("effective_from")
-        if not (isinstance(effective, str) and PERIOD_RE.match(effective)):
-            check.error(f"{path}.effective_from", f"expected a month YYYY-MM, got {effective!r}")
+        if not (is_text(effective) and PERIOD_RE.fullmatch(effective)):
+            check.error(f"{path}.effective_from", f"expected a month YYYY-MM, got {shown(effective)}")
         elif effective in seen:
             check.error(f"{path}.effective_from", f"{effective} appears twice: one terms version per month")
-        seen.add(effective)
+        if is_text(effective):
+            seen.add(effective)
         components = _components(check, validator, version.get("components"), f"{path}.components")
         versions.append(VersionSpec(str(effective), components))
     return tuple(sorted(versions, key=lambda v: v.effective_from))
@@ -164,19 +198,23 @@ def _versions(check: Checker, value, catalogue: KpiCatalogue) -> tuple[VersionSp
 
 def _components(check: Checker, validator: ComponentValidator, value, path: str) -> tuple[ComponentSpec, ...]:
     components, ids = [], set()
-    for i, component in enumerate(check.items(value, path) if value is not None else []):
+    items = check.items(value, path, max_items=MAX_COMPONENTS) if value is not None else []
+    for i, component in enumerate(items):
         where = f"{path}[{i}]"
         if not isinstance(component, dict):
             check.error(where, "expected a mapping")
             continue
         component_id, type_ = component.get("id"), component.get("type")
-        if not (isinstance(component_id, str) and ID_RE.match(component_id)):
-            check.error(f"{where}.id", f"expected an id of letters, digits, - or _, got {component_id!r}")
+        if not (is_text(component_id) and ID_RE.fullmatch(component_id)):
+            check.error(
+                f"{where}.id", f"expected an id of 1–50 letters, digits, - or _, got {shown(component_id)}"
+            )
         elif component_id in ids:
             check.error(f"{where}.id", f"duplicate component id {component_id!r}")
-        ids.add(component_id)
-        if type_ not in KEYS:
-            check.error(f"{where}.type", f"unknown component type {type_!r} (known: {', '.join(KEYS)})")
+        if is_text(component_id):
+            ids.add(component_id)
+        if not is_text(type_) or type_ not in KEYS:
+            check.error(f"{where}.type", f"unknown component type {shown(type_)} (known: {', '.join(KEYS)})")
             continue
         params = {k: v for k, v in component.items() if k not in ("id", "type")}
         canonical = validator.validate(type_, params, where)

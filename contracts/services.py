@@ -19,6 +19,8 @@ from .yamlio import DocumentError, dump_document, parse_document
 
 # Statement states after which the terms version that priced them is frozen.
 FROZEN_STATUSES = ("issued", "paid", "void")
+# The largest contract file read (1 MiB): an honest one is a few kilobytes. Checked before
+# the file is read, on the command line as in the admin's upload form.
 MAX_FILE_BYTES = 1024 * 1024
 
 
@@ -33,28 +35,35 @@ def contract_import(*, path: Path) -> ImportResult:
     """Import one contract file (YAML, or JSON by its ``.json`` suffix).
 
     Raises ``ContractFileError`` naming the file, the key path and the problem; nothing is
-    written then.
+    written then. At most ``MAX_FILE_BYTES`` are read: a larger file (or a device that never
+    ends) is refused without being read whole.
     """
     path = Path(path)
     try:
-        content = path.read_bytes()
+        with path.open("rb") as stream:
+            content = stream.read(MAX_FILE_BYTES + 1)
     except OSError as error:
         raise ContractFileError(
-            path.name, [FieldError("", f"cannot read the file: {error.strerror}")]
+            path.name, [FieldError("", f"cannot read the file: {error.strerror or error}")]
         ) from None
     return contract_import_content(file_name=str(path), content=content)
 
 
 def contract_import_content(*, file_name: str, content: bytes) -> ImportResult:
-    """Import a contract file given as bytes (the admin's upload). See :func:`contract_import`."""
+    """Import a contract file given as bytes (the admin's upload). See :func:`contract_import`.
+
+    Refused before parsing: more than ``MAX_FILE_BYTES``, bytes that are not UTF-8.
+    """
     if len(content) > MAX_FILE_BYTES:
         raise ContractFileError(
-            file_name, [FieldError("", f"the file is larger than {MAX_FILE_BYTES} bytes")]
+            file_name, [FieldError("", f"the file is larger than {MAX_FILE_BYTES:,} bytes")]
         )
     try:
         text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ContractFileError(file_name, [FieldError("", "the file is not UTF-8 text")]) from None
+    except UnicodeDecodeError as error:
+        raise ContractFileError(
+            file_name, [FieldError("", f"the file is not UTF-8 text (byte {error.start + 1})")]
+        ) from None
     try:
         document = parse_document(text, file_name=file_name)
     except DocumentError as error:
