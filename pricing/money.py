@@ -10,6 +10,8 @@ from __future__ import annotations
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
 
+from .errors import PricingError
+
 
 class Rounding(StrEnum):
     HALF_UP = "half_up"
@@ -19,6 +21,11 @@ class Rounding(StrEnum):
 _DECIMAL_ROUNDING = {Rounding.HALF_UP: ROUND_HALF_UP, Rounding.HALF_EVEN: ROUND_HALF_EVEN}
 HUNDRED = Decimal(100)
 ZERO = Decimal(0)
+# The largest line, net or tax the core produces, exclusive. A statement keeps amounts in
+# 20 digits with 4 decimals (below 10^16), and gross = net + tax stays below 2 × 10^15; the
+# quantize step needs at most 19 of the context's 28 digits. Contract-file bounds keep every
+# contract-stated amount far below it; only extreme KPI values can reach it.
+MAX_AMOUNT = Decimal(10) ** 15
 
 
 def to_decimal(value: Decimal | str | int) -> Decimal:
@@ -50,10 +57,17 @@ def round_money(amount: Decimal, *, decimal_places: int, rounding: Rounding) -> 
     """Round ``amount`` to ``decimal_places`` with ``rounding`` (half-up or half-even).
 
     Always returns a value with exactly ``decimal_places`` places, ``-0`` normalised to ``0``.
-    Raises ``TypeError`` for anything but a ``Decimal`` (a float must never reach a line).
+    Raises ``TypeError`` for anything but a ``Decimal`` (a float must never reach a line), and
+    ``PricingError`` when ``|amount|`` is ``MAX_AMOUNT`` (10^15) or more, or not finite: a
+    statement could not hold it, and quantizing it could overflow the decimal context.
     """
     if not isinstance(amount, Decimal):
         raise TypeError(f"refusing {type(amount).__name__} {amount!r}: money is Decimal")
+    if not amount.is_finite() or abs(amount) >= MAX_AMOUNT:
+        raise PricingError(
+            f"an amount of {amount:.6E} is beyond what a statement holds (below 10^15 in magnitude): "
+            "check the KPI values and the terms"
+        )
     rounded = amount.quantize(quantum(decimal_places), rounding=_DECIMAL_ROUNDING[Rounding(rounding)])
     return rounded + 0 if rounded.is_zero() else rounded  # drop a negative zero's sign
 

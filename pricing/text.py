@@ -1,6 +1,6 @@
 """Number formatting for explanations: what a supplier reads on a statement line."""
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 
 
 def money_text(amount: Decimal, decimal_places: int) -> str:
@@ -11,7 +11,8 @@ def money_text(amount: Decimal, decimal_places: int) -> str:
 def number_text(value: Decimal) -> str:
     """A count, percentage or rate without trailing zeros: ``27500`` → ``"27,500"``, ``5.20`` → ``"5.2"``."""
     if value == value.to_integral_value():
-        return f"{value.quantize(Decimal(1)):,}"
+        # Formatting, unlike quantize, needs no context digits: a 30-digit KPI value prints.
+        return f"{value:,.0f}"
     return f"{value.normalize():,f}"
 
 
@@ -23,4 +24,7 @@ def percent_text(value: Decimal) -> str:
 def measure_text(value: Decimal, places: int = 2) -> str:
     """A KPI value or factor for reading, at most ``places`` decimals (display only: the
     arithmetic keeps every digit)."""
-    return number_text(value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+    with localcontext() as context:
+        # Enough digits for the quantize step whatever the value's size.
+        context.prec = max(context.prec, value.adjusted() + places + 2)
+        return number_text(value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
