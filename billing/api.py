@@ -6,10 +6,11 @@ Every query starts from ``permissions.visible_statements``: another party's docu
 
 import hashlib
 import json
+import re
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, QuerySet, Window
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
@@ -216,41 +217,57 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["post"], url_path="mark-paid")
     def mark_paid(self, request, number=None):
+        """Record the payment once per ``Idempotency-Key``. The key is claimed (its row inserted)
+        in the same transaction as the payment, before it: a parallel request with the same key
+        waits on the unique constraint, then replays the winner's stored bytes or, with another
+        body, is a 409. A request that fails (400, 409) leaves no key behind."""
         statement = self.get_object()
         if not can_record_payments(request.user):
             raise PermissionDenied("only the buyer's finance users record payments")
         key = request.headers.get("Idempotency-Key", "").strip()
         if not key:
             raise ValidationError({"Idempotency-Key": ["this header is required"]})
+        if not IDEMPOTENCY_KEY_RE.fullmatch(key):
+            raise ValidationError(
+                {"Idempotency-Key": ["at most 200 printable ASCII characters (letters, digits, punctuation)"]}
+            )
         body_hash = hashlib.sha256(
             json.dumps({"number": number, "body": request.data}, sort_keys=True, default=str).encode()
         ).hexdigest()
-        stored = IdempotencyKey.objects.filter(user=request.user, key=key).first()
-        if stored is not None:
-            if stored.request_hash != body_hash:
-                return Response(
-                    {"detail": "Idempotency-Key was used with another request"},
-                    status=status.HTTP_409_CONFLICT,
-                )
-            return Response(stored.response_body, status=stored.response_status)
+        if IdempotencyKey.objects.filter(user=request.user, key=key).exists():
+            return idempotent_replay(user=request.user, key=key, request_hash=body_hash)
         serializer = MarkPaidSerializer(data=request.data, context={"issue_date": statement.issue_date})
         serializer.is_valid(raise_exception=True)
         try:
             with transaction.atomic():
+                claim = IdempotencyKey.objects.create(
+                    user=request.user, key=key, request_hash=body_hash, response_status=200, response_text=""
+                )
                 paid = services.statement_mark_paid(
                     statement_id=statement.pk, paid_at=serializer.validated_data.get("paid_at")
                 )
-                body = invoice_document(paid.pk)
-                IdempotencyKey.objects.create(
-                    user=request.user,
-                    key=key,
-                    request_hash=body_hash,
-                    response_status=200,
-                    response_body=body,
-                )
+                claim.response_text = InvoiceJSONRenderer().render(invoice_document(paid.pk)).decode()
+                claim.save(update_fields=["response_text"])
         except services.BillingError as error:
             return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)
-        except IntegrityError:  # the same key raced in from a parallel request: replay it
-            stored = IdempotencyKey.objects.get(user=request.user, key=key)
-            return Response(stored.response_body, status=stored.response_status)
-        return Response(body)
+        except IntegrityError:  # the same key, claimed by a parallel request that committed first
+            return idempotent_replay(user=request.user, key=key, request_hash=body_hash)
+        return HttpResponse(claim.response_text, status=200, content_type=JSON_CONTENT_TYPE)
+
+
+# Stored keys are at most 200 characters (the column); printable ASCII keeps them headers.
+IDEMPOTENCY_KEY_RE = re.compile(r"[\x20-\x7e]{1,200}")
+JSON_CONTENT_TYPE = "application/json"
+
+
+def idempotent_replay(*, user, key: str, request_hash: str) -> HttpResponse:
+    """The stored response of ``key``, byte for byte, or a 409 if it was used with another request."""
+    stored = IdempotencyKey.objects.get(user=user, key=key)
+    if stored.request_hash != request_hash:
+        conflict = {"detail": "Idempotency-Key was used with another request"}
+        return HttpResponse(
+            InvoiceJSONRenderer().render(conflict),
+            status=status.HTTP_409_CONFLICT,
+            content_type=JSON_CONTENT_TYPE,
+        )
+    return HttpResponse(stored.response_text, status=stored.response_status, content_type=JSON_CONTENT_TYPE)

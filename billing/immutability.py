@@ -1,21 +1,111 @@
-"""Issued documents cannot change: the model-layer half of the rule.
+"""Issued documents cannot change: the rule, stated once, for the model layer and PostgreSQL.
 
-A statement that is issued, paid or void keeps its number, amounts, parties, inputs and
-lines for ever. Only these transitions may touch it: issued → paid (``paid_at``), issued →
-void (``void_reason``, ``voided_at``), and storing its PDF once. On PostgreSQL triggers
-(migrations ``0002`` and ``0006``) enforce the same rule below the ORM.
+A statement that is issued, paid or void keeps every column for ever, except the few that
+``MUTABLE_COLUMNS`` names, and those only as it says: issued → paid sets ``paid_at``, issued →
+void sets ``void_reason`` and ``voided_at``, the PDF is stored once, ``updated_at`` follows
+every save. A paid or void document is frozen whole (bar a PDF not yet stored). Its lines
+never change and are never deleted.
+
+The model layer (``check_statement_change``, the query sets below) applies
+``frozen_change_problem`` to each row it would write. On PostgreSQL the trigger that
+``statement_guard_sql`` generates from the same list refuses the same changes below the ORM:
+any column not in the list is compared through ``to_jsonb``, so a column added later is frozen
+without anyone remembering to add it. ``tests/integration/billing/test_guards.py`` checks that
+the two layers agree column by column, and that the installed trigger is the generated one.
 """
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
 from django.db import models
+from django.db.models.expressions import Combinable
 
 FROZEN_STATUSES = ("issued", "paid", "void")
-ALLOWED_TRANSITIONS = {"issued": {"issued", "paid", "void"}, "paid": {"paid"}, "void": {"void"}}
-# Fields a frozen statement may still change, and only as the transitions above allow.
-MUTABLE_FIELDS = {"status", "paid_at", "void_reason", "voided_at", "pdf", "pdf_sha256", "updated_at"}
+ALLOWED_TRANSITIONS = {"issued": ("issued", "paid", "void"), "paid": ("paid",), "void": ("void",)}
+
+
+@dataclass(frozen=True)
+class Allowance:
+    """When a frozen statement may still change one column: always (both empty), only in one
+    status change (``transition``, from → to), or only while a column is still empty."""
+
+    transition: tuple[str, str] | None = None
+    while_empty: str | None = None
+
+
+# The one allow-list: every column of billing_statement not named here is frozen once issued.
+# ``status`` may change only as ALLOWED_TRANSITIONS says.
+MUTABLE_COLUMNS: dict[str, Allowance] = {
+    "status": Allowance(),
+    "updated_at": Allowance(),
+    "paid_at": Allowance(transition=("issued", "paid")),
+    "void_reason": Allowance(transition=("issued", "void")),
+    "voided_at": Allowance(transition=("issued", "void")),
+    "pdf": Allowance(while_empty="pdf"),
+    "pdf_sha256": Allowance(while_empty="pdf"),
+}
+# Set in a transaction (``SET LOCAL billing.maintenance = 'on'``) by an operator who means to
+# empty the billing tables, e.g. the test runner's flush; nothing in the application sets it.
+MAINTENANCE_SETTING = "billing.maintenance"
 
 
 class ImmutableError(Exception):
     """An attempt to change or delete an issued document."""
+
+
+def frozen_change_problem(old: Mapping, new: Mapping, names: Mapping[str, str] | None = None) -> str | None:
+    """Why turning the stored row ``old`` into ``new`` (both column → value, the same columns)
+    is refused, or ``None`` when it is allowed. ``names`` gives a column's name for messages
+    (``supplier`` for ``supplier_id``). Rows not yet issued may change freely."""
+    names = names or {}
+    before, after = old["status"], new["status"]
+    if before not in FROZEN_STATUSES:
+        return None
+    if after not in ALLOWED_TRANSITIONS[before]:
+        return f"cannot go from {before} to {after}"
+    for column, value in old.items():
+        if new[column] == value:
+            continue
+        name = names.get(column, column)
+        allowance = MUTABLE_COLUMNS.get(column)
+        if allowance is None:
+            return f"is {before}: {name} cannot change"
+        if allowance.transition is not None and (before, after) != allowance.transition:
+            return (
+                f"is {before}: {name} cannot change unless it goes from {' to '.join(allowance.transition)}"
+            )
+        if allowance.while_empty is not None and old[allowance.while_empty]:
+            return f"is {before}: its stored {names.get(allowance.while_empty, allowance.while_empty)} cannot be replaced"
+    return None
+
+
+def _column_values(instance: models.Model, fields: Iterable[models.Field]) -> dict:
+    values = {}
+    for field in fields:
+        value = getattr(instance, field.attname)
+        values[field.column] = value.name or "" if isinstance(field, models.FileField) else value
+    return values
+
+
+def _names(model: type[models.Model]) -> dict[str, str]:
+    return {field.column: field.name for field in model._meta.concrete_fields}
+
+
+def check_statement_change(statement, update_fields: Iterable[str] | None = None) -> None:
+    """Raise ``ImmutableError`` if saving ``statement`` (only ``update_fields``, when given)
+    would change a frozen document in a way ``frozen_change_problem`` refuses."""
+    if statement.pk is None:
+        return
+    model = type(statement)
+    fields = model._meta.concrete_fields
+    stored = model.objects.filter(pk=statement.pk).values(*(field.attname for field in fields)).first()
+    if stored is None or stored["status"] not in FROZEN_STATUSES:
+        return
+    old = {field.column: stored[field.attname] for field in fields}
+    written = [field for field in fields if update_fields is None or field.name in update_fields]
+    problem = frozen_change_problem(old, {**old, **_column_values(statement, written)}, _names(model))
+    if problem:
+        raise ImmutableError(f"statement {stored['number']} {problem}")
 
 
 class StatementQuerySet(models.QuerySet):
@@ -25,10 +115,23 @@ class StatementQuerySet(models.QuerySet):
         return super().delete()
 
     def update(self, **kwargs):
-        if set(kwargs) - MUTABLE_FIELDS and self.filter(status__in=FROZEN_STATUSES).exists():
-            raise ImmutableError(
-                f"issued statements cannot change {', '.join(sorted(set(kwargs) - MUTABLE_FIELDS))}"
-            )
+        """``QuerySet.update`` that checks each frozen row it would change, as ``save`` does;
+        an expression (``F()``) cannot be checked before it runs, so it is refused on them."""
+        frozen = list(self.filter(status__in=FROZEN_STATUSES).values())
+        if frozen:
+            fields = {self.model._meta.get_field(name): value for name, value in kwargs.items()}
+            fields = {
+                field: value.pk if isinstance(value, models.Model) else value
+                for field, value in fields.items()
+            }
+            if any(isinstance(value, Combinable) for value in fields.values()):
+                raise ImmutableError("issued statements cannot be changed by an expression")
+            names = _names(self.model)
+            for row in frozen:
+                old = {field.column: row[field.attname] for field in self.model._meta.concrete_fields}
+                new = {**old, **{field.column: value for field, value in fields.items()}}
+                if problem := frozen_change_problem(old, new, names):
+                    raise ImmutableError(f"statement {row['number']} {problem}")
         return super().update(**kwargs)
 
 
@@ -44,23 +147,74 @@ class StatementLineQuerySet(models.QuerySet):
         return super().update(**kwargs)
 
 
-def check_statement_change(statement) -> None:
-    """Raise ``ImmutableError`` if saving ``statement`` would change a frozen document."""
-    if statement.pk is None:
-        return
-    stored = type(statement).objects.filter(pk=statement.pk).values().first()
-    if stored is None or stored["status"] not in FROZEN_STATUSES:
-        return
-    if statement.status not in ALLOWED_TRANSITIONS[stored["status"]]:
-        raise ImmutableError(
-            f"statement {stored['number']} cannot go from {stored['status']} to {statement.status}"
-        )
-    for field in statement._meta.concrete_fields:
-        if field.attname in MUTABLE_FIELDS:
-            continue
-        if getattr(statement, field.attname) != stored[field.attname]:
-            raise ImmutableError(
-                f"statement {stored['number']} is {stored['status']}: {field.name} cannot change"
+def _sql_list(values: Iterable[str]) -> str:
+    return ", ".join(f"'{value}'" for value in values)
+
+
+def _allowance_checks() -> str:
+    checks = []
+    for column, allowance in MUTABLE_COLUMNS.items():
+        changed = f"NEW.{column} IS DISTINCT FROM OLD.{column}"
+        if allowance.transition is not None:
+            before, after = allowance.transition
+            checks.append(
+                f"  IF {changed} AND NOT (OLD.status = '{before}' AND NEW.status = '{after}') THEN\n"
+                f"    RAISE EXCEPTION 'statement % is %: {column} cannot be changed', OLD.number, OLD.status;\n"
+                "  END IF;"
             )
-    if stored["pdf"] and str(statement.pdf) != stored["pdf"]:
-        raise ImmutableError(f"statement {stored['number']}: its stored PDF cannot be replaced")
+        if allowance.while_empty is not None:
+            checks.append(
+                f"  IF {changed} AND OLD.{allowance.while_empty} <> '' THEN\n"
+                f"    RAISE EXCEPTION 'statement % is %: {column} cannot be changed', OLD.number, OLD.status;\n"
+                "  END IF;"
+            )
+    return "\n".join(checks)
+
+
+def statement_guard_sql() -> str:
+    """The PL/pgSQL body of ``billing_statement_guard()``, generated from the lists above.
+
+    Deleting a frozen row is refused; changing one is refused unless the status change is in
+    ``ALLOWED_TRANSITIONS``, every column outside ``MUTABLE_COLUMNS`` is unchanged (the row as
+    ``jsonb`` less those keys), and each allowed column changes only as its ``Allowance`` says."""
+    transitions = "\n     OR ".join(
+        f"(OLD.status = '{before}' AND NEW.status IN ({_sql_list(after)}))"
+        for before, after in ALLOWED_TRANSITIONS.items()
+    )
+    mutable = f"ARRAY[{_sql_list(MUTABLE_COLUMNS)}]"
+    return f"""
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    IF OLD.status IN ({_sql_list(FROZEN_STATUSES)}) THEN
+      RAISE EXCEPTION 'statement % is %: it cannot be deleted', OLD.number, OLD.status;
+    END IF;
+    RETURN OLD;
+  END IF;
+  IF OLD.status NOT IN ({_sql_list(FROZEN_STATUSES)}) THEN
+    RETURN NEW;
+  END IF;
+  IF NOT ({transitions}) THEN
+    RAISE EXCEPTION 'statement % cannot go from % to %', OLD.number, OLD.status, NEW.status;
+  END IF;
+  IF (to_jsonb(NEW) - {mutable}::text[]) IS DISTINCT FROM (to_jsonb(OLD) - {mutable}::text[]) THEN
+    RAISE EXCEPTION 'statement % is %: it cannot be changed', OLD.number, OLD.status;
+  END IF;
+{_allowance_checks()}
+  RETURN NEW;
+END;
+"""
+
+
+def truncate_guard_sql() -> str:
+    """The PL/pgSQL body of ``billing_truncate_guard()``: ``TRUNCATE`` of the statement or line
+    table is refused while any document is frozen, unless ``MAINTENANCE_SETTING`` is on in the
+    transaction (a deliberate act, never the application's)."""
+    return f"""
+BEGIN
+  IF coalesce(current_setting('{MAINTENANCE_SETTING}', true), '') <> 'on'
+     AND EXISTS (SELECT 1 FROM billing_statement WHERE status IN ({_sql_list(FROZEN_STATUSES)})) THEN
+    RAISE EXCEPTION 'issued statements and their lines cannot be truncated';
+  END IF;
+  RETURN NULL;
+END;
+"""  # noqa: S608 (module constants only, no input)

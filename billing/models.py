@@ -113,7 +113,7 @@ class Statement(models.Model):
     terms_version = models.ForeignKey(
         "contracts.TermsVersion", on_delete=models.PROTECT, related_name="statements"
     )
-    billing_run = models.ForeignKey(BillingRun, null=True, blank=True, on_delete=models.SET_NULL)
+    billing_run = models.ForeignKey(BillingRun, null=True, blank=True, on_delete=models.PROTECT)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     document_type = models.CharField(
         max_length=20, choices=DocumentType.choices, default=DocumentType.INVOICE
@@ -199,7 +199,7 @@ class Statement(models.Model):
         return self.number or f"{self.contract.reference} {self.period} {self.status} r{self.revision}"
 
     def save(self, *args, **kwargs):
-        check_statement_change(self)
+        check_statement_change(self, kwargs.get("update_fields"))
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
@@ -251,7 +251,7 @@ class IdempotencyKey(models.Model):
     key = models.CharField(max_length=200)
     request_hash = models.CharField(max_length=64)
     response_status = models.PositiveSmallIntegerField()
-    response_body = models.JSONField()
+    response_text = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

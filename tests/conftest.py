@@ -26,6 +26,23 @@ def _database_engine() -> str:
     return "postgresql" if url.startswith(("postgres://", "postgresql://")) else "sqlite"
 
 
+def pytest_configure(config):
+    """Transactional tests empty the tables with ``flush``, whose ``TRUNCATE`` the billing guard
+    refuses while issued documents exist: the test runner flushes as an operator would, with
+    the maintenance setting on in the flush's own transaction."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    from billing.immutability import MAINTENANCE_SETTING
+
+    sql_flush = DatabaseOperations.sql_flush
+
+    def sql_flush_in_maintenance(self, style, tables, **kwargs):
+        statements = sql_flush(self, style, tables, **kwargs)
+        return [f"SET LOCAL {MAINTENANCE_SETTING} = 'on'", *statements] if statements else statements
+
+    DatabaseOperations.sql_flush = sql_flush_in_maintenance
+
+
 def pytest_collection_modifyitems(config, items):
     on_postgres = _database_engine() == "postgresql"
     has_broker = bool(os.environ.get("CELERY_BROKER_URL"))
