@@ -1,6 +1,5 @@
 """``POST /api/v1/kpi-batches/``: the supplier's or buyer's systems submit KPI files."""
 
-from django.db.models import Q
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ParseError, PermissionDenied
@@ -9,8 +8,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from contracts.models import Contract
-
+from .access import NotActingForAnyone, kpi_submittable_contract_ids
 from .services import kpi_batch_ingest
 
 
@@ -72,20 +70,15 @@ def request_rejected(field_errors: dict) -> Response:
     return Response(body, status=status.HTTP_400_BAD_REQUEST)
 
 
-def allowed_contract_ids(user) -> list[int] | None:
-    """Contracts ``user`` may submit KPIs for: all for procurement, else its organisation's.
+def allowed_contract_ids(user):
+    """Contracts ``user`` may submit KPIs for (``kpis.access``); ``None`` for every contract.
 
     Raises ``PermissionDenied`` for a user who acts for no organisation.
     """
-    if user.has_perm("kpis.add_kpibatch"):
-        return None
-    membership = getattr(user, "membership", None)
-    if membership is None:
-        raise PermissionDenied("your account does not act for an organisation")
-    organisation = membership.organisation
-    return list(
-        Contract.objects.filter(Q(buyer=organisation) | Q(supplier=organisation)).values_list("pk", flat=True)
-    )
+    try:
+        return kpi_submittable_contract_ids(user=user)
+    except NotActingForAnyone as error:
+        raise PermissionDenied(str(error)) from None
 
 
 class KpiBatchCreateView(APIView):
@@ -95,7 +88,9 @@ class KpiBatchCreateView(APIView):
     @extend_schema(
         summary="Submit a KPI file",
         description="The whole file is checked first; a file with any problem changes nothing. Rows may name only "
-        "contracts of the caller's organisation; any other contract is reported as unknown.",
+        "contracts the caller's organisation is party to (a supplier: as supplier; finance and procurement: as "
+        "buyer); any other contract is reported exactly as an unknown one, before the file is compared with "
+        "files already ingested.",
         request={"multipart/form-data": KpiFileUploadSerializer},
         responses={
             201: BatchSerializer,

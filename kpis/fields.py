@@ -1,7 +1,7 @@
 """An exact decimal column on every database.
 
 Django's ``DecimalField`` on SQLite goes through NUMERIC affinity, which keeps only 15
-significant digits; KPI values such as ``12345678901234567.891`` must survive. This field is
+significant digits; KPI values such as ``123456789012345.891`` must survive. This field is
 ``numeric`` (exact, unconstrained) on PostgreSQL and ``text`` on SQLite, and always reads back
 a ``Decimal``.
 """

@@ -14,6 +14,7 @@ only pick the rows whose bounds are then decided on exact decimals.
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import itertools
 import re
@@ -29,12 +30,39 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from .xlsx import MAX_COLUMNS, WorkbookRefused, read_first_sheet
+
 REQUIRED = ("contract", "kpi")
 OPTIONAL = ("period", "date", "value", "numerator", "denominator", "channel", "site")
 NUMBER_RE = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)"
 PERIOD_RE = r"\d{4}-(?:0[1-9]|1[0-2])"
 DATE_RE = r"\d{4}-\d{2}-\d{2}"
 MAX_REPORTED = 1000
+# Each column's longest text, as the database stores it (kpis.models.KpiResult, contracts.Contract.reference,
+# Kpi.code); numbers are bounded by MAX_INTEGER_DIGITS and MAX_DECIMALS instead.
+MAX_CHARS = {
+    "contract": 50,
+    "kpi": 40,
+    "period": 7,
+    "date": 10,
+    "value": None,
+    "numerator": None,
+    "denominator": None,
+    "channel": 40,
+    "site": 40,
+}
+CONTROL_RE = "[\\x00-\\x1f\\x7f-\\x9f]"
+# A value, numerator or denominator has at most 15 digits before the point and 6 after: a
+# month's sums then stay within the 28 digits of Python's decimal context when priced and
+# rounded, and within the statements' 20-digit amounts.
+MAX_INTEGER_DIGITS = 15
+MAX_DECIMALS = 6
+MAX_RATIO = Decimal(10) ** MAX_INTEGER_DIGITS  # numerator × scale / denominator of one row
+BOUNDED_NUMBER_RE = (
+    rf"[+-]?0*(?:\d{{1,{MAX_INTEGER_DIGITS}}}(?:\.\d{{0,{MAX_DECIMALS}}})?|\.\d{{1,{MAX_DECIMALS}}})"
+)
+EXPONENT_RE = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)[eE][+-]?\d+"
+MAX_LINE_BYTES = 64 * 1024  # a KPI row is about 60 bytes; no cell may exceed 1,000 characters
 
 
 @dataclass(frozen=True)
@@ -74,19 +102,24 @@ class KpiFileRejected(Exception):
 
 
 def read_kpi_file(*, file_name: str, content: bytes, max_bytes: int) -> pd.DataFrame:
-    """The file as a frame of stripped text cells. Raises ``KpiFileRejected`` for a file that
-    is too large, empty, not UTF-8, not a real workbook, or missing required columns."""
+    """The file as a frame of stripped text cells.
+
+    Raises ``KpiFileRejected`` for a file that is too large (``max_bytes``, inclusive), empty,
+    not UTF-8, binary, not a real workbook, beyond a reading limit (see ``kpis.xlsx`` and
+    ``MAX_LINE_BYTES``, ``MAX_COLUMNS``) or missing required columns. An XLSX sheet's row numbers, as the spreadsheet shows
+    them, are kept in ``frame.attrs["source_rows"]`` (blank rows are skipped there)."""
     if len(content) > max_bytes:
-        raise KpiFileRejected(
-            [RowError(0, "", f"the file is {len(content):,} bytes; the limit is {max_bytes:,}")]
-        )
+        raise _refused(file_name, f"the file is {len(content):,} bytes; the limit is {max_bytes:,}")
     if not content or content.isspace():
-        raise KpiFileRejected([RowError(0, "", "the file is empty")])
-    frame = _read_excel(content) if file_name.lower().endswith((".xlsx", ".xlsm")) else _read_csv(content)
+        raise _refused(file_name, "the file is empty")
+    if file_name.lower().endswith((".xlsx", ".xlsm")):
+        frame = _read_excel(file_name, content)
+    else:
+        frame = _read_csv(file_name, content)
     frame.columns = [str(column).strip().lower() for column in frame.columns]
     _check_columns(frame)
     if frame.empty:
-        raise KpiFileRejected([RowError(0, "", "the file has a header but no rows")])
+        raise _refused(file_name, "the file has a header but no rows")
     for column in frame.columns:
         frame[column] = frame[column].astype(str).str.strip()
     for column in OPTIONAL:
@@ -95,20 +128,62 @@ def read_kpi_file(*, file_name: str, content: bytes, max_bytes: int) -> pd.DataF
     return frame
 
 
-def _read_csv(content: bytes) -> pd.DataFrame:
+def _refused(file_name: str, problem: str) -> KpiFileRejected:
+    """A refusal of the whole file. Its name is not repeated in the problem: every entry point
+    reports the file's name beside its problems (``FILE:ROW:COLUMN: problem`` on the command
+    line, ``file_name`` in the API's body and the admin's report)."""
+    return KpiFileRejected([RowError(0, "", problem)])
+
+
+def _read_csv(file_name: str, content: bytes) -> pd.DataFrame:
+    if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise _refused(file_name, "the file is UTF-16 text; save it as CSV UTF-8")
     try:
         content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        raise KpiFileRejected(
-            [RowError(0, "", f"the file is not UTF-8 text (byte {error.start:,}); save it as CSV UTF-8")]
+        raise _refused(
+            file_name, f"the file is not UTF-8 text (byte {error.start:,}); save it as CSV UTF-8"
         ) from None
-    if (frame := _read_plain_csv(content.removeprefix(codecs.BOM_UTF8))) is not None:
+    data = content.removeprefix(codecs.BOM_UTF8)
+    _check_csv_shape(file_name, data)
+    if (frame := _read_plain_csv(data)) is not None:
         return frame
-    text = io.StringIO(content.decode("utf-8-sig"))
+    text = io.StringIO(data.decode("utf-8"))
     try:
         return pd.read_csv(text, dtype=str, keep_default_na=False, na_filter=False, engine="c")
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-        raise KpiFileRejected([RowError(0, "", f"not a readable CSV file: {str(error).strip()}")]) from None
+        raise _refused(file_name, f"not a readable CSV file: {str(error).strip()}") from None
+
+
+def _check_csv_shape(file_name: str, data: bytes) -> None:
+    """Before any parser allocates: no NUL byte (a binary file), no line longer than
+    ``MAX_LINE_BYTES``, a header of at most ``MAX_COLUMNS`` distinct names. Lines are
+    measured in 16 MiB windows, so the check itself needs little memory."""
+    if (nul := data.find(b"\0")) >= 0:
+        raise _refused(file_name, f"the file holds a NUL byte (byte {nul:,}): it is not a text CSV file")
+    window, last_newline = 16 * 2**20, -1
+    for start in range(0, len(data), window):
+        block = np.frombuffer(data, dtype=np.uint8, count=min(window, len(data) - start), offset=start)
+        ends = np.flatnonzero(block == 10) + start
+        lengths = np.diff(ends, prepend=last_newline) - 1
+        if len(lengths) and int(lengths.max()) > MAX_LINE_BYTES:
+            line = data.count(b"\n", 0, int(ends[int(lengths.argmax())])) + 1
+            raise _refused(file_name, f"line {line:,} is longer than {MAX_LINE_BYTES:,} bytes")
+        if len(ends):
+            last_newline = int(ends[-1])
+    if len(data) - last_newline - 1 > MAX_LINE_BYTES:
+        line = data.count(b"\n") + 1
+        raise _refused(file_name, f"line {line:,} is longer than {MAX_LINE_BYTES:,} bytes")
+    end = data.find(b"\n")
+    header_line = data[: end if end >= 0 else len(data)].rstrip(b"\r").decode("utf-8")
+    names = next(csv.reader([header_line]), [])
+    if len(names) > MAX_COLUMNS:
+        raise _refused(file_name, f"the header has {len(names):,} columns; the limit is {MAX_COLUMNS}")
+    seen = set()
+    for name in (name.strip().lower() for name in names):
+        if name and name in seen:
+            raise KpiFileRejected([RowError(0, name, "the column appears more than once")])
+        seen.add(name)
 
 
 def _read_plain_csv(data: bytes) -> pd.DataFrame | None:
@@ -140,16 +215,25 @@ def _read_plain_csv(data: bytes) -> pd.DataFrame | None:
     return table.to_pandas(types_mapper={pa.large_string(): text}.get)
 
 
-def _read_excel(content: bytes) -> pd.DataFrame:
+def _read_excel(file_name: str, content: bytes) -> pd.DataFrame:
     if not content.startswith(b"PK\x03\x04"):
-        raise KpiFileRejected([RowError(0, "", "not a real Excel workbook (.xlsx); was a CSV file renamed?")])
+        raise _refused(file_name, "not a real Excel workbook (.xlsx); was a CSV file renamed?")
     try:
-        frame = pd.read_excel(
-            io.BytesIO(content), dtype=str, keep_default_na=False, na_filter=False, engine="openpyxl"
-        )
-    except Exception as error:  # openpyxl raises many types for a damaged workbook
-        raise KpiFileRejected([RowError(0, "", f"not a readable Excel workbook: {error}")]) from None
-    return frame.fillna("")
+        sheet = read_first_sheet(io.BytesIO(content))
+    except WorkbookRefused as refused:
+        raise _refused(file_name, str(refused)) from None
+    names = [name.strip().lower() for name in sheet.header]
+    if duplicated := sorted({name for name in names if names.count(name) > 1}):
+        raise KpiFileRejected([RowError(0, name, "the column appears more than once") for name in duplicated])
+    text = pd.StringDtype("pyarrow", na_value=np.nan)
+    frame = pd.DataFrame(
+        {
+            name: pd.Series(pd.arrays.ArrowStringArray(column), dtype=text)
+            for name, column in zip(names, sheet.columns, strict=True)
+        }
+    )
+    frame.attrs["source_rows"] = sheet.rows
+    return frame
 
 
 def _check_columns(frame: pd.DataFrame) -> None:
@@ -225,8 +309,8 @@ def _numpy(array: pa.Array) -> np.ndarray:
 class _Report:
     """Collects row errors from boolean masks, keeping the first ``MAX_REPORTED``."""
 
-    def __init__(self, size: int):
-        self.rows = np.arange(2, size + 2)
+    def __init__(self, rows: np.ndarray):
+        self.rows = rows
         self.errors: list[RowError] = []
         self.count = 0
 
@@ -368,6 +452,9 @@ class FileCheck:
         self, frame: pd.DataFrame, *, contracts: Mapping[str, ContractRef], kpis: Mapping[str, KpiRef]
     ):
         self.size = len(frame)
+        self.source_rows = frame.attrs.get("source_rows")
+        if self.source_rows is None or len(self.source_rows) != self.size:
+            self.source_rows = np.arange(2, self.size + 2, dtype=np.int64)
         text = self.text = {name: _Column(frame[name]) for name in (*REQUIRED, *OPTIONAL)}
         self.contract_refs = [contracts.get(reference) for reference in text["contract"].uniques]
         self.kpi_refs = [kpis.get(code) for code in text["kpi"].uniques]
@@ -396,10 +483,14 @@ class FileCheck:
                     "denominator": blank("denominator", self.present["denominator"]),
                     "channel": text["channel"].array,
                     "site": text["site"].array,
-                    "source_row": pa.array(np.arange(2, self.size + 2, dtype=np.int64)),
+                    "source_row": pa.array(self.source_rows),
                 }
             )
         )
+
+    def names_unknown_contracts(self) -> bool:
+        """Whether some row names a contract that is unknown (or not the caller's)."""
+        return bool((self.contract_id < 0).any())
 
     def verify(self) -> None:
         if self._outcome is False:
@@ -408,7 +499,8 @@ class FileCheck:
             raise self._outcome
 
     def _check(self) -> KpiFileRejected | None:
-        text, report = self.text, _Report(self.size)
+        text, report = self.text, _Report(self.source_rows)
+        _check_text(text, report)
         contract, kpi = text["contract"], text["kpi"]
         report.add(self.contract_id < 0, "contract", lambda i: f"unknown contract {contract[i]!r}")
         report.add(self.kpi_id < 0, "kpi", lambda i: f"unknown KPI {kpi[i]!r}")
@@ -437,6 +529,27 @@ def _iso_date(value: str) -> date | None:
 
 def _month(value: str) -> int:
     return int(value[:4]) * 12 + int(value[5:7])
+
+
+def _check_text(text: dict[str, _Column], report: _Report) -> None:
+    """Every cell: no control character (they have no place in a KPI file, and PostgreSQL
+    refuses NUL in text), and no longer than its column can store (``MAX_CHARS``), so that
+    SQLite and PostgreSQL keep or refuse exactly the same files."""
+    for name, column in text.items():
+        limit = MAX_CHARS[name]
+        if limit is None:  # a number: its own pattern admits digits, sign and point only
+            continue
+        uniques = pa.array(column.uniques, pa.large_string())
+        control = _numpy(pc.match_substring_regex(uniques, CONTROL_RE))[column.codes]
+        report.add(
+            control,
+            name,
+            lambda i, c=column: f"holds a control character (U+{ord(re.search(CONTROL_RE, c[i])[0]):04X})",
+        )
+        long = _numpy(pc.greater(pc.utf8_length(uniques), limit))[column.codes] & ~control
+        report.add(
+            long, name, lambda i, c=column, n=limit: f"is {len(c[i]):,} characters long; the limit is {n}"
+        )
 
 
 def _check_dates(check: FileCheck, report: _Report) -> None:
@@ -480,8 +593,22 @@ def _check_numbers(text: dict[str, _Column], report: _Report, kpi_refs: list, pr
     names = ("value", "numerator", "denominator")
     valid = {}
     for name in names:
-        valid[name] = text[name].matches(NUMBER_RE)
-        report.add(present[name] & ~valid[name], name, lambda i, n=name: f"not a number: {text[n][i]!r}")
+        column, has = text[name], present[name]
+        number = column.matches(NUMBER_RE)
+        exponent = has & ~number & column.matches(EXPONENT_RE)
+        report.add(
+            exponent,
+            name,
+            lambda i, n=name: f"{text[n][i][:40]!r} is in exponent notation; write the number out in digits",
+        )
+        report.add(has & ~number & ~exponent, name, lambda i, n=name: f"not a number: {text[n][i][:40]!r}")
+        valid[name] = number & column.matches(BOUNDED_NUMBER_RE)
+        report.add(
+            has & number & ~valid[name],
+            name,
+            f"has more than {MAX_INTEGER_DIGITS} digits before the decimal point or more than "
+            f"{MAX_DECIMALS} after it",
+        )
     codes = text["kpi"].codes
     aggregation = np.array([ref.aggregation if ref else "" for ref in kpi_refs] + [""], dtype=object)[codes]
     has_value, has_num, has_den = present["value"], present["numerator"], present["denominator"]
@@ -515,11 +642,7 @@ def _approx(column: _Column, present: np.ndarray, valid: np.ndarray) -> np.ndarr
     numbers = pc.cast(
         pc.if_else(pa.array(valid & present), column.array, pa.scalar(None, pa.large_string())), pa.float64()
     )
-    approx = _numpy(numbers).astype(np.float64)
-    odd = np.flatnonzero(present & ~valid)  # as pandas would read them, to report as before
-    if len(odd):
-        approx[odd] = pd.to_numeric(pd.Series([column[i] for i in odd], dtype=object), errors="coerce")
-    return approx
+    return _numpy(numbers).astype(np.float64)
 
 
 def _check_bounds(text, report: _Report, kpi_refs: list, present, valid, has_ratio) -> None:
@@ -560,6 +683,8 @@ def _check_bounds(text, report: _Report, kpi_refs: list, present, valid, has_rat
             low, high, scale = low_of[codes[i]], high_of[codes[i]], int(scales[i])
             if den <= 0:
                 return None
+            if abs(num) * scale > MAX_RATIO * den:
+                return f"numerator {num} / denominator {den} is above {MAX_RATIO:,}"
             if low is not None and num * scale < low * den:
                 return f"numerator {num} / denominator {den} is below the minimum {low.normalize():f}"
             if high is not None and num * scale > high * den:
@@ -569,7 +694,8 @@ def _check_bounds(text, report: _Report, kpi_refs: list, present, valid, has_rat
             return None
 
         ratio = numerator * scales / np.where(denominator > 0, denominator, np.nan)
-        candidates = has_ratio & ~np.isnan(ratio) & ((ratio <= low_f) | (ratio >= high_f))
+        near_limit = np.abs(ratio) >= float(MAX_RATIO) * 0.99
+        candidates = has_ratio & ~np.isnan(ratio) & ((ratio <= low_f) | (ratio >= high_f) | near_limit)
         _exact(report, candidates, "numerator", ratio_out_of_bounds)
 
 

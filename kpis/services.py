@@ -5,7 +5,8 @@ and its report lists every bad row. Rows are stored in bulk in one transaction: 
 the file is checked first, then inserted with large ``executemany`` batches; on PostgreSQL
 the first chunks are already streaming to the server (``COPY``) while the file is checked,
 and a bad file cancels the ``COPY`` and rolls the transaction back. The same file twice (by
-SHA-256) is recognised and changes nothing. A dry run checks the file first, does the whole
+SHA-256) is recognised and changes nothing, once the file has been read and found to name
+only contracts its submitter acts for. A dry run checks the file first, does the whole
 ingestion, computes what would change, and rolls back.
 """
 
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import QuerySet
 
 from contracts.models import Contract
 from pricing.period import Period
@@ -74,14 +76,14 @@ def kpi_batch_ingest(
 ) -> IngestResult:
     """Ingest one KPI file (CSV or XLSX) as a batch.
 
-    ``allowed_contracts`` restricts the contracts the file may name (an API caller's own);
-    rows for any other contract are reported as unknown contracts. Returns the result; a
-    rejected file lists every bad row (the first 1,000, with ``error_count`` of all).
+    ``allowed_contracts`` restricts the contracts the file may name (the caller's own, from
+    ``kpis.access.kpi_submittable_contract_ids``; ``None``: every contract); rows for any
+    other contract are reported exactly as unknown contracts, before the file is compared with
+    earlier batches, so a caller learns nothing of another party's contracts or files.
+    Returns the result; a rejected file lists every bad row (the first 1,000, with
+    ``error_count`` of all). Never raises for a bad file: every refusal is a result.
     """
     checksum = hashlib.sha256(content).hexdigest()
-    existing = KpiBatch.objects.filter(checksum=checksum).first()
-    if existing is not None:
-        return IngestResult("duplicate", file_name, batch=existing, row_count=existing.row_count)
     progress("reading", 0, 1)
     try:
         frame = ingest.read_kpi_file(
@@ -90,6 +92,14 @@ def kpi_batch_ingest(
         progress("checking", 0, len(frame))
         check = ingest.FileCheck(frame, contracts=_contract_refs(allowed_contracts), kpis=_kpi_refs())
         del frame
+        # Tenancy before anything else: a contract the caller does not act for is an unknown
+        # contract, and the file's report is given before the duplicate check could name a batch.
+        if check.names_unknown_contracts():
+            check.verify()
+        existing = KpiBatch.objects.filter(checksum=checksum).first()
+        if existing is not None:
+            # Same bytes, so the same contracts, every one of which the caller acts for.
+            return IngestResult("duplicate", file_name, batch=existing, row_count=existing.row_count)
         if dry_run or connection.vendor != "postgresql":
             check.verify()
         try:
@@ -148,7 +158,7 @@ def _write_batch(
 def _contract_refs(allowed: Iterable[int] | None) -> dict[str, ContractRef]:
     contracts = Contract.objects.all()
     if allowed is not None:
-        contracts = contracts.filter(pk__in=list(allowed))
+        contracts = contracts.filter(pk__in=allowed if isinstance(allowed, QuerySet) else list(allowed))
     return {
         reference: ContractRef(pk, start, end)
         for pk, reference, start, end in contracts.values_list("pk", "reference", "start_date", "end_date")
