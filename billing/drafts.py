@@ -9,14 +9,16 @@ inserts (``COPY`` on PostgreSQL) in one transaction that holds the contracts' ro
 
 from __future__ import annotations
 
+import decimal
 import json
+import logging
 import operator
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db import connection, models, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -28,10 +30,15 @@ from pricing.period import Period
 from pricing.result import PricedStatement
 from pricing.terms import PricingInput, PriorCredit
 
-from .models import Statement, StatementLine
+from .models import AMOUNT, Statement, StatementLine
 from .selectors import earn_back_months
 
+logger = logging.getLogger(__name__)
+
 NET_CHANGE_REVIEW = Decimal("0.25")
+# The largest amount a statement or line column holds (``AMOUNT``: 20 digits, 4 after the
+# point), checked before saving so that SQLite and PostgreSQL refuse the same statements.
+LARGEST_AMOUNT = Decimal(10) ** (AMOUNT["max_digits"] - AMOUNT["decimal_places"]) - 1
 
 # Whitespace is dropped by jsonb (and by json.loads), so it is not sent. One encoder for
 # every value: ``json.dumps`` with arguments builds a new one per call.
@@ -40,6 +47,42 @@ _encode = json.JSONEncoder(separators=(",", ":")).encode
 
 class BillingError(Exception):
     """A statement cannot be priced or moved to the asked state; the message says why."""
+
+
+def contract_error(*, reference: str, period: Period, error: Exception, step: str = "priced") -> BillingError:
+    """The ``BillingError`` that stands for anything raised while pricing or saving one
+    contract's month: a ``BillingError`` as it is, anything else as a message an operator can
+    act on (the traceback goes to the log, never to the user)."""
+    if isinstance(error, BillingError):
+        return error
+    if isinstance(error, PricingError):
+        return BillingError(f"{reference} {period}: {error}")
+    logger.error("%s %s could not be %s", reference, period, step, exc_info=error)
+    if isinstance(error, decimal.DecimalException):
+        cause = (
+            "an amount in its terms or KPI values is out of range "
+            f"({type(error).__name__}); check the contract's terms version"
+        )
+    elif isinstance(error, DatabaseError):
+        cause = f"the database refused it ({type(error).__name__}); see the log"
+    else:
+        cause = f"unexpected {type(error).__name__}; see the log"
+    return BillingError(f"{reference} {period}: could not be {step}: {cause}")
+
+
+def check_storable(reference: str, period: Period, priced: PricedStatement) -> None:
+    """Raise ``BillingError`` when a priced amount has more digits than the columns hold
+    (``LARGEST_AMOUNT``), instead of leaving it to the database, which would fail the whole
+    chunk's insert (PostgreSQL) or store it as given (SQLite)."""
+    amounts = [("net", priced.net), ("tax", priced.tax), ("gross", priced.gross)]
+    amounts += [(f"line {line.component_id}", line.amount) for line in priced.lines]
+    for name, amount in amounts:
+        if not amount.is_finite() or abs(amount) > LARGEST_AMOUNT:
+            raise BillingError(
+                f"{reference} {period}: {name} {amount:.6E} is larger than the largest storable "
+                f"amount ({AMOUNT['max_digits'] - AMOUNT['decimal_places']} digits before the point); "
+                "check the contract's terms version and the month's KPI values"
+            )
 
 
 @dataclass(frozen=True)
@@ -477,7 +520,11 @@ def statements_price_drafts(
 
     Per contract: an existing draft is replaced; an approved statement is left (returned);
     an issued or paid month goes to ``adjust(original=...)`` (late corrections). A contract
-    that cannot be priced maps to its ``BillingError``; the others are still priced.
+    whose pricing raises anything (``PricingError``, a ``decimal`` error from an absurd
+    amount, an amount too large to store, a failing adjustment) maps to a ``BillingError``
+    naming it; the others are still priced. Loading the chunk's inputs and the bulk insert
+    are shared: if they raise, the exception propagates and nothing is saved (the run then
+    prices the chunk's contracts one by one, see ``billing_run_price_chunk``).
     """
     result: dict[int, Statement | BillingError | None] = {}
     with transaction.atomic():
@@ -489,7 +536,14 @@ def statements_price_drafts(
             if current is not None and current.status == Statement.Status.APPROVED:
                 result[contract.pk] = current
             elif current is not None and current.status in ("issued", "paid"):
-                result[contract.pk] = adjust(original=current, billing_run_id=billing_run_id)
+                try:
+                    # A savepoint, so a failing adjustment leaves the chunk's transaction usable.
+                    with transaction.atomic():
+                        result[contract.pk] = adjust(original=current, billing_run_id=billing_run_id)
+                except Exception as error:
+                    result[contract.pk] = contract_error(
+                        reference=contract.reference, period=period, error=error
+                    )
             else:
                 to_price.append(contract)
         inputs = month_inputs_for_contracts(contracts=to_price, period=period)
@@ -499,13 +553,14 @@ def statements_price_drafts(
             if isinstance(loaded, BillingError):
                 result[contract.pk] = loaded
                 continue
+            current = live.get(contract.pk)
             try:
                 priced = price_period(loaded.inputs)
-            except PricingError as error:
-                result[contract.pk] = BillingError(f"{contract.reference} {period}: {error}")
+                check_storable(contract.reference, period, priced)
+                flags = review_flags(priced, loaded.snapshot, previous.get(contract.pk), current)
+            except Exception as error:  # one contract's failure is its own, not the chunk's
+                result[contract.pk] = contract_error(reference=contract.reference, period=period, error=error)
                 continue
-            current = live.get(contract.pk)
-            flags = review_flags(priced, loaded.snapshot, previous.get(contract.pk), current)
             statement = new_statement(
                 contract=contract,
                 period=period,

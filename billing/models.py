@@ -5,9 +5,12 @@ rounded by :mod:`pricing.money` before saving. Issued statements and their lines
 immutable: :mod:`billing.services` refuses changes and, on PostgreSQL, a trigger does too.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from djmoney.models.fields import CurrencyField
 
 from contracts.models import PERIOD_VALIDATOR
@@ -24,11 +27,18 @@ AMOUNT = {"max_digits": 20, "decimal_places": 4}
 
 
 class BillingRun(models.Model):
+    """One request to price a month. ``errors`` maps a contract reference to why it was not
+    priced; ``heartbeat_at`` is refreshed as contracts finish, so a run whose process died
+    can be told apart from a slow one (``is_stale``, ``BILLING_RUN_STALE_AFTER`` seconds)."""
+
     class Status(models.TextChoices):
         PENDING = "pending"
         RUNNING = "running"
         SUCCEEDED = "succeeded"
+        # Every contract was attempted; those in ``errors`` were not priced.
         FAILED = "failed", "Finished with errors"
+        # No heartbeat for longer than BILLING_RUN_STALE_AFTER: its process died.
+        STALE = "stale", "Dead (no heartbeat)"
 
     period = models.CharField(max_length=7, validators=[PERIOD_VALIDATOR])
     contract_reference = models.CharField(
@@ -44,6 +54,9 @@ class BillingRun(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last sign of life: set at start and as contracts finish."
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -51,6 +64,27 @@ class BillingRun(models.Model):
 
     def __str__(self) -> str:
         return f"Billing run {self.period} ({self.status})"
+
+    @property
+    def is_stale(self) -> bool:
+        """Running, but silent for longer than ``BILLING_RUN_STALE_AFTER`` seconds (default 600):
+        the process pricing it died. Already marked ``stale`` counts too."""
+        if self.status == self.Status.STALE:
+            return True
+        if self.status != self.Status.RUNNING:
+            return False
+        last = self.heartbeat_at or self.started_at or self.created_at
+        return last is not None and last < timezone.now() - stale_after()
+
+    @property
+    def error_list(self) -> list[tuple[str, str]]:
+        """(contract reference, message) of every contract not priced, by reference."""
+        return sorted(self.errors.items())
+
+
+def stale_after() -> timedelta:
+    """How long a running billing run may go without a heartbeat before it counts as dead."""
+    return timedelta(seconds=int(getattr(settings, "BILLING_RUN_STALE_AFTER", 600)))
 
 
 class NumberSeries(models.Model):

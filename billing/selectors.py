@@ -1,13 +1,15 @@
-"""Reads for billing: the live statement of a month, prior credits for earn-back, history."""
+"""Reads for billing: the live statement of a month, prior credits for earn-back, history,
+dead billing runs."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from pricing.period import Period
 from pricing.terms import ContractTerms, ServiceCredit
 
-from .models import Statement
+from .models import BillingRun, Statement, stale_after
 
 
 def live_statement(*, contract_id: int, period: Period) -> Statement | None:
@@ -34,3 +36,17 @@ def statements_for_period(*, period: Period, status: str = "all") -> QuerySet[St
         statements = statements.filter(status__in=["draft", "approved"])
     # Revisions grow with time, so an original comes before the adjustments that correct it.
     return statements.prefetch_related("lines").order_by("contract__reference", "revision")
+
+
+def billing_runs_stale(*, period: Period | None = None) -> QuerySet[BillingRun]:
+    """Runs (of ``period``, or of any month) that are dead: marked ``stale``, or still
+    ``running`` with no heartbeat for ``BILLING_RUN_STALE_AFTER`` seconds, newest first."""
+    cutoff = timezone.now() - stale_after()
+    runs = BillingRun.objects.filter(
+        Q(status=BillingRun.Status.STALE)
+        | Q(status=BillingRun.Status.RUNNING)
+        & (Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff))
+    )
+    if period is not None:
+        runs = runs.filter(period=str(period))
+    return runs.order_by("-created_at")

@@ -1,24 +1,29 @@
 """Writes for billing: pricing drafts, the billing run, approving, issuing, voiding, paying.
 
-Lock rules: pricing a contract's month locks the contract row first, so two runs of the
-same month serialise per contract; issuing locks the statement row, then the number-series
-row, in that order, inside one transaction. Numbers come only from the locked series row.
+Lock rules: pricing a contract's month locks the contract row first (several contracts in
+primary-key order), so two runs of the same month serialise per contract; issuing a month
+locks one contract row at a time, then its statements of the month in primary-key order,
+then the number-series row, inside one transaction per contract (a single issue from the
+admin starts at the statement row). Numbers come only from the locked series row.
+
+A billing run beats a heart (``BillingRun.heartbeat_at``) at its start and whenever a
+contract or chunk finishes; a run silent for ``BILLING_RUN_STALE_AFTER`` seconds is dead.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
+import logging
 from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from contracts.models import Contract
 from contracts.selectors import currency_decimal_places
-from pricing import PricingError, price_period
+from pricing import price_period
 from pricing.money import Rounding, round_money
 from pricing.period import Period
 from pricing.result import PricedStatement
@@ -26,14 +31,18 @@ from pricing.text import money_text
 
 from .drafts import (
     BillingError,
+    check_storable,
+    contract_error,
     month_inputs_for_contracts,
     new_statement,
     next_revisions,
     save_statements,
     statements_price_drafts,
 )
-from .models import BillingRun, NumberSeries, Statement
+from .models import BillingRun, NumberSeries, Statement, stale_after
 from .serializers import frozen_representation
+
+logger = logging.getLogger(__name__)
 
 
 def statement_price_draft(
@@ -107,6 +116,7 @@ def statement_price_adjustment(*, original: Statement, billing_run_id: int | Non
     )
     document_type = "credit_note" if net < 0 else "invoice"
     adjustment = PricedStatement(tuple(lines), net, tax, net + tax, document_type)
+    check_storable(contract.reference, period, adjustment)
     flags = [{"code": "adjustment", "message": f"corrects {original.number} after KPI changes"}]
     statement = new_statement(
         contract=contract,
@@ -132,11 +142,27 @@ def _line_for(key):
 # --- the billing run ------------------------------------------------------------------------
 
 
+def billing_runs_mark_stale(*, period: Period | None = None) -> int:
+    """Mark ``stale`` every running run (of ``period``, or of any month) whose last heartbeat is
+    older than ``BILLING_RUN_STALE_AFTER`` seconds: its process died (``kill -9``, a lost
+    worker, a chord whose callback never came). Returns how many were marked. A stale run
+    blocks nothing; ``billing_run_resume`` prices what it left."""
+    cutoff = timezone.now() - stale_after()
+    runs = BillingRun.objects.filter(status=BillingRun.Status.RUNNING).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    )
+    if period is not None:
+        runs = runs.filter(period=str(period))
+    return runs.update(status=BillingRun.Status.STALE)
+
+
 def billing_run_create(
     *, period: Period, contract_reference: str | None = None, requested_by=None
 ) -> BillingRun:
-    """A run for every contract active in ``period`` (or one contract). Raises ``BillingError``
-    for an unknown contract reference."""
+    """A run for every contract active in ``period`` (or one contract), with its first
+    heartbeat. Dead runs of the month are marked stale first; runs still alive are left to
+    go on (two runs of a month serialise per contract). Raises ``BillingError`` for an
+    unknown contract reference."""
     from contracts.selectors import contracts_active_in_period
 
     contracts = contracts_active_in_period(period=period)
@@ -144,17 +170,21 @@ def billing_run_create(
         if not Contract.objects.filter(reference=contract_reference).exists():
             raise BillingError(f"no contract with reference {contract_reference!r}")
         contracts = contracts.filter(reference=contract_reference)
+    billing_runs_mark_stale(period=period)
+    now = timezone.now()
     return BillingRun.objects.create(
         period=str(period),
         contract_reference=contract_reference or "",
         total=contracts.count(),
         status=BillingRun.Status.RUNNING,
         requested_by=requested_by,
-        started_at=timezone.now(),
+        started_at=now,
+        heartbeat_at=now,
     )
 
 
 def billing_run_contract_ids(*, run: BillingRun) -> list[int]:
+    """Every contract the run covers, by reference."""
     from contracts.selectors import contracts_active_in_period
 
     contracts = contracts_active_in_period(period=Period.parse(run.period))
@@ -163,36 +193,86 @@ def billing_run_contract_ids(*, run: BillingRun) -> list[int]:
     return list(contracts.order_by("reference").values_list("pk", flat=True))
 
 
+def billing_run_pending_contract_ids(*, run: BillingRun) -> list[int]:
+    """The run's contracts it has not priced a statement for yet, by reference (all of them
+    for a new run). Contracts it left alone (an approved month, an issued month with no
+    correction) come back too: pricing them again changes nothing."""
+    priced = set(
+        Statement.objects.filter(billing_run=run, period=run.period).values_list("contract_id", flat=True)
+    )
+    return [pk for pk in billing_run_contract_ids(run=run) if pk not in priced]
+
+
 CHUNK = 100  # contracts per task: big enough for bulk loads and inserts, small enough to spread
 
 
 def _record(run_id: int, done: int, errors: dict[str, str]) -> None:
-    """Count finished contracts and keep their errors: one atomic update when there are no
-    errors, otherwise under the run's row lock."""
+    """Count finished contracts, keep their errors and beat the run's heart: one atomic update
+    when there are no errors, otherwise under the run's row lock."""
+    now = timezone.now()
     if not errors:
-        BillingRun.objects.filter(pk=run_id).update(done=F("done") + done)
+        BillingRun.objects.filter(pk=run_id).update(done=F("done") + done, heartbeat_at=now)
         return
     with transaction.atomic():
         run = BillingRun.objects.select_for_update().get(pk=run_id)
         run.errors = {**run.errors, **errors}
         run.failed = F("failed") + len(errors)
         run.done = F("done") + done
-        run.save(update_fields=["errors", "failed", "done"])
+        run.heartbeat_at = now
+        run.save(update_fields=["errors", "failed", "done", "heartbeat_at"])
+
+
+def _price_one(run_id: int, contract_id: int, period: Period) -> dict[int, Statement | BillingError | None]:
+    """Price one contract of a run; whatever it raises becomes its ``BillingError``. A unique
+    conflict (another process saved the same month at the same moment) is retried once, after
+    that process committed."""
+    for attempt in (1, 2):
+        try:
+            return statements_price_drafts(
+                contract_ids=[contract_id],
+                period=period,
+                billing_run_id=run_id,
+                adjust=statement_price_adjustment,
+            )
+        except IntegrityError as error:
+            if attempt == 2:
+                failure = error
+        except Exception as error:
+            failure = error
+            break
+    reference = Contract.objects.filter(pk=contract_id).values_list("reference", flat=True).first()
+    if isinstance(failure, IntegrityError):
+        logger.warning("contract %s %s: a conflicting write twice", contract_id, period, exc_info=failure)
+        return {contract_id: BillingError(f"could not be saved for {period}; run it again")}
+    return {
+        contract_id: contract_error(
+            reference=reference or f"contract {contract_id}",
+            period=period,
+            error=failure,
+            step="priced and saved",
+        )
+    }
 
 
 def billing_run_price_chunk(*, run_id: int, contract_ids: list[int]) -> None:
-    """Price a chunk of a run's contracts into drafts. A contract that cannot be priced is
-    recorded on the run and does not stop the others; if the chunk as a whole fails (a
-    conflicting concurrent write), each contract is retried on its own."""
+    """Price a chunk of a run's contracts into drafts and record them on the run (with a
+    heartbeat). A contract that cannot be priced, for whatever reason, is recorded on the run
+    with its error and does not stop the others; if the chunk as a whole fails (its shared
+    load or bulk insert raised, or a conflicting concurrent write), each of its contracts is
+    priced on its own, so one bad contract never costs its neighbours their drafts. Only
+    ``BaseException``s that are not ``Exception`` (a worker being killed) get through."""
     period = Period.parse(BillingRun.objects.values_list("period", flat=True).get(pk=run_id))
-    try:
-        results = statements_price_drafts(
-            contract_ids=contract_ids, period=period, billing_run_id=run_id, adjust=statement_price_adjustment
-        )
-    except (IntegrityError, PricingError):
-        if len(contract_ids) == 1:
-            results = {contract_ids[0]: BillingError(f"could not be saved for {period}; run it again")}
-        else:
+    if len(contract_ids) == 1:
+        results = _price_one(run_id, contract_ids[0], period)
+    else:
+        try:
+            results = statements_price_drafts(
+                contract_ids=contract_ids,
+                period=period,
+                billing_run_id=run_id,
+                adjust=statement_price_adjustment,
+            )
+        except Exception:
             for contract_id in contract_ids:
                 billing_run_price_chunk(run_id=run_id, contract_ids=[contract_id])
             return
@@ -200,7 +280,7 @@ def billing_run_price_chunk(*, run_id: int, contract_ids: list[int]) -> None:
     errors = {}
     if failed:
         references = dict(Contract.objects.filter(pk__in=failed).values_list("pk", "reference"))
-        errors = {references[cid]: str(result) for cid, result in failed.items()}
+        errors = {references.get(cid, f"contract {cid}"): str(result) for cid, result in failed.items()}
     _record(run_id, len(contract_ids), errors)
 
 
@@ -210,15 +290,49 @@ def billing_run_price_contract(*, run_id: int, contract_id: int) -> None:
 
 
 def billing_run_chunks(*, run: BillingRun) -> list[list[int]]:
-    ids = billing_run_contract_ids(run=run)
+    """The run's contracts still to price, in chunks of ``CHUNK``."""
+    ids = billing_run_pending_contract_ids(run=run)
     return [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
 
 
 def billing_run_finish(*, run_id: int) -> BillingRun:
+    """End the run: ``failed`` ("finished with errors") when any contract is in its errors,
+    ``succeeded`` otherwise. A run marked stale that was alive after all is finished too."""
     run = BillingRun.objects.get(pk=run_id)
     run.status = BillingRun.Status.FAILED if run.failed else BillingRun.Status.SUCCEEDED
-    run.finished_at = timezone.now()
-    run.save(update_fields=["status", "finished_at"])
+    run.finished_at = run.heartbeat_at = timezone.now()
+    run.save(update_fields=["status", "finished_at", "heartbeat_at"])
+    return run
+
+
+def billing_run_resume(*, run_id: int) -> BillingRun:
+    """Make a dead (stale) run, or one that finished with errors, running again, so that what
+    it has not priced yet (``billing_run_pending_contract_ids``: contracts never reached and
+    the failed ones) is priced under the same run. Its errors are cleared (the failed contracts
+    are tried again) and ``done`` counts the contracts it already priced.
+
+    Raises ``BillingError`` for an unknown run, a run still alive (heartbeat within
+    ``BILLING_RUN_STALE_AFTER`` seconds) or one that succeeded.
+    """
+    with transaction.atomic():
+        run = BillingRun.objects.select_for_update().filter(pk=run_id).first()
+        if run is None:
+            raise BillingError(f"no billing run {run_id}")
+        if run.status == BillingRun.Status.SUCCEEDED:
+            raise BillingError(f"billing run {run_id} priced every contract: nothing to resume")
+        if run.status in (BillingRun.Status.RUNNING, BillingRun.Status.PENDING) and not run.is_stale:
+            seconds = int(stale_after().total_seconds())
+            raise BillingError(
+                f"billing run {run_id} is still running (last heartbeat {run.heartbeat_at:%Y-%m-%d %H:%M:%S}); "
+                f"it can be resumed once it has been silent for {seconds} s"
+            )
+        scope = billing_run_contract_ids(run=run)
+        pending = billing_run_pending_contract_ids(run=run)
+        run.total, run.done, run.failed, run.errors = len(scope), len(scope) - len(pending), 0, {}
+        run.status = BillingRun.Status.RUNNING
+        run.heartbeat_at = timezone.now()
+        run.finished_at = None
+        run.save(update_fields=["total", "done", "failed", "errors", "status", "heartbeat_at", "finished_at"])
     return run
 
 
@@ -226,11 +340,17 @@ def billing_run_finish(*, run_id: int) -> BillingRun:
 
 
 def _locked(statement_id: int) -> Statement:
-    return (
+    """The statement under its row lock. Raises ``BillingError`` when it no longer exists (a
+    draft replaced by a run of its month since it was read)."""
+    statement = (
         Statement.objects.select_for_update()
         .select_related("contract__buyer", "contract__supplier")
-        .get(pk=statement_id)
+        .filter(pk=statement_id)
+        .first()
     )
+    if statement is None:
+        raise BillingError(f"statement {statement_id} no longer exists: its month was re-priced meanwhile")
+    return statement
 
 
 def statement_approve(*, statement_id: int, user=None) -> Statement:
@@ -330,29 +450,100 @@ def statement_mark_paid(*, statement_id: int, paid_at=None) -> Statement:
         return statement
 
 
+@dataclasses.dataclass
+class IssueReport:
+    """What one ``statements_issue_period_report`` call did with the statements it found.
+
+    Each of the ``found`` drafts and approved statements ends in exactly one count:
+    ``issued_found`` (issued here), ``already_issued`` (issued by another process first, or
+    replaced by a draft that another process issued), ``voided`` (issued and voided by others
+    meanwhile) or ``replaced`` (re-priced by a run before its contract was locked here; the
+    replacement is issued here and is in ``issued``). ``issued`` may therefore hold more than
+    ``issued_found``: the replacements, and adjustments priced after the start.
+    """
+
+    period: str
+    found: int = 0
+    issued: list[Statement] = dataclasses.field(default_factory=list)
+    issued_found: int = 0
+    already_issued: int = 0
+    voided: int = 0
+    replaced: int = 0
+
+    @property
+    def skipped(self) -> int:
+        return self.already_issued + self.voided + self.replaced
+
+
+def _issue_contract_month(
+    contract_id: int, period: str, found: list[int], issue_date, report: IssueReport
+) -> None:
+    """Approve and issue a contract's drafts of the month in one transaction, and count what
+    became of the statements ``found`` for it. Lock order: the contract row (the lock pricing
+    takes, so no run replaces a draft while it is held), then its statements of the month in
+    primary-key order, then the number series (``statement_issue``)."""
+    live = [Statement.Status.DRAFT, Statement.Status.APPROVED]
+    with transaction.atomic():
+        locked = list(
+            Contract.objects.select_for_update().filter(pk=contract_id).values_list("pk", flat=True)
+        )
+        current = []
+        if locked:
+            current = list(
+                Statement.objects.select_for_update()
+                .filter(contract_id=contract_id, period=period, status__in=live)
+                .order_by("pk")
+                .values_list("pk", "status", "revision")
+            )
+        issued_here = set()
+        # Originals before the adjustments that correct them.
+        for statement_id, status, _ in sorted(current, key=lambda row: row[2]):
+            if status == Statement.Status.DRAFT:
+                statement_approve(statement_id=statement_id)
+            report.issued.append(statement_issue(statement_id=statement_id, issue_date=issue_date))
+            issued_here.add(statement_id)
+        now = dict(Statement.objects.filter(pk__in=found).values_list("pk", "status"))
+    for statement_id in found:
+        status = now.get(statement_id)
+        if statement_id in issued_here:
+            report.issued_found += 1
+        elif status == Statement.Status.VOID:
+            report.voided += 1
+        elif status is None and issued_here:
+            report.replaced += 1
+        else:  # issued or paid by another process, or its replacement was
+            report.already_issued += 1
+
+
+def statements_issue_period_report(
+    *, period: Period, contract_reference: str | None = None, issue_date=None
+) -> IssueReport:
+    """Approve and issue every draft and approved statement of ``period`` (adjustments
+    included), contract by contract in reference order, one transaction per contract
+    (``_issue_contract_month``): safe to run in several processes at once, and alongside runs
+    of the same month. What another process issued, voided or re-priced meanwhile is skipped
+    and counted (``IssueReport``), never an error. Raises ``BillingError`` only for a refusal
+    that is not a concurrent change; the contracts before it stay issued."""
+    found = Statement.objects.filter(
+        period=str(period), status__in=[Statement.Status.DRAFT, Statement.Status.APPROVED]
+    )
+    if contract_reference:
+        found = found.filter(contract__reference=contract_reference)
+    by_contract: dict[int, list[int]] = {}
+    for statement_id, contract_id in found.order_by("contract__reference", "revision").values_list(
+        "pk", "contract_id"
+    ):
+        by_contract.setdefault(contract_id, []).append(statement_id)
+    report = IssueReport(period=str(period), found=sum(map(len, by_contract.values())))
+    for contract_id, statement_ids in by_contract.items():
+        _issue_contract_month(contract_id, str(period), statement_ids, issue_date, report)
+    return report
+
+
 def statements_issue_period(
     *, period: Period, contract_reference: str | None = None, issue_date=None
 ) -> list[Statement]:
-    """Approve and issue every draft of ``period`` (adjustments included), in contract order.
-
-    A statement issued meanwhile by someone else (another process issuing the same month) is
-    skipped, not an error; any other refusal stops with ``BillingError``.
-    """
-    drafts = Statement.objects.filter(period=str(period), status__in=["draft", "approved"])
-    if contract_reference:
-        drafts = drafts.filter(contract__reference=contract_reference)
-    issued = []
-    for statement_id, status in drafts.order_by("contract__reference", "revision").values_list(
-        "pk", "status"
-    ):
-        if status == Statement.Status.DRAFT:
-            # Approved (or issued) meanwhile by another process: issuing re-checks under the row lock.
-            with contextlib.suppress(BillingError):
-                statement_approve(statement_id=statement_id)
-        try:
-            issued.append(statement_issue(statement_id=statement_id, issue_date=issue_date))
-        except BillingError:
-            if Statement.objects.filter(pk=statement_id, status__in=["issued", "paid", "void"]).exists():
-                continue
-            raise
-    return issued
+    """The statements ``statements_issue_period_report`` issued, in the order it issued them."""
+    return statements_issue_period_report(
+        period=period, contract_reference=contract_reference, issue_date=issue_date
+    ).issued

@@ -2,12 +2,16 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from billing.services import BillingError, statements_issue_period
+from billing.services import BillingError, statements_issue_period_report
 from pricing.period import Period
 
 
 class Command(BaseCommand):
-    help = "Approve and issue the month's drafts (adjustment documents included), each with the next number of its series."
+    help = (
+        "Approve and issue the month's drafts (adjustment documents included), each with the next number of its "
+        "series. Safe alongside other issuers and runs of the month: what another process issued, voided or "
+        "re-priced meanwhile is skipped and counted."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--period", required=True, help="YYYY-MM")
@@ -16,14 +20,20 @@ class Command(BaseCommand):
 
     def handle(self, *args, period, contract, issue_date, **options):
         try:
-            issued = statements_issue_period(
+            report = statements_issue_period_report(
                 period=Period.parse(period), contract_reference=contract, issue_date=issue_date
             )
         except (ValueError, BillingError) as error:
             raise CommandError(str(error)) from None
-        for statement in issued:
+        for statement in report.issued:
             self.stdout.write(
                 f"{statement.number:<22} {statement.contract.reference:<20} {statement.document_type:<12} "
                 f"gross {statement.gross:>14,.2f} {statement.currency}  due {statement.due_date}"
             )
-        self.stdout.write(f"{len(issued)} statement(s) issued for {period}")
+        # One line, the count first: scripts read it.
+        self.stdout.write(
+            f"{len(report.issued)} statement(s) issued for {period}; {report.found} found at the start: "
+            f"{report.issued_found} issued here, skipped: {report.already_issued} already issued by another "
+            f"process, {report.voided} voided meanwhile, {report.replaced} re-priced meanwhile (replacement "
+            "issued here)"
+        )

@@ -2,8 +2,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from billing import services, tasks
-from billing.models import BillingRun, Statement
+from billing import selectors, services, tasks
+from billing.models import BillingRun, Statement, stale_after
 from pricing.period import Period
 
 
@@ -11,33 +11,63 @@ class Command(BaseCommand):
     help = (
         "Price a month into draft statements for every active contract (or one). Re-running replaces drafts and "
         "never touches approved or issued statements; for an issued month, KPI corrections become draft "
-        "adjustment documents. One contract failing does not stop the others."
+        "adjustment documents. One contract failing does not stop the others: the run then ends 'finished with "
+        "errors'. --resume RUN_ID prices what a dead (stale) run, or one that finished with errors, left."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--period", required=True, help="YYYY-MM")
+        parser.add_argument("--period", help="YYYY-MM")
         parser.add_argument("--contract", help="one contract reference")
+        parser.add_argument(
+            "--resume",
+            type=int,
+            metavar="RUN_ID",
+            help="price the contracts a stale or failed run has not priced, under that run",
+        )
 
-    def handle(self, *args, period, contract, **options):
+    def handle(self, *args, period, contract, resume, **options):
+        if resume is None and not period:
+            raise CommandError("give --period YYYY-MM, or --resume RUN_ID")
+        if resume is not None and (period or contract):
+            raise CommandError("--resume takes the run's own period and contract: give it alone")
         try:
-            month = Period.parse(period)
-            run = services.billing_run_create(period=month, contract_reference=contract)
+            if resume is not None:
+                run = services.billing_run_resume(run_id=resume)
+                month = Period.parse(run.period)
+                self.stdout.write(
+                    f"resuming billing run {run.pk} for {month}: {run.done} of {run.total} priced"
+                )
+            else:
+                month = Period.parse(period)
+                run = services.billing_run_create(period=month, contract_reference=contract)
         except (ValueError, services.BillingError) as error:
             raise CommandError(str(error)) from None
-        if settings.CELERY_TASK_ALWAYS_EAGER:
-            ids = services.billing_run_contract_ids(run=run)
-            for contract_id in tqdm(
-                ids, desc=f"billing {month}", unit="contract", file=self.stderr._out, disable=None
-            ):
-                services.billing_run_price_contract(run_id=run.pk, contract_id=contract_id)
-            run = services.billing_run_finish(run_id=run.pk)
-        else:
+        for dead in selectors.billing_runs_stale(period=month).exclude(pk=run.pk):
+            self.stderr.write(
+                self.style.WARNING(
+                    f"billing run {dead.pk} of {month} is dead (no heartbeat since {dead.heartbeat_at:%Y-%m-%d %H:%M:%S}, "
+                    f"{dead.done} of {dead.total} done); this run prices the month again"
+                )
+            )
+        if not settings.CELERY_TASK_ALWAYS_EAGER:
             tasks.run_billing.delay(run.pk)
             self.stdout.write(
                 f"billing run {run.pk} for {month} queued on the workers ({run.total} contracts)"
             )
             return
-        self._summary(run)
+        ids = services.billing_run_pending_contract_ids(run=run)
+        try:
+            for contract_id in tqdm(
+                ids, desc=f"billing {month}", unit="contract", file=self.stderr._out, disable=None
+            ):
+                services.billing_run_price_contract(run_id=run.pk, contract_id=contract_id)
+        except Exception as error:  # not one contract's failure (those are recorded): the run's own
+            seconds = int(stale_after().total_seconds())
+            raise CommandError(
+                f"billing run {run.pk} stopped: {type(error).__name__}: {error}. It is reported dead after "
+                f"{seconds} s without a heartbeat; then `run_billing --resume {run.pk}` prices the rest"
+            ) from None
+        self._summary(services.billing_run_finish(run_id=run.pk))
 
     def _summary(self, run: BillingRun) -> None:
         statements = (
@@ -55,8 +85,14 @@ class Command(BaseCommand):
                 f"{statement.contract.reference:<20} {statement.period} {statement.status:<8} {kind:<28} "
                 f"net {statement.net:>14,.2f} {statement.currency}  flags: {', '.join(f['code'] for f in statement.flags) or '-'}"
             )
-        for reference, error in sorted(run.errors.items()):
+        for reference, error in run.error_list:
             self.stderr.write(self.style.ERROR(f"{reference}: {error}"))
-        self.stdout.write(f"{run.done - run.failed} of {run.total} contracts priced, {run.failed} failed")
+        self.stdout.write(
+            f"{run.done - run.failed} of {run.total} contracts priced, {run.failed} failed "
+            f"(billing run {run.pk}: {run.get_status_display().lower()})"
+        )
         if run.failed:
-            raise CommandError(f"{run.failed} contract(s) failed; see the errors above")
+            raise CommandError(
+                f"{run.failed} contract(s) failed; see the errors above. Fix them and run "
+                f"`run_billing --resume {run.pk}` to price those again"
+            )

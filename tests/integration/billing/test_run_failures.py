@@ -1,0 +1,141 @@
+"""A contract that cannot be priced or saved, for whatever reason, is its own error: the run
+prices its neighbours, records it and ends "finished with errors", on the in-process path and
+on the chunked (Celery) path alike."""
+
+from io import StringIO
+from unittest import mock
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from billing import drafts, services, tasks
+from billing.models import BillingRun, Statement
+from contracts.models import Component, Contract
+from pricing.period import Period
+
+from .conftest import load_contract, load_kpis, month
+
+JAN = Period(2026, 1)
+
+
+def contracts_with_one_absurd_amount(count: int, bad: int, amount: str = "1E+400") -> list[Contract]:
+    """``count`` priceable contracts, the ``bad``-th with ``amount`` as its fixed fee, written
+    straight into the stored component (as a row written by other means would be)."""
+    contracts = [load_contract(f"ACME-F-{i:03d}", supplier=f"F{i} Contact Ltd") for i in range(count)]
+    load_kpis("".join(month(c.reference, "2026-01", 1200 + i, 85) for i, c in enumerate(contracts)))
+    component = Component.objects.get(version__contract=contracts[bad], component_id="mgmt")
+    Component.objects.filter(pk=component.pk).update(params={**component.params, "amount": amount})
+    return contracts
+
+
+def drafted(run: BillingRun) -> set[str]:
+    return set(
+        Statement.objects.filter(billing_run=run, status="draft").values_list(
+            "contract__reference", flat=True
+        )
+    )
+
+
+@pytest.mark.django_db
+def test_an_amount_the_pricing_cannot_round_fails_its_contract_only_in_the_command():
+    contracts = contracts_with_one_absurd_amount(16, bad=9)
+    err = StringIO()
+    with pytest.raises(CommandError, match="1 contract"):
+        call_command("run_billing", "--period", "2026-01", stdout=StringIO(), stderr=err)
+    run = BillingRun.objects.get()
+    assert (run.status, run.total, run.done, run.failed) == (BillingRun.Status.FAILED, 16, 16, 1)
+    assert run.get_status_display() == "Finished with errors"
+    assert drafted(run) == {c.reference for i, c in enumerate(contracts) if i != 9}
+    bad = contracts[9].reference
+    assert list(run.errors) == [bad]
+    assert run.error_list == [(bad, run.errors[bad])]
+    assert "out of range (InvalidOperation)" in run.errors[bad]
+    assert f"{bad}: {bad} 2026-01: could not be priced" in err.getvalue()
+    assert "Traceback" not in err.getvalue()
+
+
+@pytest.mark.django_db
+def test_an_amount_too_large_to_store_fails_its_contract_on_the_chunked_path():
+    # 1E+20 rounds fine but has more digits than the amount columns hold: refused before the
+    # insert, identically on SQLite and PostgreSQL, instead of failing the chunk's COPY.
+    contracts = contracts_with_one_absurd_amount(5, bad=2, amount="1E+20")
+    run = services.billing_run_create(period=JAN)
+    tasks.run_billing.delay(run.pk)  # the chord, in-process without a broker
+    run.refresh_from_db()
+    assert (run.status, run.done, run.failed) == (BillingRun.Status.FAILED, 5, 1)
+    assert drafted(run) == {c.reference for i, c in enumerate(contracts) if i != 2}
+    assert "larger than the largest storable amount" in run.errors[contracts[2].reference]
+
+
+@pytest.mark.django_db
+def test_a_chunk_whose_shared_load_raises_falls_back_to_one_contract_at_a_time():
+    contracts = contracts_with_one_absurd_amount(6, bad=4)
+    bad_id = contracts[1].pk
+    real = drafts.month_inputs_for_contracts
+
+    def load_fails_with_contract_one(*, contracts, period, versions=None):
+        if any(c.pk == bad_id for c in contracts):
+            raise KeyError("a component parameter the loader did not expect")
+        return real(contracts=contracts, period=period, versions=versions)
+
+    run = services.billing_run_create(period=JAN)
+    with mock.patch("billing.drafts.month_inputs_for_contracts", side_effect=load_fails_with_contract_one):
+        for chunk in services.billing_run_chunks(run=run):
+            assert len(chunk) == 6  # one chunk: the failure is inside it
+            services.billing_run_price_chunk(run_id=run.pk, contract_ids=chunk)
+    run = services.billing_run_finish(run_id=run.pk)
+    assert (run.status, run.done, run.failed) == (BillingRun.Status.FAILED, 6, 2)
+    assert drafted(run) == {c.reference for i, c in enumerate(contracts) if i not in (1, 4)}
+    assert "unexpected KeyError" in run.errors[contracts[1].reference]
+    assert "InvalidOperation" in run.errors[contracts[4].reference]
+
+
+@pytest.mark.django_db
+def test_a_failure_in_the_save_step_is_recorded_and_the_neighbours_are_saved():
+    contracts = contracts_with_one_absurd_amount(4, bad=0, amount="10000.00")  # all priceable
+    victim = contracts[2].pk
+    real = drafts.save_statements
+
+    def save_fails_for_victim(pairs, inputs_json=None):
+        if any(statement.contract_id == victim for statement, _ in pairs):
+            from django.db import DataError
+
+            raise DataError("numeric field overflow")
+        return real(pairs, inputs_json)
+
+    run = services.billing_run_create(period=JAN)
+    with mock.patch("billing.drafts.save_statements", side_effect=save_fails_for_victim):
+        for chunk in services.billing_run_chunks(run=run):
+            services.billing_run_price_chunk(run_id=run.pk, contract_ids=chunk)
+    run = services.billing_run_finish(run_id=run.pk)
+    assert (run.status, run.done, run.failed) == (BillingRun.Status.FAILED, 4, 1)
+    assert drafted(run) == {c.reference for c in contracts if c.pk != victim}
+    assert run.errors == {
+        contracts[2].reference: f"{contracts[2].reference} 2026-01: could not be priced and saved: "
+        "the database refused it (DataError); see the log"
+    }
+
+
+@pytest.mark.django_db
+def test_a_failing_adjustment_of_an_issued_month_fails_its_contract_only():
+    contracts = contracts_with_one_absurd_amount(3, bad=0, amount="10000.00")
+    call_command("run_billing", "--period", "2026-01", stdout=StringIO())
+    call_command("issue_statements", "--period", "2026-01", "--issue-date", "2026-02-03", stdout=StringIO())
+    load_kpis("".join(month(c.reference, "2026-01", 1500, 85) for c in contracts), name="late.csv")
+    real = services.statement_price_adjustment
+
+    def adjustment_fails_for_first(*, original, billing_run_id=None):
+        if original.contract_id == contracts[0].pk:
+            raise ZeroDivisionError("division by zero")
+        return real(original=original, billing_run_id=billing_run_id)
+
+    with (
+        mock.patch("billing.services.statement_price_adjustment", side_effect=adjustment_fails_for_first),
+        pytest.raises(CommandError, match="1 contract"),
+    ):
+        call_command("run_billing", "--period", "2026-01", stdout=StringIO(), stderr=StringIO())
+    run = BillingRun.objects.first()
+    assert run.status == BillingRun.Status.FAILED
+    assert "unexpected ZeroDivisionError" in run.errors[contracts[0].reference]
+    adjusted = Statement.objects.filter(billing_run=run, adjusts__isnull=False)
+    assert set(adjusted.values_list("contract_id", flat=True)) == {c.pk for c in contracts[1:]}
