@@ -2,6 +2,31 @@ from rest_framework.routers import SimpleRouter
 
 from .api import InvoiceViewSet
 
-router = SimpleRouter()
+# A document number as issued: "<buyer code>-[CN-]<year>-<six digits>", within the number
+# column's 40 characters. The buyer code is a slug, so letters, digits, "-" and "_". Anything
+# else (a NUL byte, a slash, 10,000 characters) matches no route: a 404 before any query.
+DOCUMENT_NUMBER_PATTERN = "[A-Za-z0-9][A-Za-z0-9_-]{0,39}"
+
+
+class DocumentNumberConverter:
+    """``<document_number:number>`` in path routes: :data:`DOCUMENT_NUMBER_PATTERN`, as a str."""
+
+    regex = DOCUMENT_NUMBER_PATTERN
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+class DocumentNumberRouter(SimpleRouter):
+    """Routes whose lookup is a document number take only :data:`DOCUMENT_NUMBER_PATTERN`."""
+
+    def get_lookup_regex(self, viewset, lookup_prefix=""):
+        return f"(?P<{lookup_prefix}{viewset.lookup_field}>{DOCUMENT_NUMBER_PATTERN})"
+
+
+router = DocumentNumberRouter()
 router.register("invoices", InvoiceViewSet, basename="invoice")
 urlpatterns = router.urls

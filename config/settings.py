@@ -1,11 +1,14 @@
 """Settings, read from the environment.
 
-Unset variables give the embedded default: SQLite in ``db.sqlite3`` and Celery tasks run
-in-process. Production sets ``DATABASE_URL``, ``CELERY_BROKER_URL``, ``SECRET_KEY``,
-``DEBUG=0`` and ``ALLOWED_HOSTS``.
+Unset variables give the embedded default: SQLite in ``db.sqlite3``, Celery tasks run
+in-process and a per-process cache. ``DEBUG`` is off unless set to a true value (``1``,
+``true``, ``yes``, ``on``); with it off ``SECRET_KEY`` is required. Production sets
+``DATABASE_URL``, ``CELERY_BROKER_URL``, ``REDIS_URL`` (the shared cache), ``SECRET_KEY`` and
+``ALLOWED_HOSTS``; development sets ``DEBUG=1``.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -24,7 +27,18 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG", True)
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise RuntimeError(f"{name} must be a whole number, not {value!r}") from None
+
+
+# Off unless asked for: a forgotten variable must not turn on debug pages in production.
+DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG:
@@ -42,11 +56,14 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
+    # Not used for authentication (knox is): kept for the migrations that convert its old
+    # clear-text tokens to knox digests and for the history that depends on them.
     "rest_framework.authtoken",
     "knox",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "csp",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -67,6 +84,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_otp.middleware.OTPMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout response.
     "axes.middleware.AxesMiddleware",
@@ -162,7 +180,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        # DRF's token authentication, with the user's membership read in the same query.
+        # Knox's hashed tokens ("Authorization: Token <key>"), with the user's membership read
+        # in the same query as the token.
         "billing.permissions.MembershipTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -184,12 +203,27 @@ REST_FRAMEWORK = {
     },
     "COERCE_DECIMAL_TO_STRING": True,
 }
+
+# API tokens (django-rest-knox): kept as SHA-512 digests, shown once when created. They do not
+# expire by themselves (finance systems hold them); API_TOKEN_TTL_DAYS sets a lifetime for new
+# tokens. Revoke a token by deleting it in the admin (superusers) or with
+# ``create_api_token --replace``.
+REST_KNOX = {
+    "AUTH_HEADER_PREFIX": "Token",
+    "TOKEN_TTL": timedelta(days=env_int("API_TOKEN_TTL_DAYS", 0)) if env_int("API_TOKEN_TTL_DAYS", 0) else None,
+    "TOKEN_PREFIX": "",
+}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Gain-share billing: finance API",
     "DESCRIPTION": "Issued invoices and credit notes with their lines, and KPI batch submission.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and ReDoc from the installed drf-spectacular-sidecar, served as our own
+    # static files: the docs work offline and load no third-party script.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 if not DEBUG:
@@ -207,4 +241,80 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+}
+
+
+# Caches. Throttle counters (the API's, password resets') must be shared by every worker
+# process, or each process allows the full rate: with ``REDIS_URL`` (or ``CACHE_URL``, which
+# wins) the default cache is Redis; unset, it is per-process memory, fine for one process.
+def cache_settings(url: str) -> dict:
+    """The ``CACHES`` setting for a ``redis://`` URL, or a per-process cache when it is empty."""
+    if not url:
+        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": "gainshare",
+        }
+    }
+
+
+CACHES = cache_settings(os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL", ""))
+
+# Behind N reverse proxies that each append to X-Forwarded-For, the client is the Nth address
+# from the right; anything further left was written by the client and is not trusted.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+
+def client_ip(request) -> str:
+    """The client's address for lockouts and throttles: ``REMOTE_ADDR``, or with
+    ``TRUSTED_PROXY_COUNT`` = N > 0 the Nth address from the right of X-Forwarded-For
+    (``REMOTE_ADDR`` when the header has fewer than N)."""
+    remote = request.META.get("REMOTE_ADDR", "")
+    if TRUSTED_PROXY_COUNT <= 0:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [part for part in forwarded if part]
+    return forwarded[-TRUSTED_PROXY_COUNT] if len(forwarded) >= TRUSTED_PROXY_COUNT else remote
+
+
+# Login lockout (django-axes, portal and admin logins alike): after AXES_FAILURE_LIMIT wrong
+# passwords for one username from one address, that pair is refused for AXES_COOLOFF_MINUTES
+# with the lockout page (HTTP 429). Attempts are kept in the database, so every process counts
+# them together. A success clears the pair's failures.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_CLIENT_IP_CALLABLE = client_ip
+
+# Password reset requests: at most this many per address and per client address in each
+# window; past that the same "check your email" page is shown and no mail is sent.
+PASSWORD_RESET_LIMIT_PER_ADDRESS = env_int("PASSWORD_RESET_LIMIT_PER_ADDRESS", 3)
+PASSWORD_RESET_LIMIT_PER_IP = env_int("PASSWORD_RESET_LIMIT_PER_IP", 10)
+PASSWORD_RESET_WINDOW_SECONDS = env_int("PASSWORD_RESET_WINDOW_SECONDS", 3600)
+
+# Staff two-factor: with it on, the admin needs a confirmed TOTP device verified at login;
+# staff without one enrol at /mfa/enrol/. On by default in production (DEBUG off).
+REQUIRE_STAFF_MFA = env_bool("REQUIRE_STAFF_MFA", not DEBUG)
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Gain-share billing")
+
+# Content-Security-Policy (django-csp): our own origin only, no inline script anywhere, and no
+# framing. The API docs pages add inline styles (Swagger UI and ReDoc set them at run time).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
 }

@@ -1,4 +1,6 @@
-"""The statement list's filters, read from the query string."""
+"""The statement list's filters, read from the query string; the TOTP confirmation code."""
+
+import re
 
 from django import forms
 
@@ -30,3 +32,19 @@ class StatementFilterForm(forms.Form):
             return {}
         self.is_valid()
         return {name: value for name, value in self.cleaned_data.items() if value}
+
+
+class TOTPConfirmForm(forms.Form):
+    """The six-digit code an authenticator app shows (spaces, as some apps group it, allowed)."""
+
+    token = forms.CharField(
+        label="Code from your authenticator app",
+        max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    def clean_token(self) -> str:
+        token = self.cleaned_data["token"].replace(" ", "")
+        if not re.fullmatch(r"[0-9]{6}", token):
+            raise forms.ValidationError("Enter the six digits your app shows.")
+        return token

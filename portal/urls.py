@@ -1,8 +1,13 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path, reverse_lazy
+from django.urls import path, register_converter, reverse_lazy
 from django.views.generic import RedirectView
 
+from billing.api_urls import DocumentNumberConverter
+
 from . import views
+
+# A malformed number (a NUL byte, a slash, thousands of characters) matches no route: a 404.
+register_converter(DocumentNumberConverter, "document_number")
 
 app_name = "portal"
 urlpatterns = [
@@ -11,7 +16,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path(
         "password-reset/",
-        auth_views.PasswordResetView.as_view(success_url=reverse_lazy("portal:password-reset-done")),
+        views.ThrottledPasswordResetView.as_view(),
         name="password-reset",
     ),
     path("password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password-reset-done"),
@@ -27,7 +32,8 @@ urlpatterns = [
         auth_views.PasswordResetCompleteView.as_view(),
         name="password-reset-complete",
     ),
+    path("mfa/enrol/", views.staff_mfa_enrol, name="mfa-enrol"),
     path("statements/", views.statement_list, name="statement-list"),
-    path("statements/<str:number>/", views.statement_detail, name="statement-detail"),
-    path("statements/<str:number>/pdf/", views.statement_pdf, name="statement-pdf"),
+    path("statements/<document_number:number>/", views.statement_detail, name="statement-detail"),
+    path("statements/<document_number:number>/pdf/", views.statement_pdf, name="statement-pdf"),
 ]

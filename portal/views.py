@@ -1,17 +1,34 @@
-"""Supplier portal pages: thin views over :mod:`portal.selectors`."""
+"""Supplier portal pages: thin views over :mod:`portal.selectors`, the throttled password
+reset, and the staff's TOTP enrolment."""
 
+import base64
+import hashlib
+import logging
 from functools import wraps
 
+import qrcode
+import qrcode.image.svg
+from axes.helpers import get_client_ip_address
+from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_GET, require_http_methods
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from billing.pdf import statement_pdf_store
 
 from . import selectors
-from .forms import StatementFilterForm
+from .forms import StatementFilterForm, TOTPConfirmForm
+
+logger = logging.getLogger(__name__)
 
 
 def supplier_required(view):
@@ -70,3 +87,84 @@ def statement_pdf(request, number: str):
         as_attachment=True,
         filename=f"{statement.number}.pdf",
     )
+
+
+def _counted(key: str, window_seconds: int) -> int:
+    """Add one to the counter ``key`` in the default cache and return the new count; the
+    counter starts with the first request and expires ``window_seconds`` after it."""
+    cache.add(key, 0, timeout=window_seconds)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add() and incr(): this request starts a new window
+        cache.set(key, 1, timeout=window_seconds)
+        return 1
+
+
+def password_reset_allowed(*, email: str, client_ip: str) -> bool:
+    """Count a reset request for ``email`` (case-insensitive) from ``client_ip``; False once
+    either has made more than ``PASSWORD_RESET_LIMIT_PER_ADDRESS`` / ``_PER_IP`` requests in
+    the current ``PASSWORD_RESET_WINDOW_SECONDS``. Both counters always count, so switching
+    addresses does not reset the client's. Keys hold hashes, never the address itself."""
+    window = settings.PASSWORD_RESET_WINDOW_SECONDS
+    limits = {
+        f"password-reset:address:{email.strip().lower()}": settings.PASSWORD_RESET_LIMIT_PER_ADDRESS,
+        f"password-reset:ip:{client_ip}": settings.PASSWORD_RESET_LIMIT_PER_IP,
+    }
+    counts = {
+        key: _counted("password-reset:" + hashlib.sha256(key.encode()).hexdigest(), window) for key in limits
+    }
+    return all(counts[key] <= limit for key, limit in limits.items())
+
+
+class ThrottledPasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset, sending at most the configured number of emails per address
+    and per client address. A throttled request gets the same redirect to the same "check your
+    email" page as any other, so the answer reveals neither the throttle nor the account."""
+
+    success_url = reverse_lazy("portal:password-reset-done")
+
+    def form_valid(self, form):
+        client = get_client_ip_address(self.request) or ""
+        if password_reset_allowed(email=form.cleaned_data["email"], client_ip=client):
+            return super().form_valid(form)
+        logger.warning("password reset throttled for client %s", client)
+        return HttpResponseRedirect(self.get_success_url())
+
+
+def _qr_svg(uri: str) -> str:
+    """The otpauth URI as an inline SVG QR code (paths only: no script, no external image)."""
+    image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage)
+    return image.to_string(encoding="unicode")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def staff_mfa_enrol(request):
+    """A staff user without a confirmed TOTP device sets one up: the page shows the device's
+    otpauth QR code (and its secret, for typing in), and confirming one current code confirms
+    the device and verifies this session, so the admin opens. Once a device is confirmed this
+    page shows no secret again: a lost device is removed by another administrator in the admin
+    (OTP_TOTP → TOTP devices), and the user enrols anew."""
+    user = request.user
+    if not user.is_staff:
+        return render(request, "portal/mfa_enrol.html", {"not_staff": True}, status=403)
+    if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        return render(request, "portal/mfa_enrol.html", {"enrolled": True})
+    with transaction.atomic():
+        device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+        if device is None:
+            device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+    form = TOTPConfirmForm(request.POST or None)
+    if form.is_valid():
+        if device.verify_token(form.cleaned_data["token"]):
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            otp_login(request, device)
+            return redirect("admin:index")
+        form.add_error("token", "That code does not match. Enter the code your app shows now.")
+    context = {
+        "form": form,
+        "qr_svg": mark_safe(_qr_svg(device.config_url)),  # noqa: S308 (generated paths only)
+        "secret": base64.b32encode(device.bin_key).decode(),
+    }
+    return render(request, "portal/mfa_enrol.html", context)

@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.cache import cache
 from django.test import Client
 
 from billing.models import Statement
@@ -26,6 +27,15 @@ def portal_user(organisation: Organisation, role: str = "supplier", username: st
 def signed_in(user: User) -> Client:
     client = Client()
     client.force_login(user)
+    return client
+
+
+def logged_in_through_the_form(username: str, password: str) -> Client:
+    """A client logged in by posting the login form, as a browser does: the lockout backend
+    checks every password against the request it came with, so ``Client.login`` cannot."""
+    client = Client()
+    response = client.post("/login/", {"username": username, "password": password})
+    assert response.status_code == 302 and response["Location"] == "/statements/", response.content
     return client
 
 
@@ -64,3 +74,9 @@ def build_world() -> dict:
 @pytest.fixture
 def world(db):
     return build_world()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_counters():
+    """Password-reset counters live in the per-process cache: each test starts from zero."""
+    cache.clear()

@@ -9,7 +9,7 @@ from django.test import Client
 
 from contracts.models import Organisation
 
-from .conftest import PASSWORD, portal_user, signed_in
+from .conftest import PASSWORD, logged_in_through_the_form, portal_user, signed_in
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +63,7 @@ def test_password_reset_sends_an_email_whose_link_sets_a_new_password(world):
     )
     assert done.status_code == 302 and done["Location"] == "/password-reset/complete/"
     assert b"Your password is changed" in client.get(done["Location"]).content
-    assert Client().login(username="supplier-alpha", password=new_password)
+    assert logged_in_through_the_form("supplier-alpha", new_password).get("/statements/").status_code == 200
     assert b"This link no longer works" in client.get(link, follow=True).content  # used once
 
 

@@ -3,11 +3,10 @@
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
-from django.test import Client
 
 from contracts.models import Membership
 
-from .conftest import portal_user
+from .conftest import logged_in_through_the_form, portal_user
 
 pytestmark = pytest.mark.django_db
 
@@ -18,8 +17,7 @@ def test_the_command_creates_a_supplier_user_who_can_log_in_and_running_it_again
         call_command("set_supplier_user", organisation=code, username="alpha-ops", password="pw-alpha-ops-1")
     membership = Membership.objects.get(user__username="alpha-ops")
     assert (membership.organisation.code, membership.role) == (code, "supplier")
-    client = Client()
-    assert client.login(username="alpha-ops", password="pw-alpha-ops-1")
+    client = logged_in_through_the_form("alpha-ops", "pw-alpha-ops-1")
     assert world["alpha_jan"].number in client.get("/statements/").content.decode()
 
 
