@@ -2,12 +2,11 @@
 reset, and the staff's TOTP enrolment."""
 
 import base64
+import decimal
 import hashlib
 import logging
 from functools import wraps
 
-import qrcode
-import qrcode.image.svg
 from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib.auth import views as auth_views
@@ -132,9 +131,16 @@ class ThrottledPasswordResetView(auth_views.PasswordResetView):
 
 
 def _qr_svg(uri: str) -> str:
-    """The otpauth URI as an inline SVG QR code (paths only: no script, no external image)."""
-    image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage)
-    return image.to_string(encoding="unicode")
+    """The otpauth URI as an inline SVG QR code (paths only: no script, no external image).
+
+    qrcode's SVG module mixes floats into Decimals (on import too), which the money code's
+    FloatOperation trap would refuse; it is allowed here, for the QR code's drawing only."""
+    with decimal.localcontext() as context:
+        context.traps[decimal.FloatOperation] = False
+        import qrcode.image.svg
+
+        image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage)
+        return image.to_string(encoding="unicode")
 
 
 @require_http_methods(["GET", "POST"])
