@@ -63,8 +63,13 @@ def price_service_credit(credit: ServiceCredit, charges: Decimal, month: Month) 
         return []
     exact = [percent_of(charges, percent) for _, _, percent, _ in misses]
     cap = month.round(percent_of(charges, credit.at_risk_percent))
-    amounts = [month.round(x) for x in exact]
-    capped = sum(amounts, ZERO) > cap
+    # Over the cap for certain when the exact total exceeds it by more than rounding each line
+    # could take back (half a minor unit a line, a minor unit being at most 1). Such credits
+    # (many points × a per-point percent) may be too large to round, so they are scaled first.
+    capped = sum(exact, ZERO) > cap + len(exact)
+    if not capped:
+        amounts = [month.round(x) for x in exact]
+        capped = sum(amounts, ZERO) > cap
     if capped:
         amounts = _scale_to_cap(exact, cap, month)
         month.flag(
