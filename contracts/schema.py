@@ -27,7 +27,11 @@ from .checks import (
     shown,
 )
 from .components import KEYS, ComponentValidator, KpiCatalogue
+from .yamlio import DocumentError, parse_document
 
+# The largest contract file read (1 MiB): an honest one is a few kilobytes. Checked before
+# the file is read, on the command line as in the admin's upload form.
+MAX_FILE_BYTES = 1024 * 1024
 PERIOD_RE = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 ID_RE = re.compile(r"[A-Za-z0-9_-]{1,50}")  # Component.component_id is a 50-character slug
 CODE_RE = re.compile(r"[A-Z0-9]{1,10}")
@@ -99,6 +103,31 @@ def party_code(name: str) -> str:
     """A default document-number code: the upper-case letters and digits of the first word."""
     first = re.sub(r"[^A-Za-z0-9]", "", name.split()[0]) if name.split() else ""
     return first.upper()[:10] or "ORG"
+
+
+def contract_file_validate(*, file_name: str, content: bytes, catalogue: KpiCatalogue) -> ContractSpec:
+    """A contract file's bytes, read and validated without touching the database.
+
+    Refused, in this order and each with a ``ContractFileError`` naming ``file_name``: more
+    than ``MAX_FILE_BYTES``; bytes that are not UTF-8 (a BOM is allowed); a document the
+    bounded YAML/JSON readers refuse (:func:`contracts.yamlio.parse_document`); any problem
+    :func:`validate_contract` finds. Nothing else is raised, whatever the bytes.
+    """
+    if len(content) > MAX_FILE_BYTES:
+        raise ContractFileError(
+            file_name, [FieldError("", f"the file is larger than {MAX_FILE_BYTES:,} bytes")]
+        )
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise ContractFileError(
+            file_name, [FieldError("", f"the file is not UTF-8 text (byte {error.start + 1})")]
+        ) from None
+    try:
+        document = parse_document(text, file_name=file_name)
+    except DocumentError as error:
+        raise ContractFileError(file_name, [FieldError("", str(error))]) from None
+    return validate_contract(document, file_name=file_name, catalogue=catalogue)
 
 
 def validate_contract(document, *, file_name: str, catalogue: KpiCatalogue) -> ContractSpec:

@@ -13,15 +13,21 @@ from django.db import IntegrityError, transaction
 
 from .checks import FieldError
 from .models import Component, Contract, Organisation, TermsVersion
-from .schema import ContractFileError, ContractSpec, PartySpec, VersionSpec, validate_contract
+from .schema import (
+    MAX_FILE_BYTES,
+    ContractFileError,
+    ContractSpec,
+    PartySpec,
+    VersionSpec,
+    contract_file_validate,
+)
 from .selectors import kpi_catalogue
-from .yamlio import DocumentError, dump_document, parse_document
+from .yamlio import dump_document
+
+__all__ = ["MAX_FILE_BYTES", "contract_export", "contract_import", "contract_import_content"]
 
 # Statement states after which the terms version that priced them is frozen.
 FROZEN_STATUSES = ("issued", "paid", "void")
-# The largest contract file read (1 MiB): an honest one is a few kilobytes. Checked before
-# the file is read, on the command line as in the admin's upload form.
-MAX_FILE_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -52,23 +58,9 @@ def contract_import(*, path: Path) -> ImportResult:
 def contract_import_content(*, file_name: str, content: bytes) -> ImportResult:
     """Import a contract file given as bytes (the admin's upload). See :func:`contract_import`.
 
-    Refused before parsing: more than ``MAX_FILE_BYTES``, bytes that are not UTF-8.
+    Every check of :func:`contracts.schema.contract_file_validate` runs before a write.
     """
-    if len(content) > MAX_FILE_BYTES:
-        raise ContractFileError(
-            file_name, [FieldError("", f"the file is larger than {MAX_FILE_BYTES:,} bytes")]
-        )
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ContractFileError(
-            file_name, [FieldError("", f"the file is not UTF-8 text (byte {error.start + 1})")]
-        ) from None
-    try:
-        document = parse_document(text, file_name=file_name)
-    except DocumentError as error:
-        raise ContractFileError(file_name, [FieldError("", str(error))]) from None
-    spec = validate_contract(document, file_name=file_name, catalogue=kpi_catalogue())
+    spec = contract_file_validate(file_name=file_name, content=content, catalogue=kpi_catalogue())
     try:
         with transaction.atomic():
             return _apply(spec, file_name)
