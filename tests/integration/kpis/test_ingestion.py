@@ -425,3 +425,50 @@ def test_unchecked_text_that_the_database_would_refuse_is_reported_as_the_files_
         "row 4, value: not a number: '1\\\\2'",
     ]
     assert not KpiBatch.objects.exists() and not KpiResult.objects.exists()
+
+
+# --- tenancy before anything else ----------------------------------------------------------
+
+
+def test_another_partys_file_is_refused_as_unknown_contracts_not_named_as_a_duplicate(
+    parties, contract, other_contract
+):
+    # Other CX's own file, already ingested; Northwind uploads the same bytes.
+    text = HEADER + "ACME-TEL-002,2026-03,,contacts_voice,7,,,,\n"
+    first = post(api_client_for(parties[2]), text)
+    assert first.status_code == 201
+    response = post(api_client_for(parties[1]), text)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["errors"] == [{"row": 2, "column": "contract", "problem": "unknown contract 'ACME-TEL-002'"}]
+    assert body["status"] == "rejected" and "batch" not in body
+    assert KpiBatch.objects.count() == 1
+
+
+def test_a_file_of_the_callers_own_contracts_already_ingested_is_a_duplicate(parties, contract):
+    text = HEADER + "ACME-TEL-001,2026-03,,contacts_voice,7,,,,\n"
+    first = post(api_client_for(parties[1]), text)
+    again = post(api_client_for(parties[0], role="finance"), text)
+    assert (again.status_code, again.json()["status"]) == (200, "duplicate")
+    assert again.json()["batch"] == first.json()["batch"]
+
+
+def test_who_may_submit_for_which_contracts(parties, contract, other_contract):
+    from kpis.access import NotActingForAnyone, kpi_submittable_contract_ids
+
+    buyer, north, other = parties
+
+    def ids(organisation, role):
+        user = User.objects.create_user(f"{organisation.code}-{role}")
+        Membership.objects.create(user=user, organisation=organisation, role=role)
+        return sorted(kpi_submittable_contract_ids(user=User.objects.get(pk=user.pk)))
+
+    assert ids(north, "supplier") == [contract.pk]
+    assert ids(other, "supplier") == [other_contract.pk]
+    assert ids(buyer, "finance") == ids(buyer, "procurement") == sorted([contract.pk, other_contract.pk])
+    assert ids(north, "procurement") == []  # Northwind is no contract's buyer
+    root = User.objects.create_superuser("root", password="x")
+    assert kpi_submittable_contract_ids(user=root) is None
+    staff = User.objects.create_user("staff", is_staff=True)
+    with pytest.raises(NotActingForAnyone):
+        kpi_submittable_contract_ids(user=staff)
