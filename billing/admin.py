@@ -4,13 +4,21 @@ Statements are never edited by hand: they are priced from the terms and KPI inpu
 change state only through the actions (approve, issue, void), which call the services.
 """
 
+import contextlib
+
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.exceptions import NotRegistered
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
+from knox.admin import AuthTokenAdmin as KnoxAuthTokenAdmin
+from knox.models import AuthToken
+from rest_framework.authtoken.models import TokenProxy
 
+from contracts.selectors import contracts_active_in_period
+from contracts.tenancy import EVERYTHING, BuyerScopedAdminMixin, buyer_scope, contracts_for_buyer_of
 from pricing.period import Period
 
 from . import services, tasks
@@ -31,7 +39,10 @@ class ReadOnly:
 
 
 @admin.register(BillingRun)
-class BillingRunAdmin(ReadOnly, admin.ModelAdmin):
+class BillingRunAdmin(BuyerScopedAdminMixin, ReadOnly, admin.ModelAdmin):
+    """A procurement user sees the runs of one of its buyer's contracts; a run of every
+    contract spans buyers and is a superuser's only."""
+
     list_display = [
         "period",
         "contract_reference",
@@ -57,6 +68,13 @@ class BillingRunAdmin(ReadOnly, admin.ModelAdmin):
     exclude = ["errors"]
     change_list_template = "admin/billing/billingrun/change_list.html"
 
+    def scope_queryset(self, request, queryset):
+        scope = buyer_scope(request.user)
+        if scope is EVERYTHING:
+            return queryset
+        references = contracts_for_buyer_of(request.user).values("reference")
+        return queryset.filter(contract_reference__in=references)
+
     @admin.display(description="progress")
     def progress(self, run):
         return f"{run.done} / {run.total}"
@@ -78,21 +96,23 @@ class BillingRunAdmin(ReadOnly, admin.ModelAdmin):
             return redirect("admin:billing_billingrun_changelist")
         form = RunBillingForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
+            period = Period.parse(form.cleaned_data["period"])
+            reference = form.cleaned_data["contract"] or None
             try:
-                run = services.billing_run_create(
-                    period=Period.parse(form.cleaned_data["period"]),
-                    contract_reference=form.cleaned_data["contract"] or None,
-                    requested_by=request.user,
-                )
+                runs = billing_runs_for_user(request.user, period=period, contract_reference=reference)
             except services.BillingError as error:
                 form.add_error("contract", str(error))
             else:
-                tasks.run_billing.delay(run.pk)
+                for run in runs:
+                    tasks.run_billing.delay(run.pk)
                 where = "in this request" if settings.CELERY_TASK_ALWAYS_EAGER else "on the workers"
-                messages.success(
-                    request, f"Billing run for {run.period} started {where}; progress is shown below."
-                )
-                return redirect("admin:billing_billingrun_change", run.pk)
+                if len(runs) == 1:
+                    messages.success(
+                        request, f"Billing run for {period} started {where}; progress is shown below."
+                    )
+                    return redirect("admin:billing_billingrun_change", runs[0].pk)
+                messages.success(request, f"{len(runs)} billing runs for {period} started {where}.")
+                return redirect("admin:billing_billingrun_changelist")
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -100,6 +120,39 @@ class BillingRunAdmin(ReadOnly, admin.ModelAdmin):
             "title": "Run billing for a period",
         }
         return render(request, "admin/billing/billingrun/run.html", context)
+
+
+def billing_runs_for_user(user, *, period: Period, contract_reference: str | None) -> list:
+    """Start the runs ``user`` may start for ``period``: a superuser's one run (every active
+    contract, or one); a procurement user's one run for one of its buyer's contracts, or
+    without a reference one run per contract of its buyer active in the period, so no other
+    buyer's contract is priced. Raises ``BillingError`` for a reference the user does not see
+    (worded as an unknown one, so another buyer's references are not revealed) or when its
+    buyer has no contract active in the period."""
+    if buyer_scope(user) is EVERYTHING:
+        return [
+            services.billing_run_create(
+                period=period, contract_reference=contract_reference, requested_by=user
+            )
+        ]
+    mine = contracts_for_buyer_of(user)
+    if contract_reference:
+        if not mine.filter(reference=contract_reference).exists():
+            raise services.BillingError(f"no contract with reference {contract_reference!r}")
+        references = [contract_reference]
+    else:
+        references = list(
+            contracts_active_in_period(period=period)
+            .filter(pk__in=mine.values("pk"))
+            .order_by("reference")
+            .values_list("reference", flat=True)
+        )
+        if not references:
+            raise services.BillingError(f"none of your contracts is active in {period}")
+    return [
+        services.billing_run_create(period=period, contract_reference=reference, requested_by=user)
+        for reference in references
+    ]
 
 
 class StatementLineInline(ReadOnly, admin.TabularInline):
@@ -110,7 +163,8 @@ class StatementLineInline(ReadOnly, admin.TabularInline):
 
 
 @admin.register(Statement)
-class StatementAdmin(ReadOnly, admin.ModelAdmin):
+class StatementAdmin(BuyerScopedAdminMixin, ReadOnly, admin.ModelAdmin):
+    buyer_path = "contract__buyer_id"
     list_display = [
         "__str__",
         "contract",
@@ -122,7 +176,13 @@ class StatementAdmin(ReadOnly, admin.ModelAdmin):
         "currency",
         "flag_count",
     ]
-    list_filter = ["status", "period", "document_type", "contract__buyer", "contract__supplier"]
+    list_filter = [
+        "status",
+        "period",
+        "document_type",
+        ("contract__buyer", admin.RelatedOnlyFieldListFilter),
+        ("contract__supplier", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["number", "contract__reference", "contract__title"]
     list_select_related = ["contract"]
     inlines = [StatementLineInline]
@@ -233,3 +293,44 @@ def statement_review(statement, previous) -> dict:
         "terms": statement.inputs.get("terms", {}),
         "admin_url": reverse("admin:billing_statement_changelist"),
     }
+
+
+# --- API tokens -----------------------------------------------------------------------------
+# A token acts as its user, so only superusers see or manage tokens. Knox keeps a digest of
+# each token, never the token itself: the token is shown once, when it is created (here, or
+# by ``manage.py create_api_token``). DRF's clear-text tokens are not used and get no admin.
+for _model in (TokenProxy, AuthToken):
+    with contextlib.suppress(NotRegistered):
+        admin.site.unregister(_model)
+
+
+@admin.register(AuthToken)
+class ApiTokenAdmin(KnoxAuthTokenAdmin):
+    list_display = ["user", "created", "expiry"]
+    list_select_related = ["user"]
+    search_fields = ["user__username"]
+    readonly_fields = ["user", "created", "expiry"]
+
+    def get_fields(self, request, obj=None):
+        return ["user", "expiry"] if obj is None else ["user", "created", "expiry"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_fields
+
+    def _superuser(self, request) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_module_permission(self, request):
+        return self._superuser(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._superuser(request)
+
+    def has_add_permission(self, request):
+        return self._superuser(request)
+
+    def has_change_permission(self, request, obj=None):
+        return False  # a token is replaced, not edited
+
+    def has_delete_permission(self, request, obj=None):
+        return self._superuser(request)

@@ -10,15 +10,30 @@ from django.utils.html import format_html
 
 from .forms import ComponentForm, ContractFileUploadForm
 from .models import Component, Contract, Membership, Organisation, TermsVersion
-from .schema import ContractFileError
-from .services import FROZEN_STATUSES, contract_export, contract_import_content
+from .schema import ContractFileError, validate_contract
+from .selectors import kpi_catalogue
+from .services import FROZEN_STATUSES, MAX_FILE_BYTES, contract_export, contract_import_content
+from .tenancy import (
+    EVERYTHING,
+    BuyerScopedAdminMixin,
+    buyer_scope,
+    contracts_for_buyer_of,
+    organisations_for_buyer_of,
+)
+from .yamlio import DocumentError, parse_document
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(BuyerScopedAdminMixin, admin.ModelAdmin):
+    """A procurement user sees its buyer, the buyer's suppliers and organisations that are
+    nobody's yet, and may add a new supplier (see ``organisations_for_buyer_of``)."""
+
     list_display = ["name", "code", "country", "vat_number"]
     list_filter = ["country"]
     search_fields = ["name", "code", "vat_number"]
+
+    def scope_queryset(self, request, queryset):
+        return organisations_for_buyer_of(request.user, queryset)
 
 
 class ActiveFilter(admin.SimpleListFilter):
@@ -38,8 +53,9 @@ class ActiveFilter(admin.SimpleListFilter):
         return queryset
 
 
-class TermsVersionInline(admin.TabularInline):
+class TermsVersionInline(BuyerScopedAdminMixin, admin.TabularInline):
     model = TermsVersion
+    buyer_path = "contract__buyer_id"
     extra = 0
     fields = ["effective_from", "components_summary", "edit_link"]
     readonly_fields = ["components_summary", "edit_link"]
@@ -59,7 +75,7 @@ class TermsVersionInline(admin.TabularInline):
 
 
 @admin.register(Contract)
-class ContractAdmin(admin.ModelAdmin):
+class ContractAdmin(BuyerScopedAdminMixin, admin.ModelAdmin):
     list_display = [
         "reference",
         "title",
@@ -70,7 +86,14 @@ class ContractAdmin(admin.ModelAdmin):
         "end_date",
         "self_billing",
     ]
-    list_filter = [ActiveFilter, "buyer", "supplier", "currency", "self_billing"]
+    # Related-only filters list the organisations of the rows shown, never another buyer's.
+    list_filter = [
+        ActiveFilter,
+        ("buyer", admin.RelatedOnlyFieldListFilter),
+        ("supplier", admin.RelatedOnlyFieldListFilter),
+        "currency",
+        "self_billing",
+    ]
     search_fields = ["reference", "title", "buyer__name", "supplier__name"]
     list_select_related = ["buyer", "supplier"]
     autocomplete_fields = ["buyer", "supplier"]
@@ -88,6 +111,15 @@ class ContractAdmin(admin.ModelAdmin):
             ),
         ]
         return extra + super().get_urls()
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        scope = buyer_scope(request.user)
+        if db_field.name == "buyer" and scope is not EVERYTHING:
+            # A procurement user writes contracts for its own buyer only.
+            kwargs["queryset"] = (
+                Organisation.objects.filter(pk=scope) if scope else Organisation.objects.none()
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.action(description="Export the selected contracts as contract files")
     def export_files(self, request, queryset):
@@ -111,13 +143,19 @@ class ContractAdmin(admin.ModelAdmin):
         errors = []
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
+            content = upload.read()
             try:
-                result = contract_import_content(file_name=upload.name, content=upload.read())
+                errors = contract_file_outside_scope(request.user, file_name=upload.name, content=content)
+                if not errors:
+                    result = contract_import_content(file_name=upload.name, content=content)
             except ContractFileError as error:
                 errors = error.lines()
             else:
-                messages.success(request, f"{result.reference}: {result.status}. {'; '.join(result.changes)}")
-                return redirect("admin:contracts_contract_changelist")
+                if not errors:
+                    messages.success(
+                        request, f"{result.reference}: {result.status}. {'; '.join(result.changes)}"
+                    )
+                    return redirect("admin:contracts_contract_changelist")
         context = {
             **self.admin_site.each_context(request),
             "form": form,
@@ -128,6 +166,42 @@ class ContractAdmin(admin.ModelAdmin):
         return render(request, "admin/contracts/contract/import.html", context)
 
 
+def contract_file_outside_scope(user, *, file_name: str, content: bytes) -> list[str]:
+    """Why ``user`` may not import this contract file, as lines naming the file and the key;
+    empty when it may (always for a superuser). A procurement user imports contracts of its
+    own buyer only: the file's buyer must be that buyer, an existing contract of the same
+    reference must be that buyer's, and an existing supplier must be one it sees, since the
+    import updates both parties' details. Raises ``ContractFileError`` for a file that does
+    not parse or validate, as the import would."""
+    scope = buyer_scope(user)
+    if scope is EVERYTHING:
+        return []
+    if scope is None:
+        return [f"{file_name}: your account does not act for a buyer as procurement"]
+    if len(content) > MAX_FILE_BYTES:
+        return []  # the import refuses it with its own message
+    try:
+        document = parse_document(content.decode("utf-8-sig"), file_name=file_name)
+    except (UnicodeDecodeError, DocumentError):
+        return []  # likewise
+    spec = validate_contract(document, file_name=file_name, catalogue=kpi_catalogue())
+    buyer = Organisation.objects.get(pk=scope)
+    problems = []
+    if spec.buyer.name != buyer.name:
+        problems.append(f"{file_name}: buyer.name: must be your organisation, {buyer.name}")
+    existing = Contract.objects.filter(reference=spec.reference).first()
+    if existing is not None and not contracts_for_buyer_of(user).filter(pk=existing.pk).exists():
+        problems.append(
+            f"{file_name}: reference: {spec.reference} is already used by another buyer's contract"
+        )
+    supplier = Organisation.objects.filter(name=spec.supplier.name).first()
+    if supplier is not None and not organisations_for_buyer_of(user).filter(pk=supplier.pk).exists():
+        problems.append(
+            f"{file_name}: supplier.name: {spec.supplier.name} cannot be used by your organisation"
+        )
+    return problems
+
+
 class ComponentInline(admin.StackedInline):
     model = Component
     form = ComponentForm
@@ -136,9 +210,13 @@ class ComponentInline(admin.StackedInline):
 
 
 @admin.register(TermsVersion)
-class TermsVersionAdmin(admin.ModelAdmin):
+class TermsVersionAdmin(BuyerScopedAdminMixin, admin.ModelAdmin):
+    buyer_path = "contract__buyer_id"
     list_display = ["contract", "effective_from", "frozen"]
-    list_filter = ["contract__buyer", "contract__supplier"]
+    list_filter = [
+        ("contract__buyer", admin.RelatedOnlyFieldListFilter),
+        ("contract__supplier", admin.RelatedOnlyFieldListFilter),
+    ]
     search_fields = ["contract__reference", "effective_from"]
     list_select_related = ["contract"]
     inlines = [ComponentInline]
@@ -161,7 +239,23 @@ class TermsVersionAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
+    """Who acts for which organisation decides what everyone sees, so only superusers manage
+    memberships here (``manage.py set_user`` is the other way in)."""
+
     list_display = ["user", "organisation", "role"]
     list_filter = ["role", "organisation"]
     search_fields = ["user__username", "user__email", "organisation__name"]
     autocomplete_fields = ["organisation"]
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    has_add_permission = has_module_permission
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    has_delete_permission = has_change_permission

@@ -1,12 +1,15 @@
 """Procurement's admin for KPIs: the catalogue, batches, results, uploads and the month view."""
 
 from django.contrib import admin, messages
+from django.db.models import Exists, OuterRef
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from contracts.tenancy import EVERYTHING, BuyerScopedAdminMixin, buyer_scope, contracts_for_buyer_of
 from pricing.period import Period
 
+from .access import NotActingForAnyone, kpi_submittable_contract_ids
 from .forms import KpiFileForm, MonthViewForm
 from .models import Kpi, KpiBatch, KpiResult
 from .selectors import kpi_month_values, kpi_results_history
@@ -36,7 +39,10 @@ class KpiAdmin(ReadOnlyAdmin):
 
 
 @admin.register(KpiBatch)
-class KpiBatchAdmin(ReadOnlyAdmin):
+class KpiBatchAdmin(BuyerScopedAdminMixin, ReadOnlyAdmin):
+    """A procurement user sees the batches whose every result is of its buyer's contracts: a
+    batch that also holds another buyer's rows would show that buyer's references."""
+
     list_display = [
         "id",
         "file_name",
@@ -50,6 +56,18 @@ class KpiBatchAdmin(ReadOnlyAdmin):
     list_filter = ["source", "uploaded_at"]
     search_fields = ["file_name", "checksum"]
     change_list_template = "admin/kpis/kpibatch/change_list.html"
+
+    def scope_queryset(self, request, queryset):
+        scope = buyer_scope(request.user)
+        if scope is EVERYTHING:
+            return queryset
+        if scope is None:
+            return queryset.none()
+        results = KpiResult.objects.filter(batch_id=OuterRef("pk"))
+        return queryset.filter(
+            Exists(results.filter(contract__buyer_id=scope)),
+            ~Exists(results.exclude(contract__buyer_id=scope)),
+        )
 
     @admin.display(description="contracts")
     def contract_list(self, batch):
@@ -77,11 +95,18 @@ class KpiBatchAdmin(ReadOnlyAdmin):
         result = None
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
+            try:
+                allowed = kpi_submittable_contract_ids(user=request.user)
+            except NotActingForAnyone as error:
+                messages.error(request, f"{upload.name}: {error}; nothing was read.")
+                return redirect("admin:kpis_kpibatch_changelist")
             result = kpi_batch_ingest(
                 file_name=upload.name,
                 content=upload.read(),
                 source="admin",
                 uploaded_by=request.user,
+                # Rows naming another buyer's contract are refused as unknown contracts.
+                allowed_contracts=allowed,
                 dry_run=form.cleaned_data["dry_run"],
             )
             if result.status == "accepted":
@@ -90,6 +115,12 @@ class KpiBatchAdmin(ReadOnlyAdmin):
                     f"{upload.name}: ingested as batch {result.batch.pk} ({result.row_count:,} rows).",
                 )
                 return redirect("admin:kpis_kpibatch_change", result.batch.pk)
+            if (
+                result.status == "duplicate"
+                and not self.get_queryset(request).filter(pk=result.batch.pk).exists()
+            ):
+                messages.warning(request, f"{upload.name}: this file was already ingested; nothing changed.")
+                return redirect("admin:kpis_kpibatch_changelist")
             if result.status == "duplicate":
                 messages.warning(
                     request, f"{upload.name}: already ingested as batch {result.batch.pk}; nothing changed."
@@ -106,6 +137,8 @@ class KpiBatchAdmin(ReadOnlyAdmin):
 
     def month_view(self, request):
         form = MonthViewForm(request.GET or None)
+        # Another buyer's contract is neither offered nor accepted.
+        form.fields["contract"].queryset = contracts_for_buyer_of(request.user).order_by("reference")
         values, history, period = None, [], None
         if form.is_valid():
             contract = form.cleaned_data["contract"]
@@ -131,7 +164,8 @@ class KpiBatchAdmin(ReadOnlyAdmin):
 
 
 @admin.register(KpiResult)
-class KpiResultAdmin(ReadOnlyAdmin):
+class KpiResultAdmin(BuyerScopedAdminMixin, ReadOnlyAdmin):
+    buyer_path = "contract__buyer_id"
     list_display = [
         "contract",
         "period",
@@ -145,7 +179,7 @@ class KpiResultAdmin(ReadOnlyAdmin):
         "batch_link",
         "source_row",
     ]
-    list_filter = ["period", "kpi", "contract"]
+    list_filter = ["period", "kpi", ("contract", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["contract__reference", "kpi__code", "site", "channel"]
     list_select_related = ["contract", "kpi", "batch"]
     show_full_result_count = False
