@@ -262,16 +262,17 @@ def create_documents(documents: int) -> None:
 
 def finance_token() -> str:
     from django.contrib.auth.models import User
-    from rest_framework.authtoken.models import Token
 
     from contracts.models import Membership, Organisation
+    from portal.services import api_token_create
 
     user, created = User.objects.get_or_create(username=FINANCE_USER)
     if created:
         Membership.objects.create(
             user=user, organisation=Organisation.objects.get(code=BUYERS[0]), role="finance"
         )
-    return Token.objects.get_or_create(user=user)[0].key
+    # Only a digest is stored, so an earlier run's token cannot be read back: replace it.
+    return api_token_create(username=FINANCE_USER, replace=True)
 
 
 def queries_per_request(token: str, page_sizes=(10, 100, 500)) -> dict[int, int]:

@@ -5,8 +5,8 @@ from portal.services import PortalUserError, supplier_user_set
 
 class Command(BaseCommand):
     help = (
-        "Create or update a supplier portal user for an organisation. Without --password a new "
-        "user sets a password through 'Forgotten your password?' (needs --email)."
+        "Create or update a supplier portal user for an organisation (set_user --role supplier). "
+        "Without --password a new user sets a password through 'Forgotten your password?' (needs --email)."
     )
 
     def add_arguments(self, parser):

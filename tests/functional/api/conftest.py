@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 from django.contrib.auth.models import User
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from billing.services import statement_approve, statement_issue, statement_price_draft
 from contracts.models import Contract, Membership, Organisation
@@ -50,7 +50,7 @@ def finance_token(two_buyers) -> str:
     """The token of a finance user of buyer ACME."""
     user = User.objects.create_user("finance-acme")
     Membership.objects.create(user=user, organisation=Organisation.objects.get(code="ACME"), role="finance")
-    return Token.objects.create(user=user).key
+    return AuthToken.objects.create(user=user)[1]
 
 
 def document_numbers(documents: dict[str, list]) -> list[str]:

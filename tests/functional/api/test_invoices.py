@@ -165,15 +165,39 @@ def test_every_invoice_route_answers_404_for_another_partys_document(world):
             assert response.status_code == 404, (url, response.status_code)
 
 
-def test_the_procurement_group_sees_every_issued_document(world):
+def procurement_user(username: str, organisation: Organisation | None = None) -> User:
+    """A staff user in the Procurement group, acting for ``organisation`` when given."""
     from django.contrib.auth.models import Group
 
-    user = User.objects.create_user("procurement", is_staff=True)
+    user = User.objects.create_user(username, is_staff=True)
     user.groups.add(Group.objects.get(name="Procurement"))
+    if organisation is not None:
+        Membership.objects.create(user=user, organisation=organisation, role="procurement")
+    return user
+
+
+def test_procurement_sees_only_its_buyers_documents_and_404_for_another_buyers(two_buyers):
+    user = procurement_user("procurement-acme", Organisation.objects.get(code="ACME"))
     client = APIClient()
     client.force_authenticate(user)
-    assert client.get("/api/v1/invoices/").json()["count"] == 2
-    assert user.has_perm("billing.change_statement") and user.has_perm("contracts.add_contract")
+    numbers = sorted(d["number"] for d in client.get("/api/v1/invoices/", {"page_size": 50}).json()["results"])
+    assert numbers == sorted(document.number for document in two_buyers["ACME"])
+    globex = two_buyers["GLOBEX"][0].number
+    for url in (f"/api/v1/invoices/{globex}/", f"/api/v1/invoices/{globex}/pdf/"):
+        assert client.get(url).status_code == 404, url
+    assert client.get("/api/v1/invoices/", {"buyer": "GLOBEX"}).json()["count"] == 0
+    # It still holds the group's permissions: scoping comes from its membership, not from them.
+    assert user.has_perm("billing.view_statement") and user.has_perm("contracts.add_contract")
+
+
+def test_the_view_permission_without_a_membership_shows_nothing_unless_superuser(world):
+    client = APIClient()
+    client.force_authenticate(procurement_user("procurement-of-nobody"))
+    assert client.get("/api/v1/invoices/").json()["count"] == 0
+    assert client.get(f"/api/v1/invoices/{world['a_doc'].number}/").status_code == 404
+    root = APIClient()
+    root.force_authenticate(User.objects.create_superuser("root", "root@example.com", "x"))
+    assert root.get("/api/v1/invoices/").json()["count"] == 2
 
 
 def reference_json(number: str) -> dict:
@@ -283,14 +307,16 @@ def test_a_client_that_asks_for_the_pdf_gets_it_and_errors_stay_json(world):
 def test_a_token_request_reads_the_membership_with_the_token_and_no_permissions(world):
     """Token, page with count, the documents' representations: three queries whatever the page
     size, none of them for permissions (a finance user's membership decides what it sees)."""
-    from rest_framework.authtoken.models import Token
+    from knox.crypto import hash_token
+    from knox.models import AuthToken
 
     for i, period in enumerate(["2026-02", "2026-03", "2026-04"]):
         issue_month(world["a"], period, 1500 + i)
     user = User.objects.create_user("finance-token")
     Membership.objects.create(user=user, organisation=world["a"].buyer, role="finance")
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    key = AuthToken.objects.create(user=user)[1]
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
 
     def queries(page_size):
         with CaptureQueriesContext(connection) as captured:
@@ -300,6 +326,9 @@ def test_a_token_request_reads_the_membership_with_the_token_and_no_permissions(
         return len(captured)
 
     assert queries(1) == queries(4) == 3
+    # The token itself is kept only as a digest.
+    assert not AuthToken.objects.filter(digest__contains=key).exists()
+    assert AuthToken.objects.get(user=user).digest == hash_token(key)
     unknown = APIClient()
     unknown.credentials(HTTP_AUTHORIZATION="Token not-a-token")
     response = unknown.get("/api/v1/invoices/")
@@ -314,3 +343,45 @@ def test_a_member_with_the_view_permission_still_sees_only_its_organisations_doc
     user.user_permissions.add(Permission.objects.get(codename="view_statement"))
     numbers = [d["number"] for d in alpha.get("/api/v1/invoices/").json()["results"]]
     assert numbers == [world["a_doc"].number]
+
+
+def test_a_procurement_token_reads_its_buyers_documents_without_permission_queries(two_buyers):
+    from knox.models import AuthToken
+
+    user = procurement_user("procurement-token", Organisation.objects.get(code="GLOBEX"))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=user)[1]}")
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/api/v1/invoices/", {"page_size": 2})
+    assert response.status_code == 200
+    assert response.json()["count"] == len(two_buyers["GLOBEX"])
+    assert {d["buyer"] for d in response.json()["results"]} == {"GLOBEX"}
+    assert not any("auth_permission" in query["sql"] for query in captured.captured_queries)
+    assert len(captured) == 3
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        b"Token caf\xc3\xa9-not-ascii",  # refused before it is hashed, not a 500
+        b"Token " + b"f" * 129,  # longer than any token
+        b"Token",  # no key
+    ],
+)
+def test_a_malformed_token_is_a_401(world, header):
+    response = APIClient().get("/api/v1/invoices/", HTTP_AUTHORIZATION=header.decode("latin-1"))
+    assert response.status_code == 401, response.content
+
+
+def test_an_expired_token_is_refused_and_deleted(world):
+    from datetime import timedelta
+
+    from knox.models import AuthToken
+
+    user = User.objects.create_user("finance-expired")
+    Membership.objects.create(user=user, organisation=world["a"].buyer, role="finance")
+    token, key = AuthToken.objects.create(user=user, expiry=timedelta(seconds=-1))
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert client.get("/api/v1/invoices/").status_code == 401
+    assert not AuthToken.objects.filter(pk=token.pk).exists()
