@@ -64,7 +64,9 @@ def buyer_world(*, code: str, name: str, supplier: str, reference: str) -> dict:
 def buyers():
     return {
         "a": buyer_world(code="ACME", name="Acme Telecom plc", supplier="Alpha CX Ltd", reference="ACME-001"),
-        "b": buyer_world(code="GLOBEX", name="Globex Mobile Ltd", supplier="Beta CX Ltd", reference=B_CONTRACT),
+        "b": buyer_world(
+            code="GLOBEX", name="Globex Mobile Ltd", supplier="Beta CX Ltd", reference=B_CONTRACT
+        ),
     }
 
 
@@ -133,7 +135,9 @@ def assert_clean(response, what):
 
 
 def contract_file(*, reference: str, buyer_code: str, buyer_name: str, supplier: str) -> SimpleUploadedFile:
-    content = CONTRACT.format(reference=reference, supplier=supplier, buyer_code=buyer_code, buyer_name=buyer_name)
+    content = CONTRACT.format(
+        reference=reference, supplier=supplier, buyer_code=buyer_code, buyer_name=buyer_name
+    )
     return SimpleUploadedFile(f"{reference}.yaml", content.encode())
 
 
@@ -212,7 +216,11 @@ def test_no_route_shows_or_changes_another_buyers_rows(buyers, a_client):
             assert_clean(response, f"{method.upper()} {url}")
         # Searches and filters that name B's rows find nothing (the search box echoes the term).
         if name.endswith("_changelist"):
-            for query in ({"q": "Globex"}, {"q": B_CONTRACT}, {"contract__buyer__id__exact": b["contract"].buyer_id}):
+            for query in (
+                {"q": "Globex"},
+                {"q": B_CONTRACT},
+                {"contract__buyer__id__exact": b["contract"].buyer_id},
+            ):
                 response = a_client.get(url, query, follow=True)
                 changelist = response.context and response.context.get("cl")
                 if changelist is not None and model in objects:
@@ -245,15 +253,23 @@ def test_custom_views_refuse_another_buyers_objects(buyers, a_client):
     assert response["Content-Type"].startswith("text/html")
     assert_clean(response, "export")
     hostile_files = [
-        contract_file(reference="ACME-NEW", buyer_code="GLOBEX", buyer_name="Globex Mobile Ltd", supplier="Zeta"),
-        contract_file(reference=B_CONTRACT, buyer_code="ACME", buyer_name="Acme Telecom plc", supplier="Zeta"),
-        contract_file(reference="ACME-NEW", buyer_code="ACME", buyer_name="Acme Telecom plc", supplier="Beta CX Ltd"),
+        contract_file(
+            reference="ACME-NEW", buyer_code="GLOBEX", buyer_name="Globex Mobile Ltd", supplier="Zeta"
+        ),
+        contract_file(
+            reference=B_CONTRACT, buyer_code="ACME", buyer_name="Acme Telecom plc", supplier="Zeta"
+        ),
+        contract_file(
+            reference="ACME-NEW", buyer_code="ACME", buyer_name="Acme Telecom plc", supplier="Beta CX Ltd"
+        ),
     ]
     for upload in hostile_files:
         response = a_client.post(reverse("admin:contracts_contract_import"), {"file": upload})
         assert response.status_code == 200, upload.name
-        assert b"must be your organisation" in response.content or b"cannot be used" in response.content or (
-            b"another buyer" in response.content
+        assert (
+            b"must be your organisation" in response.content
+            or b"cannot be used" in response.content
+            or (b"another buyer" in response.content)
         )
     assert not Contract.objects.filter(reference="ACME-NEW").exists()
     # A KPI file naming B's contract is refused whole, as naming an unknown contract.
@@ -262,7 +278,9 @@ def test_custom_views_refuse_another_buyers_objects(buyers, a_client):
     assert response.status_code == 200 and KpiBatch.objects.count() == batches
     # The same file as B's batch (a duplicate) is refused the same way and names no batch.
     duplicate = SimpleUploadedFile("again.csv", (HEADER + month(B_CONTRACT, "2026-02", 1500, 78)).encode())
-    response = a_client.post(reverse("admin:kpis_kpibatch_upload"), {"file": duplicate, "dry_run": ""}, follow=True)
+    response = a_client.post(
+        reverse("admin:kpis_kpibatch_upload"), {"file": duplicate, "dry_run": ""}, follow=True
+    )
     assert reverse("admin:kpis_kpibatch_change", args=[b["batch"].pk]).encode() not in response.content
     assert b"unknown contract" in response.content and KpiBatch.objects.count() == batches
     # The month view neither offers nor accepts B's contract.
@@ -270,13 +288,17 @@ def test_custom_views_refuse_another_buyers_objects(buyers, a_client):
     assert response.status_code == 200 and "contract" in response.context["form"].errors
     assert_clean(response, "month view")
     # Run billing: B's reference is unknown; without one, only A's contracts are priced.
-    response = a_client.post(reverse("admin:billing_billingrun_run"), {"period": "2026-02", "contract": B_CONTRACT})
+    response = a_client.post(
+        reverse("admin:billing_billingrun_run"), {"period": "2026-02", "contract": B_CONTRACT}
+    )
     assert response.status_code == 200 and b"no contract with reference" in response.content
-    response = a_client.post(reverse("admin:billing_billingrun_run"), {"period": "2026-02", "contract": ""}, follow=True)
+    response = a_client.post(
+        reverse("admin:billing_billingrun_run"), {"period": "2026-02", "contract": ""}, follow=True
+    )
     assert_clean(response, "run billing")
-    assert set(BillingRun.objects.filter(requested_by=a["user"]).values_list("contract_reference", flat=True)) == {
-        "ACME-001"
-    }
+    assert set(
+        BillingRun.objects.filter(requested_by=a["user"]).values_list("contract_reference", flat=True)
+    ) == {"ACME-001"}
     # Autocomplete offers only A's organisations.
     for field, term in (("buyer", "Globex"), ("supplier", "Beta")):
         response = a_client.get(
@@ -304,7 +326,9 @@ def test_a_staff_user_without_a_procurement_membership_sees_no_rows(buyers):
         response = client.get(url)
         assert response.status_code == 200, url
         assert response.context["cl"].result_count == 0, url
-    response = client.get(reverse("admin:contracts_contract_change", args=[buyers["a"]["contract"].pk]), follow=True)
+    response = client.get(
+        reverse("admin:contracts_contract_change", args=[buyers["a"]["contract"].pk]), follow=True
+    )
     assert b"ACME-001" not in response.content
 
 
@@ -340,7 +364,8 @@ def test_procurement_still_does_its_own_buyers_work(buyers, a_client):
     assert export["Content-Type"] == "application/yaml" and b"ACME-001" in export.content
     # A new supplier organisation, then a contract file with it, for its own buyer.
     response = a_client.post(
-        reverse("admin:contracts_organisation_add"), {"name": "Gamma CX Ltd", "code": "GAMMA", "country": "GB"}
+        reverse("admin:contracts_organisation_add"),
+        {"name": "Gamma CX Ltd", "code": "GAMMA", "country": "GB"},
     )
     assert response.status_code == 302 and Organisation.objects.filter(code="GAMMA").exists()
     upload = contract_file(
