@@ -195,6 +195,11 @@ class Checker:
             self.error(path, f"has more than {MAX_NUMBER_CHARS} characters; not a number this file can hold")
             return None
         problem = _plain_number_problem(text)
+        if problem is None and isinstance(value, NumberLiteral):
+            # A plain-looking literal the parser did not convert: YAML 1.1 reads 017 as octal 15.
+            problem = (
+                f"not a number: {shown(text)} (a leading zero is octal in YAML: drop it or quote the number)"
+            )
         if problem:
             self.error(path, problem)
             return None
@@ -225,7 +230,18 @@ class Checker:
         return self.decimal(value, path, PERCENT)
 
     def integer(self, value, path: str, *, minimum: int = 0, maximum: int) -> int | None:
-        """A whole number from ``minimum`` to ``maximum`` inclusive (written as a number)."""
+        """A whole number from ``minimum`` to ``maximum`` inclusive (written as a number).
+
+        A number of more than ``MAX_INTEGER_DIGITS`` digits is refused from its text, before
+        any conversion.
+        """
+        if isinstance(value, NumberLiteral) and value.lstrip("+-").isdigit():
+            digits = len(value.lstrip("+-"))
+            self.error(path, f"has {digits} digits; at most {MAX_INTEGER_DIGITS} are read")
+            return None
+        if isinstance(value, int) and value.bit_length() > MAX_INTEGER_DIGITS * 4:
+            self.error(path, f"must be at most {maximum}, got {shown(value)}")
+            return None
         if isinstance(value, bool) or not isinstance(value, int):
             self.error(path, f"expected a whole number, got {_kind(value)}")
             return None

@@ -23,6 +23,7 @@ from .checks import (
     VAT_NUMBER,
     Checker,
     FieldError,
+    NumberLiteral,
     is_text,
     shown,
 )
@@ -181,8 +182,11 @@ def _party(check: Checker, value, path: str) -> PartySpec | None:
     code = value.get("code") or (party_code(name) if name else None)
     if code is not None and not (is_text(code) and CODE_RE.fullmatch(code)):
         check.error(f"{path}.code", f"expected 1–10 upper-case letters or digits, got {shown(code)}")
+    vat_number = value.get("vat_number")
+    if isinstance(vat_number, int | NumberLiteral) and not isinstance(vat_number, bool):
+        vat_number = str(vat_number)  # digits only, written without quotes: the number as written
     optional = {
-        "vat_number": check.optional_text(value.get("vat_number"), f"{path}.vat_number", VAT_NUMBER),
+        "vat_number": check.optional_text(vat_number, f"{path}.vat_number", VAT_NUMBER),
         "address": check.optional_text(value.get("address"), f"{path}.address", ADDRESS),
         "email": check.email(value.get("email"), f"{path}.email"),
     }

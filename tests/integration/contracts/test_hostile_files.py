@@ -11,7 +11,6 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
-import qrcode.image.svg  # noqa: F401  (builds Decimal(0.8) at import: loaded before the FloatOperation trap)
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command

@@ -302,3 +302,15 @@ def test_extreme_kpi_values_price_or_give_a_pricing_error_never_a_decimal_error(
         assert "beyond what a statement holds" in str(error)
     else:
         assert_statement_fits(statement, CURRENCY_PLACES[spec.currency])
+
+
+def test_a_per_point_credit_of_a_huge_shortfall_is_limited_to_the_at_risk_amount():
+    document = parse_document(GOOD, file_name="acme.yaml")
+    sla = document["terms"][0]["components"][6]
+    sla["kpis"] = [{"kpi": "abandon_rate", "target": "0", "per_point_percent": "100"}]
+    spec = validate_contract(document, file_name="acme.yaml", catalogue=CATALOGUE_INFO)
+    kpis = {"contacts_voice": Decimal(5000), "abandon_rate": Decimal(10**15)}  # 10^15 points × 100 %
+    statement = price_period(pricing_input(spec, kpis))
+    credits = [line.amount for line in statement.lines if line.kind == "service_credit"]
+    # charges: 15,000.00 fixed + 20,000.00 minimum; at risk 12 % of 35,000.00
+    assert credits == [Decimal("-4200.00")]
