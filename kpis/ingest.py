@@ -175,8 +175,11 @@ def _check_csv_shape(file_name: str, data: bytes) -> None:
         line = data.count(b"\n") + 1
         raise _refused(file_name, f"line {line:,} is longer than {MAX_LINE_BYTES:,} bytes")
     end = data.find(b"\n")
-    header_line = data[: end if end >= 0 else len(data)].rstrip(b"\r").decode("utf-8")
-    names = next(csv.reader([header_line]), [])
+    header_line = data[: end if end >= 0 else len(data)].decode("utf-8")
+    try:  # the first line as the parsers see it (a lone carriage return also ends a line)
+        names = next(csv.reader(header_line.splitlines()[:1]), [])
+    except csv.Error as error:
+        raise _refused(file_name, f"not a readable CSV header: {error}") from None
     if len(names) > MAX_COLUMNS:
         raise _refused(file_name, f"the header has {len(names):,} columns; the limit is {MAX_COLUMNS}")
     seen = set()

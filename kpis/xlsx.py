@@ -17,7 +17,9 @@ the file's name.
 from __future__ import annotations
 
 import re
+import struct
 import zipfile
+import zlib
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from xml.parsers import expat
@@ -39,6 +41,19 @@ MAX_CELL_CHARS = 1_000
 MAX_XML_DEPTH = 32
 PIECE = 2**20  # bytes of inflated XML handed to expat at a time
 CHUNK_ROWS = 65_536
+
+# What zipfile and zlib raise for a damaged archive: a bad directory, an unsupported method
+# or version, a bad deflate stream, a failed CRC, a truncated member, an undecodable name.
+_DAMAGED = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    NotImplementedError,
+    RuntimeError,
+    ValueError,
+    struct.error,
+)
 
 _CELL_REF = re.compile(r"([A-Z]{1,3})([0-9]{1,7})$")
 
@@ -81,7 +96,7 @@ def read_first_sheet(zipped) -> Sheet:
     a workbook (no sheet, a missing part, a cell that refers to a missing shared string)."""
     try:
         archive = zipfile.ZipFile(zipped)
-    except (zipfile.BadZipFile, OSError, ValueError) as error:
+    except _DAMAGED as error:
         raise WorkbookRefused(f"not a readable Excel workbook: {error}") from None
     with archive:
         members = archive.infolist()
@@ -210,7 +225,7 @@ def _parse(archive: zipfile.ZipFile, part: str, handler: _Handler, limit: int) -
             parser.Parse(b"", True)
     except expat.ExpatError as error:
         raise WorkbookRefused(f"not a readable Excel workbook: {part}: {error}") from None
-    except (zipfile.BadZipFile, EOFError, OSError, NotImplementedError, RuntimeError) as error:
+    except _DAMAGED as error:
         raise WorkbookRefused(f"not a readable Excel workbook: {part}: {error}") from None
     return handler
 
