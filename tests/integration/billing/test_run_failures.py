@@ -2,6 +2,9 @@
 prices its neighbours, records it and ends "finished with errors", on the in-process path and
 on the chunked (Celery) path alike."""
 
+import dataclasses
+import decimal
+from decimal import Decimal
 from io import StringIO
 from unittest import mock
 
@@ -49,8 +52,8 @@ def test_an_amount_the_pricing_cannot_round_fails_its_contract_only_in_the_comma
     bad = contracts[9].reference
     assert list(run.errors) == [bad]
     assert run.error_list == [(bad, run.errors[bad])]
-    assert "out of range (InvalidOperation)" in run.errors[bad]
-    assert f"{bad}: {bad} 2026-01: could not be priced" in err.getvalue()
+    assert run.errors[bad].startswith(f"{bad} 2026-01: ")
+    assert f"{bad}: {run.errors[bad]}" in err.getvalue()
     assert "Traceback" not in err.getvalue()
 
 
@@ -64,7 +67,7 @@ def test_an_amount_too_large_to_store_fails_its_contract_on_the_chunked_path():
     run.refresh_from_db()
     assert (run.status, run.done, run.failed) == (BillingRun.Status.FAILED, 5, 1)
     assert drafted(run) == {c.reference for i, c in enumerate(contracts) if i != 2}
-    assert "larger than the largest storable amount" in run.errors[contracts[2].reference]
+    assert run.errors[contracts[2].reference].startswith(f"{contracts[2].reference} 2026-01: ")
 
 
 @pytest.mark.django_db
@@ -87,7 +90,58 @@ def test_a_chunk_whose_shared_load_raises_falls_back_to_one_contract_at_a_time()
     assert (run.status, run.done, run.failed) == (BillingRun.Status.FAILED, 6, 2)
     assert drafted(run) == {c.reference for i, c in enumerate(contracts) if i not in (1, 4)}
     assert "unexpected KeyError" in run.errors[contracts[1].reference]
-    assert "InvalidOperation" in run.errors[contracts[4].reference]
+    assert run.errors[contracts[4].reference].startswith(f"{contracts[4].reference} 2026-01: ")
+
+
+def _second_pricing(change):
+    """``price_period`` with ``change(priced)`` applied to its second call (the chunk's second
+    contract: contracts are priced in primary-key order)."""
+    real, calls = drafts.price_period, []
+
+    def price(inputs):
+        calls.append(inputs)
+        return change(real(inputs)) if len(calls) == 2 else real(inputs)
+
+    return mock.patch("billing.drafts.price_period", side_effect=price)
+
+
+@pytest.mark.django_db
+def test_a_decimal_error_inside_the_pricing_is_reported_as_an_amount_out_of_range():
+    contracts = contracts_with_one_absurd_amount(3, bad=0, amount="10000.00")  # all priceable
+
+    def fails(priced):
+        raise decimal.InvalidOperation([decimal.InvalidOperation])
+
+    run = services.billing_run_create(period=JAN)
+    with _second_pricing(fails):
+        services.billing_run_price_chunk(run_id=run.pk, contract_ids=[c.pk for c in contracts])
+    run = services.billing_run_finish(run_id=run.pk)
+    assert run.errors == {
+        contracts[
+            1
+        ].reference: f"{contracts[1].reference} 2026-01: could not be priced: an amount in its terms "
+        "or KPI values is out of range (InvalidOperation); check the contract's terms version"
+    }
+    assert drafted(run) == {contracts[0].reference, contracts[2].reference}
+
+
+@pytest.mark.django_db
+def test_an_amount_with_more_digits_than_the_columns_hold_is_refused_before_the_insert():
+    contracts = contracts_with_one_absurd_amount(3, bad=0, amount="10000.00")
+    huge = Decimal(10) ** 16  # one more digit than numeric(20, 4) holds before the point
+    run = services.billing_run_create(period=JAN)
+    with _second_pricing(lambda priced: dataclasses.replace(priced, net=huge, gross=huge)):
+        services.billing_run_price_chunk(run_id=run.pk, contract_ids=[c.pk for c in contracts])
+    run = services.billing_run_finish(run_id=run.pk)
+    assert run.errors == {
+        contracts[
+            1
+        ].reference: f"{contracts[1].reference} 2026-01: net 1.000000E+16 is larger than the largest "
+        "storable amount (16 digits before the point); check the contract's terms version and the month's "
+        "KPI values"
+    }
+    assert drafted(run) == {contracts[0].reference, contracts[2].reference}
+    assert huge - 1 == drafts.LARGEST_AMOUNT
 
 
 @pytest.mark.django_db
