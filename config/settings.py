@@ -7,6 +7,7 @@ in-process and a per-process cache. ``DEBUG`` is off unless set to a true value 
 ``ALLOWED_HOSTS``; development sets ``DEBUG=1``.
 """
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -270,13 +271,30 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 def client_ip(request) -> str:
     """The client's address for lockouts and throttles: ``REMOTE_ADDR``, or with
     ``TRUSTED_PROXY_COUNT`` = N > 0 the Nth address from the right of X-Forwarded-For
-    (``REMOTE_ADDR`` when the header has fewer than N)."""
+    (``REMOTE_ADDR`` when the header has fewer than N, or that entry is not an IP address:
+    it is stored in an address column)."""
     remote = request.META.get("REMOTE_ADDR", "")
     if TRUSTED_PROXY_COUNT <= 0:
         return remote
     forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
     forwarded = [part for part in forwarded if part]
-    return forwarded[-TRUSTED_PROXY_COUNT] if len(forwarded) >= TRUSTED_PROXY_COUNT else remote
+    if len(forwarded) < TRUSTED_PROXY_COUNT:
+        return remote
+    try:
+        return str(ipaddress.ip_address(forwarded[-TRUSTED_PROXY_COUNT]))
+    except ValueError:
+        return remote
+
+
+def lockout_username(request, credentials) -> str | None:
+    """The username a login attempt is counted against: at most 150 characters (the longest
+    a username can be; the attempt log's column holds 255) and no NUL, which PostgreSQL
+    refuses in text. A longer name names no account, so cutting it merges nothing real."""
+    field = "username"
+    value = credentials.get(field) if credentials else request.POST.get(field)
+    if not isinstance(value, str):
+        return value
+    return value.replace("\x00", "")[:150]
 
 
 # Login lockout (django-axes, portal and admin logins alike): after AXES_FAILURE_LIMIT wrong
@@ -290,6 +308,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/lockout.html"
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_CLIENT_IP_CALLABLE = client_ip
+AXES_USERNAME_CALLABLE = lockout_username
 
 # Password reset requests: at most this many per address and per client address in each
 # window; past that the same "check your email" page is shown and no mail is sent.

@@ -220,6 +220,9 @@ def test_the_client_address_comes_from_x_forwarded_for_only_behind_a_trusted_pro
         assert base.client_ip(request) == "203.0.113.7"  # the one our proxy appended
         base.TRUSTED_PROXY_COUNT = 3
         assert base.client_ip(request) == "10.0.0.2"  # fewer hops than proxies: not trusted
+        base.TRUSTED_PROXY_COUNT = 1
+        forged = RequestFactory().get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="not-an-address")
+        assert base.client_ip(forged) == "10.0.0.2"  # only an address goes in the attempt log
     finally:
         base.TRUSTED_PROXY_COUNT = original
 
