@@ -120,8 +120,9 @@ def read_kpi_file(*, file_name: str, content: bytes, max_bytes: int) -> pd.DataF
     _check_columns(frame)
     if frame.empty:
         raise _refused(file_name, "the file has a header but no rows")
-    for column in frame.columns:
-        frame[column] = frame[column].astype(str).str.strip()
+    if not frame.attrs.get("stripped"):
+        for column in frame.columns:
+            frame[column] = frame[column].astype(str).str.strip()
     for column in OPTIONAL:
         if column not in frame:
             frame[column] = ""
@@ -138,12 +139,8 @@ def _refused(file_name: str, problem: str) -> KpiFileRejected:
 def _read_csv(file_name: str, content: bytes) -> pd.DataFrame:
     if content.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise _refused(file_name, "the file is UTF-16 text; save it as CSV UTF-8")
-    try:
-        content.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise _refused(
-            file_name, f"the file is not UTF-8 text (byte {error.start:,}); save it as CSV UTF-8"
-        ) from None
+    if (bad := _first_non_utf8_byte(content)) is not None:
+        raise _refused(file_name, f"the file is not UTF-8 text (byte {bad:,}); save it as CSV UTF-8")
     data = content.removeprefix(codecs.BOM_UTF8)
     _check_csv_shape(file_name, data)
     if (frame := _read_plain_csv(data)) is not None:
@@ -153,6 +150,21 @@ def _read_csv(file_name: str, content: bytes) -> pd.DataFrame:
         return pd.read_csv(text, dtype=str, keep_default_na=False, na_filter=False, engine="c")
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
         raise _refused(file_name, f"not a readable CSV file: {str(error).strip()}") from None
+
+
+def _first_non_utf8_byte(content: bytes) -> int | None:
+    """The offset of the first byte that is not UTF-8, or ``None``. Decoded 1 MiB at a time:
+    decoding a 200 MiB file at once would hold a second copy of it as text."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    step = 2**20
+    for start in range(0, len(content), step):
+        try:
+            decoder.decode(content[start : start + step], final=start + step >= len(content))
+        except UnicodeDecodeError as error:
+            # ``error.start`` counts from the bytes the decoder held back from the last piece
+            held = len(error.object) - len(content[start : start + step])
+            return start - held + error.start
+    return None
 
 
 def _check_csv_shape(file_name: str, data: bytes) -> None:
@@ -236,6 +248,7 @@ def _read_excel(file_name: str, content: bytes) -> pd.DataFrame:
         }
     )
     frame.attrs["source_rows"] = sheet.rows
+    frame.attrs["stripped"] = True  # the reader strips every cell
     return frame
 
 

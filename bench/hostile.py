@@ -1,0 +1,149 @@
+"""Hostile files through the management commands: peak memory and time of each, in its own process.
+
+    python bench/hostile.py [--rows 1000000] [--max-upload] [--limit N]
+
+Every file of tests/hostile/kpis/ goes through ``manage.py ingest_kpis`` and every file of
+tests/hostile/contracts/ (if that folder has any) through ``manage.py import_contracts``, each
+in a fresh process on a fresh copy of a throwaway SQLite database (migrated once, with the
+contract the KPI files name). Each line gives the file, the exit status, the wall time, the
+process's peak resident memory (``wait4``'s ``ru_maxrss``) and the first line of its report.
+Then the same for a generated KPI file of ``--rows`` daily rows (the ingestion benchmark's
+file), and with ``--max-upload`` for one as close to ``KPI_FILE_MAX_BYTES`` as rows allow:
+the memory any admitted file may need. ``--limit`` takes only the first N files of each
+corpus (the smoke test).
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import ROOT
+
+OUT = ROOT / "bench" / "out"
+CORPORA = {"kpis": "ingest_kpis", "contracts": "import_contracts"}
+SKIP = {".py", ".pyc", ".md"}
+
+
+def corpus(name: str, limit: int | None) -> list[Path]:
+    """The corpus's files, sorted; none when the folder is absent or empty."""
+    folder = ROOT / "tests" / "hostile" / name
+    if not folder.is_dir():
+        return []
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix not in SKIP)
+    return files[:limit] if limit is not None else files
+
+
+def run(command: list[str], database: Path, env_extra: dict | None = None) -> dict:
+    """``command`` in a fresh process on ``database``; its status, time, peak memory, report."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "DJANGO_SETTINGS_MODULE": "config.settings"}
+    env.pop("CELERY_BROKER_URL", None)
+    env.setdefault("SECRET_KEY", "bench-only-not-secret")  # settings refuse to start without one
+    env.update(env_extra or {})
+    with tempfile.TemporaryFile() as out:
+        start = time.perf_counter()
+        child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
+        _, status, usage = os.wait4(child.pid, 0)
+        child.returncode = os.waitstatus_to_exitcode(status)
+        seconds = time.perf_counter() - start
+        out.seek(0)
+        report = out.read().decode("utf-8", "replace")
+    first = next((line for line in report.splitlines() if line.strip()), "")
+    return {
+        "status": child.returncode,
+        "seconds": seconds,
+        "peak_mib": usage.ru_maxrss / 1024,
+        "report": first,
+    }
+
+
+def template_database() -> Path:
+    """A migrated SQLite database with the hostile KPI files' contract and the bench contracts."""
+    path = OUT / "hostile-template.sqlite3"
+    path.unlink(missing_ok=True)
+    setup = (
+        "import django; django.setup()\n"
+        "from django.core.management import call_command\n"
+        "call_command('migrate', verbosity=0)\n"
+        "from datetime import date\n"
+        "from contracts.models import Contract, Organisation\n"
+        "from bench.ingest import create_contracts\n"
+        "b = Organisation.objects.create(name='Hostile Buyer', code='HB', country='GB')\n"
+        "s = Organisation.objects.create(name='Hostile Supplier', code='HS', country='GB')\n"
+        "Contract.objects.create(reference='HOSTILE-001', title='x', buyer=b, supplier=s, tax_rate=20,"
+        " start_date=date(2026, 1, 1))\n"
+        "create_contracts(200)\n"
+    )
+    result = run([sys.executable, "-c", setup], path)
+    if result["status"] != 0:
+        raise SystemExit(f"could not set up the database: {result['report']}")
+    return path
+
+
+def fresh_copy(template: Path) -> Path:
+    copy = OUT / "hostile-run.sqlite3"
+    shutil.copyfile(template, copy)
+    return copy
+
+
+def show(label: str, result: dict) -> None:
+    report = result["report"][:110]
+    print(
+        f"  {label:<34} exit {result['status']:>2}  {result['seconds']:6.2f} s  "
+        f"{result['peak_mib']:7.0f} MiB  {report}"
+    )
+
+
+def ingest_generated(template: Path, rows: int, label: str) -> dict:
+    from bench.ingest import generate
+
+    path = OUT / f"hostile-kpis-{rows}.csv"
+    generate(path, rows, 200)
+    result = run([sys.executable, "manage.py", "ingest_kpis", str(path)], fresh_copy(template))
+    result["bytes"] = path.stat().st_size
+    show(f"{label} ({rows:,} rows, {result['bytes'] / 2**20:.0f} MiB)", result)
+    path.unlink()
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the generated file (0: none)")
+    parser.add_argument("--max-upload", action="store_true", help="also a file as large as the upload limit")
+    parser.add_argument("--limit", type=int, default=None, help="only the first N files of each corpus")
+    parser.add_argument("--database-url", default="", help=argparse.SUPPRESS)  # always SQLite
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    template = template_database()
+    worst = {"peak_mib": 0.0, "seconds": 0.0}
+    for name, command in CORPORA.items():
+        files = corpus(name, args.limit)
+        print(f"tests/hostile/{name}/: {len(files)} files through manage.py {command}")
+        for path in files:
+            result = run([sys.executable, "manage.py", command, str(path)], fresh_copy(template))
+            show(path.name, result)
+            if result["status"] not in (0, 1):
+                print(f"    !! {path.name}: exit {result['status']} (a crash, not a refusal)")
+            worst = {key: max(worst[key], result[key]) for key in worst}
+    print(f"worst hostile file: peak {worst['peak_mib']:.0f} MiB, {worst['seconds']:.2f} s")
+    if args.rows:
+        print("generated KPI files through manage.py ingest_kpis:")
+        ingest_generated(template, args.rows, "daily rows")
+    if args.max_upload:
+        limit = int(os.environ.get("KPI_FILE_MAX_BYTES", 200 * 2**20))
+        per_row = 53  # bytes per row of the benchmark's file
+        ingest_generated(template, int(limit / per_row * 0.99), "as large as the upload limit")
+    fresh_copy(template).unlink()
+    template.unlink()
+
+
+if __name__ == "__main__":
+    main()
