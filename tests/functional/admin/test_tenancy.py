@@ -352,6 +352,15 @@ def test_only_superusers_see_or_manage_tokens_and_memberships(buyers, a_client):
     for page in (response, change):
         assert buyers["b"]["key"].encode() not in page.content
         assert buyers["b"]["key"][:15].encode() not in page.content
+    # A superuser adding a token sees it once, in the message after saving; it works.
+    finance = User.objects.get(username="finance-acme")
+    added = root.post(reverse("admin:knox_authtoken_add"), {"user": finance.pk}, follow=True)
+    messages = [str(m) for m in added.context["messages"]]
+    (key,) = [m.removeprefix("TOKEN ") for m in messages if m.startswith("TOKEN ")]
+    api = Client(HTTP_AUTHORIZATION=f"Token {key}").get("/api/v1/invoices/")
+    assert api.status_code == 200 and api.json()["count"] == 1
+    listing = root.get(reverse("admin:knox_authtoken_changelist"))
+    assert key.encode() not in listing.content and key[:15].encode() not in listing.content
 
 
 def test_procurement_still_does_its_own_buyers_work(buyers, a_client):

@@ -180,7 +180,9 @@ def test_procurement_sees_only_its_buyers_documents_and_404_for_another_buyers(t
     user = procurement_user("procurement-acme", Organisation.objects.get(code="ACME"))
     client = APIClient()
     client.force_authenticate(user)
-    numbers = sorted(d["number"] for d in client.get("/api/v1/invoices/", {"page_size": 50}).json()["results"])
+    numbers = sorted(
+        d["number"] for d in client.get("/api/v1/invoices/", {"page_size": 50}).json()["results"]
+    )
     assert numbers == sorted(document.number for document in two_buyers["ACME"])
     globex = two_buyers["GLOBEX"][0].number
     for url in (f"/api/v1/invoices/{globex}/", f"/api/v1/invoices/{globex}/pdf/"):
