@@ -14,11 +14,13 @@ part of the ingestion no reading or checking can save.
 import argparse
 import itertools
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("SECRET_KEY", "bench-only-not-secret")  # the settings refuse to start without one
 
 from bench.common import ROOT, Timer, fresh_database_url, migrate, peak_memory_mib, setup_django
 
