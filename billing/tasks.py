@@ -13,6 +13,10 @@ from . import services
 
 @shared_task(acks_late=True)
 def price_contracts(run_id: int, contract_ids: list[int]) -> None:
+    """Price one chunk. It does not raise for a contract that fails (that is recorded on the
+    run, and a failing chunk is priced again contract by contract), so the chord completes; a
+    worker that dies mid-chunk redelivers it (``acks_late``), and a run whose chord never
+    completes is reported dead by its heartbeat."""
     services.billing_run_price_chunk(run_id=run_id, contract_ids=contract_ids)
 
 
@@ -23,8 +27,9 @@ def finish_run(_results, run_id: int) -> None:
 
 @shared_task
 def run_billing(run_id: int) -> None:
-    """Fan out one task per chunk of the run's contracts (``services.CHUNK``, so each task loads
-    and writes in bulk); the run is finished when every chunk has reported."""
+    """Fan out one task per chunk of the contracts the run has not priced yet (all of them for
+    a new run; what is left for a resumed one), ``services.CHUNK`` each so that each task loads
+    and writes in bulk; the run is finished when every chunk has reported."""
     from .models import BillingRun
 
     chunks = services.billing_run_chunks(run=BillingRun.objects.get(pk=run_id))
