@@ -73,16 +73,22 @@ def contract_error(*, reference: str, period: Period, error: Exception, step: st
 def check_storable(reference: str, period: Period, priced: PricedStatement) -> None:
     """Raise ``BillingError`` when a priced amount has more digits than the columns hold
     (``LARGEST_AMOUNT``), instead of leaving it to the database, which would fail the whole
-    chunk's insert (PostgreSQL) or store it as given (SQLite)."""
-    amounts = [("net", priced.net), ("tax", priced.tax), ("gross", priced.gross)]
-    amounts += [(f"line {line.component_id}", line.amount) for line in priced.lines]
-    for name, amount in amounts:
-        if not amount.is_finite() or abs(amount) > LARGEST_AMOUNT:
-            raise BillingError(
-                f"{reference} {period}: {name} {amount:.6E} is larger than the largest storable "
-                f"amount ({AMOUNT['max_digits'] - AMOUNT['decimal_places']} digits before the point); "
-                "check the contract's terms version and the month's KPI values"
-            )
+    chunk's insert (PostgreSQL) or store it as given (SQLite). About 4 µs for 8 lines: the
+    names are built only for a refusal."""
+    amounts = [priced.net, priced.tax, priced.gross, *(line.amount for line in priced.lines)]
+    if all(amount.is_finite() and abs(amount) <= LARGEST_AMOUNT for amount in amounts):
+        return
+    names = ["net", "tax", "gross", *(f"line {line.component_id}" for line in priced.lines)]
+    name, amount = next(
+        (name, amount)
+        for name, amount in zip(names, amounts, strict=True)
+        if not amount.is_finite() or abs(amount) > LARGEST_AMOUNT
+    )
+    raise BillingError(
+        f"{reference} {period}: {name} {amount:.6E} is larger than the largest storable "
+        f"amount ({AMOUNT['max_digits'] - AMOUNT['decimal_places']} digits before the point); "
+        "check the contract's terms version and the month's KPI values"
+    )
 
 
 @dataclass(frozen=True)
