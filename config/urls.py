@@ -8,7 +8,7 @@ from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin import AdminSite
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.urls import include, path
 from django.views import defaults
 from django_otp.admin import OTPAdminAuthenticationForm, OTPAdminSite
@@ -59,7 +59,14 @@ api_v1 = [
     ),
 ]
 
+
+def no_favicon(request):
+    """Browsers ask for /favicon.ico on every site; there is none, and a 404 would be logged."""
+    return HttpResponse(status=204)
+
+
 urlpatterns = [
+    path("favicon.ico", no_favicon),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("", include("portal.urls")),
