@@ -26,9 +26,10 @@ from .checks import MAX_NUMBER_CHARS, NumberLiteral
 # A contract file is four levels deep (terms → components → bands → band) under the top
 # mapping; 20 leaves room for any honest layout.
 MAX_DEPTH = 20
-# Values in the whole document once aliases are expanded: a large honest contract has a few
-# thousand.
-MAX_NODES = 100_000
+# Values in the whole document once aliases are expanded. The demo's largest contract has 270;
+# PyYAML composes about 20,000 values a second on the 2-core CI machine, so the worst file
+# (1 MiB of values, or of aliases) is refused within about a second.
+MAX_NODES = 20_000
 
 _PLAIN_INT_RE = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 _PLAIN_DECIMAL_RE = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
@@ -53,6 +54,7 @@ class _DecimalLoader(yaml.SafeLoader):
         super().__init__(stream)
         self._depth = 0
         self._sizes: dict[int, int] = {}  # id(node) → values under it, aliases expanded
+        self._composed = 0  # values composed so far, aliases expanded: refused as it grows
         self._merges = 0
 
     def flatten_mapping(self, node):
@@ -75,19 +77,27 @@ class _DecimalLoader(yaml.SafeLoader):
                 raise yaml.composer.ComposerError(
                     None, None, f"alias *{event.anchor} refers to itself", event.start_mark
                 )
+            if anchored is not None:
+                self._count(self._sizes[id(anchored)], event.start_mark)
             return super().compose_node(parent, index)
         start = self.peek_event().start_mark
+        self._count(1, start)
         self._depth += 1
         if self._depth > MAX_DEPTH:
             raise yaml.composer.ComposerError(None, None, f"nested deeper than {MAX_DEPTH} levels", start)
         node = super().compose_node(parent, index)
         self._depth -= 1
-        self._sizes[id(node)] = size = 1 + sum(self._sizes[id(child)] for child in _children(node))
-        if size > MAX_NODES:
-            raise yaml.composer.ComposerError(
-                None, None, f"expands to more than {MAX_NODES} values (through aliases or size)", start
-            )
+        self._sizes[id(node)] = 1 + sum(self._sizes[id(child)] for child in _children(node))
         return node
+
+    def _count(self, values: int, mark) -> None:
+        # Counted as each value is composed, so an oversized document stops at MAX_NODES
+        # values read rather than after all of them.
+        self._composed += values
+        if self._composed > MAX_NODES:
+            raise yaml.composer.ComposerError(
+                None, None, f"expands to more than {MAX_NODES} values (through aliases or size)", mark
+            )
 
 
 def _children(node: yaml.Node):

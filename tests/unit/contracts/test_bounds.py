@@ -211,3 +211,17 @@ def test_a_vat_number_of_digits_written_without_quotes_is_kept_as_written():
         catalogue=CATALOGUE_INFO,
     )
     assert spec.buyer.vat_number == "0123456789"
+
+
+def test_a_yaml_document_is_refused_at_the_value_that_passes_the_limit_not_at_its_end():
+    from contracts.yamlio import MAX_NODES, DocumentError
+
+    text = "x: [" + "1," * 200_000 + "1]"  # 400 KB, 200,001 values
+    with pytest.raises(DocumentError) as caught:
+        parse_document(text, file_name="big.yaml")
+    # The mapping, x and the list are 3 values; item k (from 0, at column 5 + 2k) is value 4 + k,
+    # so item 19,997 is the 20,001st.
+    assert str(caught.value) == (
+        f"line 1, column {5 + 2 * 19_997}: invalid YAML: expands to more than {MAX_NODES} values "
+        "(through aliases or size)"
+    )
