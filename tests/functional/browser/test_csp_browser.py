@@ -118,3 +118,52 @@ def test_the_api_docs_work_under_the_policy_without_the_internet(live_server, wo
     )
     assert watch.problems[1:] == ["CSP violation: img-src https://cdn.redoc.ly/redoc/logo-mini.svg ()"]
     context.close()
+
+
+def test_lockout_and_two_factor_enrolment_pages_work_under_the_policy(
+    live_server,
+    world,  # noqa: F811
+    staff,
+    browser,  # noqa: F811
+    tmp_path,
+    settings,
+):
+    import base64
+
+    from django_otp.oath import TOTP
+
+    settings.REQUIRE_STAFF_MFA = True
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    watch = ConsoleWatch(page)
+    page.goto(f"{live_server.url}/login/?next=/mfa/enrol/")
+    page.get_by_label("Username").fill(staff.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{live_server.url}/mfa/enrol/")
+    qr = page.get_by_label("QR code for your authenticator app").locator("svg").bounding_box()
+    assert qr and qr["width"] > 100 and qr["height"] > 100  # the inline SVG QR code is drawn
+    page.screenshot(path=tmp_path / "mfa-enrol.png", full_page=True)
+    # As the user's app does: the code from the key the page shows (no ORM call in Playwright's loop).
+    secret = page.locator("code").inner_text()
+    calculator = TOTP(base64.b32decode(secret), step=30, t0=0, digits=6)
+    page.get_by_label("Code from your authenticator app").fill(f"{calculator.token():06d}")
+    page.get_by_role("button", name="Confirm").click()
+    page.wait_for_url(f"{live_server.url}/admin/")
+    page.screenshot(path=tmp_path / "mfa-admin.png", full_page=True)
+    assert "Site administration" in page.content()
+
+    locked = browser.new_context(viewport=DESKTOP).new_page()
+    locked_watch = ConsoleWatch(locked)
+    for attempt in range(5):
+        locked.goto(f"{live_server.url}/login/")
+        locked.get_by_label("Username").fill(world["alpha"].username)
+        locked.get_by_label("Password").fill(f"wrong-{attempt}")
+        locked.get_by_role("button", name="Log in").click()
+        locked.wait_for_load_state()
+    assert locked.get_by_role("heading", level=1).inner_text() == "Too many failed log-in attempts"
+    locked.screenshot(path=tmp_path / "lockout.png", full_page=True)
+    # The lockout answers 429, which Chromium reports as a failed load: that line is expected.
+    assert all("429" in problem for problem in locked_watch.problems), locked_watch.problems
+    assert watch.problems == []
+    context.close()
