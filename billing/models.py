@@ -147,6 +147,8 @@ class Statement(models.Model):
     terms_version = models.ForeignKey(
         "contracts.TermsVersion", on_delete=models.PROTECT, related_name="statements"
     )
+    # PROTECT: a run that priced a statement is part of its record (an issued one's run can
+    # never be cleared, so deleting the run must be refused rather than half-done).
     billing_run = models.ForeignKey(BillingRun, null=True, blank=True, on_delete=models.PROTECT)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     document_type = models.CharField(
@@ -279,7 +281,12 @@ class StatementLine(models.Model):
 
 
 class IdempotencyKey(models.Model):
-    """A finance client's ``Idempotency-Key``: the same key and body replay the stored response."""
+    """A finance client's ``Idempotency-Key``: the same key and body replay the stored response.
+
+    The row is claimed (inserted) before the request's work, in the same transaction, so of
+    concurrent requests with one key exactly one does the work; the others wait on the unique
+    constraint and then replay it or are refused. The response is kept as the bytes first sent
+    (``response_text``), so a replay is identical to the byte."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=200)
