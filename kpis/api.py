@@ -1,5 +1,6 @@
 """``POST /api/v1/kpi-batches/``: the supplier's or buyer's systems submit KPI files."""
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import ParseError, PermissionDenied
@@ -9,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .access import NotActingForAnyone, kpi_submittable_contract_ids
+from .ingest import size_problem
 from .services import kpi_batch_ingest
 
 
@@ -116,12 +118,22 @@ class KpiBatchCreateView(APIView):
         if not serializer.is_valid():
             return request_rejected(serializer.errors)
         upload = serializer.validated_data["file"]
+        allowed = allowed_contract_ids(request.user)  # 403 before anything about the file
+        # Asked before reading: an upload over the limit (kept on disk by Django) is never read.
+        if (too_large := size_problem(size=upload.size, max_bytes=settings.KPI_FILE_MAX_BYTES)) is not None:
+            body = {
+                "status": "rejected",
+                "file_name": upload.name,
+                "error_count": 1,
+                "errors": [{"row": 0, "column": "", "problem": too_large.problem}],
+            }
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
         result = kpi_batch_ingest(
             file_name=upload.name,
             content=upload.read(),
             source="api",
             uploaded_by=request.user,
-            allowed_contracts=allowed_contract_ids(request.user),
+            allowed_contracts=allowed,
             dry_run=serializer.validated_data["dry_run"],
         )
         if result.status == "rejected":

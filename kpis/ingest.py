@@ -108,8 +108,8 @@ def read_kpi_file(*, file_name: str, content: bytes, max_bytes: int) -> pd.DataF
     not UTF-8, binary, not a real workbook, beyond a reading limit (see ``kpis.xlsx`` and
     ``MAX_LINE_BYTES``, ``MAX_COLUMNS``) or missing required columns. An XLSX sheet's row numbers, as the spreadsheet shows
     them, are kept in ``frame.attrs["source_rows"]`` (blank rows are skipped there)."""
-    if len(content) > max_bytes:
-        raise _refused(file_name, f"the file is {len(content):,} bytes; the limit is {max_bytes:,}")
+    if (too_large := size_problem(size=len(content), max_bytes=max_bytes)) is not None:
+        raise KpiFileRejected([too_large])
     if not content or content.isspace():
         raise _refused(file_name, "the file is empty")
     if file_name.lower().endswith((".xlsx", ".xlsm")):
@@ -127,6 +127,14 @@ def read_kpi_file(*, file_name: str, content: bytes, max_bytes: int) -> pd.DataF
         if column not in frame:
             frame[column] = ""
     return frame
+
+
+def size_problem(*, size: int, max_bytes: int) -> RowError | None:
+    """The refusal of a file of ``size`` bytes over ``max_bytes`` (inclusive bound), or ``None``.
+    Entry points holding a file on disk ask before reading it into memory."""
+    if size > max_bytes:
+        return RowError(0, "", f"the file is {size:,} bytes; the limit is {max_bytes:,}")
+    return None
 
 
 def _refused(file_name: str, problem: str) -> KpiFileRejected:

@@ -1,8 +1,10 @@
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from kpis.ingest import size_problem
 from kpis.services import kpi_batch_ingest
 
 
@@ -20,6 +22,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, file, dry_run, **options):
         try:
+            # Asked before reading: a file over the limit is never held in memory.
+            if (
+                too_large := size_problem(size=file.stat().st_size, max_bytes=settings.KPI_FILE_MAX_BYTES)
+            ) is not None:
+                self.stderr.write(self.style.ERROR(f"{file}:-:-: {too_large.problem}"))
+                raise CommandError(f"{file}: refused with 1 problem(s); nothing was ingested")
             content = file.read_bytes()
         except OSError as error:
             raise CommandError(f"{file}: cannot read the file: {error.strerror}") from None

@@ -96,3 +96,31 @@ def test_the_api_answers_400_with_the_problem(contract, name):
     assert body["file_name"] == name
     assert any(problem(name) in error["problem"] for error in body["errors"]), body
     assert nothing_stored()
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(contract, settings, tmp_path, monkeypatch):
+    settings.KPI_FILE_MAX_BYTES = 100
+    path = tmp_path / "big.csv"
+    path.write_bytes((HERE / "long-channel.csv").read_bytes())  # 149 bytes
+    read = []
+    monkeypatch.setattr(type(path), "read_bytes", lambda self: read.append(self) or b"")
+    err = StringIO()
+    with pytest.raises(CommandError, match="nothing was ingested"):
+        call_command("ingest_kpis", str(path), stderr=err, stdout=StringIO())
+    assert f"{path}:-:-: the file is 149 bytes; the limit is 100" in err.getvalue()
+    assert read == [] and nothing_stored()
+
+
+def test_the_api_refuses_an_upload_over_the_size_limit(contract, settings):
+    settings.KPI_FILE_MAX_BYTES = 100
+    user = User.objects.create_user("supplier-hs")
+    Membership.objects.create(user=user, organisation=contract.supplier, role="supplier")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=user)[1]}")
+    upload = SimpleUploadedFile("big.csv", (HERE / "long-channel.csv").read_bytes())
+    response = client.post("/api/v1/kpi-batches/", {"file": upload}, format="multipart")
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"row": 0, "column": "", "problem": "the file is 149 bytes; the limit is 100"}
+    ]
+    assert nothing_stored()
