@@ -63,10 +63,9 @@ def run(command: list[str], database: Path, env_extra: dict | None = None) -> di
     }
 
 
-def template_database() -> Path:
+def template_database(work: Path) -> Path:
     """A migrated SQLite database with the hostile KPI files' contract and the bench contracts."""
-    path = OUT / "hostile-template.sqlite3"
-    path.unlink(missing_ok=True)
+    path = work / "template.sqlite3"
     setup = (
         "import django; django.setup()\n"
         "from django.core.management import call_command\n"
@@ -87,7 +86,7 @@ def template_database() -> Path:
 
 
 def fresh_copy(template: Path) -> Path:
-    copy = OUT / "hostile-run.sqlite3"
+    copy = template.with_name("run.sqlite3")
     shutil.copyfile(template, copy)
     return copy
 
@@ -100,16 +99,29 @@ def show(label: str, result: dict) -> None:
     )
 
 
-def ingest_generated(template: Path, rows: int, label: str) -> dict:
-    from bench.ingest import generate
+def generate_file(path: Path, rows: int) -> int:
+    """The ingestion benchmark's file of ``rows`` rows, written by a child process: held in
+    this one, its lines would count in every later child's peak memory (a forked child's
+    ``ru_maxrss`` starts from its parent's resident size)."""
+    code = f"from bench.ingest import generate; from pathlib import Path; generate(Path({str(path)!r}), {rows}, 200)"
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+    return path.stat().st_size
 
-    path = OUT / f"hostile-kpis-{rows}.csv"
-    generate(path, rows, 200)
+
+def ingest_generated(template: Path, path: Path, label: str) -> dict:
+    rows = sum(1 for _ in path.open("rb")) - 1
     result = run([sys.executable, "manage.py", "ingest_kpis", str(path)], fresh_copy(template))
-    result["bytes"] = path.stat().st_size
-    show(f"{label} ({rows:,} rows, {result['bytes'] / 2**20:.0f} MiB)", result)
+    show(f"{label} ({rows:,} rows, {path.stat().st_size / 2**20:.0f} MiB)", result)
     path.unlink()
     return result
+
+
+def largest_admitted(work: Path, limit: int) -> Path:
+    """A generated file just under ``limit`` bytes (its rows grow longer as sites are added)."""
+    path, rows = work / "upload-limit.csv", int(limit / 56)
+    while (size := generate_file(path, rows)) > limit:
+        rows = int(rows * limit / size * 0.998)
+    return path
 
 
 def main() -> None:
@@ -122,7 +134,12 @@ def main() -> None:
     parser.add_argument("--database-url", default="", help=argparse.SUPPRESS)  # always SQLite
     args = parser.parse_args()
     OUT.mkdir(parents=True, exist_ok=True)
-    template = template_database()
+    with tempfile.TemporaryDirectory(dir=OUT) as work:  # runs side by side never share files
+        measure(args, Path(work))
+
+
+def measure(args, work: Path) -> None:
+    template = template_database(work)
     worst = {"peak_mib": 0.0, "seconds": 0.0}
     for name, command in CORPORA.items():
         files = corpus(name, args.limit)
@@ -136,13 +153,11 @@ def main() -> None:
     print(f"worst hostile file: peak {worst['peak_mib']:.0f} MiB, {worst['seconds']:.2f} s")
     if args.rows:
         print("generated KPI files through manage.py ingest_kpis:")
-        ingest_generated(template, args.rows, "daily rows")
+        generate_file(work / "daily.csv", args.rows)
+        ingest_generated(template, work / "daily.csv", "daily rows")
     if args.max_upload:
         limit = int(os.environ.get("KPI_FILE_MAX_BYTES", 200 * 2**20))
-        per_row = 53  # bytes per row of the benchmark's file
-        ingest_generated(template, int(limit / per_row * 0.99), "as large as the upload limit")
-    fresh_copy(template).unlink()
-    template.unlink()
+        ingest_generated(template, largest_admitted(work, limit), "as large as the upload limit")
 
 
 if __name__ == "__main__":
