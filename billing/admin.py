@@ -9,6 +9,7 @@ import contextlib
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.exceptions import NotRegistered
+from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html_join
@@ -46,34 +47,45 @@ class BillingRunAdmin(BuyerScopedAdminMixin, ReadOnly, admin.ModelAdmin):
     list_display = [
         "period",
         "contract_reference",
-        "status",
+        "state",
         "progress",
         "failed",
         "started_at",
+        "heartbeat_at",
         "finished_at",
     ]
     list_filter = ["status", "period"]
     readonly_fields = [
         "period",
         "contract_reference",
-        "status",
+        "buyer",
+        "state",
         "total",
         "done",
         "failed",
         "error_list",
         "requested_by",
         "started_at",
+        "heartbeat_at",
         "finished_at",
     ]
-    exclude = ["errors"]
+    exclude = ["errors", "status"]
     change_list_template = "admin/billing/billingrun/change_list.html"
 
     def scope_queryset(self, request, queryset):
         scope = buyer_scope(request.user)
         if scope is EVERYTHING:
             return queryset
+        if scope is None:
+            return queryset.none()
         references = contracts_for_buyer_of(request.user).values("reference")
-        return queryset.filter(contract_reference__in=references)
+        return queryset.filter(Q(buyer_id=scope) | Q(contract_reference__in=references))
+
+    @admin.display(description="status", ordering="status")
+    def state(self, run):
+        if run.is_stale:
+            return f"Dead (no heartbeat): resume with manage.py run_billing --resume {run.pk}"
+        return run.get_status_display()
 
     @admin.display(description="progress")
     def progress(self, run):
@@ -81,9 +93,7 @@ class BillingRunAdmin(BuyerScopedAdminMixin, ReadOnly, admin.ModelAdmin):
 
     @admin.display(description="errors per contract")
     def error_list(self, run):
-        return (
-            format_html_join(mark_safe("<br>"), "<strong>{}</strong>: {}", sorted(run.errors.items())) or "—"
-        )
+        return format_html_join(mark_safe("<br>"), "<strong>{}</strong>: {}", run.error_list) or "—"
 
     def get_urls(self):
         return [
@@ -123,35 +133,27 @@ class BillingRunAdmin(BuyerScopedAdminMixin, ReadOnly, admin.ModelAdmin):
 
 
 def billing_runs_for_user(user, *, period: Period, contract_reference: str | None) -> list:
-    """Start the runs ``user`` may start for ``period``: a superuser's one run (every active
-    contract, or one); a procurement user's one run for one of its buyer's contracts, or
-    without a reference one run per contract of its buyer active in the period, so no other
-    buyer's contract is priced. Raises ``BillingError`` for a reference the user does not see
-    (worded as an unknown one, so another buyer's references are not revealed) or when its
-    buyer has no contract active in the period."""
-    if buyer_scope(user) is EVERYTHING:
+    """Start the run ``user`` may start for ``period``: a superuser's over every active
+    contract (or one); a procurement user's over its buyer's contracts only (or one of them),
+    so no other buyer's contract is priced. Raises ``BillingError`` for a reference the user
+    does not see (worded as an unknown one, so another buyer's references are not revealed) or
+    when its buyer has no contract active in the period."""
+    scope = buyer_scope(user)
+    if scope is EVERYTHING:
         return [
             services.billing_run_create(
                 period=period, contract_reference=contract_reference, requested_by=user
             )
         ]
-    mine = contracts_for_buyer_of(user)
-    if contract_reference:
-        if not mine.filter(reference=contract_reference).exists():
-            raise services.BillingError(f"no contract with reference {contract_reference!r}")
-        references = [contract_reference]
-    else:
-        references = list(
-            contracts_active_in_period(period=period)
-            .filter(pk__in=mine.values("pk"))
-            .order_by("reference")
-            .values_list("reference", flat=True)
-        )
-        if not references:
-            raise services.BillingError(f"none of your contracts is active in {period}")
+    if scope is None:
+        raise services.BillingError("you do not act for a buyer")
+    mine = contracts_active_in_period(period=period).filter(buyer_id=scope)
+    if not contract_reference and not mine.exists():
+        raise services.BillingError(f"none of your contracts is active in {period}")
     return [
-        services.billing_run_create(period=period, contract_reference=reference, requested_by=user)
-        for reference in references
+        services.billing_run_create(
+            period=period, contract_reference=contract_reference, buyer_id=scope, requested_by=user
+        )
     ]
 
 

@@ -44,6 +44,15 @@ class BillingRun(models.Model):
     contract_reference = models.CharField(
         max_length=50, blank=True, help_text="Empty: every contract active in the period."
     )
+    # A procurement user's run covers its own buyer's contracts only.
+    buyer = models.ForeignKey(
+        "contracts.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty: every buyer's contracts.",
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)

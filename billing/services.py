@@ -157,17 +157,20 @@ def billing_runs_mark_stale(*, period: Period | None = None) -> int:
 
 
 def billing_run_create(
-    *, period: Period, contract_reference: str | None = None, requested_by=None
+    *, period: Period, contract_reference: str | None = None, buyer_id: int | None = None, requested_by=None
 ) -> BillingRun:
-    """A run for every contract active in ``period`` (or one contract), with its first
-    heartbeat. Dead runs of the month are marked stale first; runs still alive are left to
-    go on (two runs of a month serialise per contract). Raises ``BillingError`` for an
-    unknown contract reference."""
+    """A run for every contract active in ``period`` (only one buyer's with ``buyer_id``, or
+    one contract), with its first heartbeat. Dead runs of the month are marked stale first;
+    runs still alive are left to go on (two runs of a month serialise per contract). Raises
+    ``BillingError`` for an unknown contract reference (or one of another buyer)."""
     from contracts.selectors import contracts_active_in_period
 
     contracts = contracts_active_in_period(period=period)
+    if buyer_id is not None:
+        contracts = contracts.filter(buyer_id=buyer_id)
     if contract_reference:
-        if not Contract.objects.filter(reference=contract_reference).exists():
+        known = Contract.objects.filter(reference=contract_reference)
+        if not (known if buyer_id is None else known.filter(buyer_id=buyer_id)).exists():
             raise BillingError(f"no contract with reference {contract_reference!r}")
         contracts = contracts.filter(reference=contract_reference)
     billing_runs_mark_stale(period=period)
@@ -175,6 +178,7 @@ def billing_run_create(
     return BillingRun.objects.create(
         period=str(period),
         contract_reference=contract_reference or "",
+        buyer_id=buyer_id,
         total=contracts.count(),
         status=BillingRun.Status.RUNNING,
         requested_by=requested_by,
@@ -184,10 +188,12 @@ def billing_run_create(
 
 
 def billing_run_contract_ids(*, run: BillingRun) -> list[int]:
-    """Every contract the run covers, by reference."""
+    """Every contract the run covers (its buyer's only, when it has one), by reference."""
     from contracts.selectors import contracts_active_in_period
 
     contracts = contracts_active_in_period(period=Period.parse(run.period))
+    if run.buyer_id is not None:
+        contracts = contracts.filter(buyer_id=run.buyer_id)
     if run.contract_reference:
         contracts = contracts.filter(reference=run.contract_reference)
     return list(contracts.order_by("reference").values_list("pk", flat=True))

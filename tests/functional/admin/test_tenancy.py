@@ -296,9 +296,11 @@ def test_custom_views_refuse_another_buyers_objects(buyers, a_client):
         reverse("admin:billing_billingrun_run"), {"period": "2026-02", "contract": ""}, follow=True
     )
     assert_clean(response, "run billing")
-    assert set(
-        BillingRun.objects.filter(requested_by=a["user"]).values_list("contract_reference", flat=True)
-    ) == {"ACME-001"}
+    (run,) = BillingRun.objects.filter(requested_by=a["user"])
+    assert run.buyer_id == a["contract"].buyer_id and run.total == 1
+    assert set(Statement.objects.filter(billing_run=run).values_list("contract__reference", flat=True)) == {
+        "ACME-001"
+    }
     # Autocomplete offers only A's organisations.
     for field, term in (("buyer", "Globex"), ("supplier", "Beta")):
         response = a_client.get(
