@@ -143,8 +143,6 @@ NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such document among
 class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = InvoiceSerializer
     lookup_field = "number"
-    # Any path segment: a malformed number is a JSON 404 from the API, not the site's HTML one.
-    lookup_value_regex = "[^/]+"
     pagination_class = InvoicePagination
     filterset_class = InvoiceFilter
     ordering_fields = ORDERING_FIELDS

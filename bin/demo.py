@@ -11,7 +11,13 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DB = ROOT / "demo.sqlite3"
-ENV = {**os.environ, "DATABASE_URL": f"sqlite:///{DB}", "MEDIA_ROOT": str(ROOT / "media" / "demo")}
+# DEBUG on: the demo runs with the development secret key, on this machine only.
+ENV = {
+    **os.environ,
+    "DATABASE_URL": f"sqlite:///{DB}",
+    "MEDIA_ROOT": str(ROOT / "media" / "demo"),
+    "DEBUG": os.environ.get("DEBUG", "1"),
+}
 ENV.pop("CELERY_BROKER_URL", None)
 MONTHS = [("2026-01", "2026-01.csv"), ("2026-02", "2026-02.csv"), ("2026-03", "2026-03.xlsx")]
 # One supplier portal user per demo supplier organisation (its code in fixtures/contracts).
@@ -22,6 +28,17 @@ PORTAL_PASSWORD = "demo-portal-2026"  # noqa: S105 (the demo database only)
 def manage(*args: str) -> None:
     print(f"$ python manage.py {' '.join(args)}", flush=True)
     subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, check=True, env=ENV)
+
+
+def refused(*args: str) -> None:
+    """Run a command that must be refused, and show the first lines of what it says."""
+    print(f"$ python manage.py {' '.join(args)}", flush=True)
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=ENV, capture_output=True, text=True
+    )
+    assert result.returncode != 0, f"{args} was not refused"
+    lines = [line for line in (result.stderr + result.stdout).splitlines() if line.strip()]
+    print("\n".join(f"  {line[:150]}" for line in lines[:3]), flush=True)
 
 
 def main() -> None:
@@ -44,15 +61,38 @@ def main() -> None:
     manage("statement_table")
     for username, code in PORTAL_USERS.items():
         who = [f"--organisation={code}", f"--username={username}", f"--email={username}@example.com"]
-        manage("set_supplier_user", *who, f"--password={PORTAL_PASSWORD}")
+        manage("set_user", *who, "--role=supplier", f"--password={PORTAL_PASSWORD}")
+    print("\nAcme's procurement and finance users; finance gets an API token, shown once and stored hashed:")
+    manage(
+        "set_user",
+        "--organisation=ACME",
+        "--role=procurement",
+        "--username=acme-procurement",
+        "--email=procurement@acme.example",
+        f"--password={PORTAL_PASSWORD}",
+    )
+    manage(
+        "set_user",
+        "--organisation=ACME",
+        "--role=finance",
+        "--username=acme-finance",
+        "--email=finance@acme.example",
+    )
+    manage("create_api_token", "--username=acme-finance")
+    print("\nHostile files are refused before they can cost memory or reach the database:", flush=True)
+    refused("ingest_kpis", "tests/hostile/kpis/dimension-xfd1048576.xlsx")
+    refused("ingest_kpis", "tests/hostile/kpis/zip-bomb-ratio.xlsx")
+    refused("import_contracts", "tests/hostile/contracts/amount-exponent-text.yaml")
+    refused("import_contracts", "tests/hostile/contracts/billion-laughs.yaml")
     print("\nThe bad demo file is refused with its error report, and nothing is ingested:", flush=True)
     bad = subprocess.run(
         [sys.executable, "manage.py", "ingest_kpis", "fixtures/kpis/bad/2026-03-bad.csv"], cwd=ROOT, env=ENV
     )
     assert bad.returncode != 0
-    serve = f"DATABASE_URL=sqlite:///{DB.name} MEDIA_ROOT=media/demo python manage.py runserver"
+    serve = f"DEBUG=1 DATABASE_URL=sqlite:///{DB.name} MEDIA_ROOT=media/demo python manage.py runserver"
     print(f"\nDemo database: {DB.name}. Try: {serve}")
     print(f"Supplier portal at /: log in as {', '.join(PORTAL_USERS)}, password {PORTAL_PASSWORD}")
+    print(f"Admin at /admin/: acme-procurement, password {PORTAL_PASSWORD}, sees only Acme's contracts")
 
 
 if __name__ == "__main__":

@@ -161,7 +161,9 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.conso
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "billing@localhost")
 
 # Uploads: KPI files larger than this are refused before parsing.
-KPI_FILE_MAX_BYTES = int(os.environ.get("KPI_FILE_MAX_BYTES", str(200 * 1024 * 1024)))
+KPI_FILE_MAX_BYTES = env_int("KPI_FILE_MAX_BYTES", 200 * 1024 * 1024)
+# Seconds without a heartbeat before a running billing run counts as dead (its process died).
+BILLING_RUN_STALE_AFTER = env_int("BILLING_RUN_STALE_AFTER", 600)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
@@ -211,7 +213,9 @@ REST_FRAMEWORK = {
 # ``create_api_token --replace``.
 REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Token",
-    "TOKEN_TTL": timedelta(days=env_int("API_TOKEN_TTL_DAYS", 0)) if env_int("API_TOKEN_TTL_DAYS", 0) else None,
+    "TOKEN_TTL": timedelta(days=env_int("API_TOKEN_TTL_DAYS", 0))
+    if env_int("API_TOKEN_TTL_DAYS", 0)
+    else None,
     "TOKEN_PREFIX": "",
 }
 SPECTACULAR_SETTINGS = {
