@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 
 from contracts.models import Contract
@@ -96,7 +96,7 @@ def kpi_batch_ingest(
         # contract, and the file's report is given before the duplicate check could name a batch.
         if check.names_unknown_contracts():
             check.verify()
-        existing = KpiBatch.objects.filter(checksum=checksum).first()
+        existing = _batch_with_checksum(checksum)
         if existing is not None:
             # Same bytes, so the same contracts, every one of which the caller acts for.
             return IngestResult("duplicate", file_name, batch=existing, row_count=existing.row_count)
@@ -113,11 +113,23 @@ def kpi_batch_ingest(
                 dry_run=dry_run,
                 progress=progress,
             )
+        except IntegrityError:
+            # The same bytes stored by a parallel upload that committed first (the checksum is
+            # unique): that batch is this file's, so the answer is the duplicate's.
+            existing = KpiBatch.objects.filter(checksum=checksum).first()
+            if existing is None:
+                check.verify()
+                raise
+            return IngestResult("duplicate", file_name, batch=existing, row_count=existing.row_count)
         except Exception:
             check.verify()  # a bad file's own report explains a failure to store it
             raise
     except KpiFileRejected as rejected:
         return IngestResult("rejected", file_name, errors=rejected.errors, error_count=rejected.error_count)
+
+
+def _batch_with_checksum(checksum: str) -> KpiBatch | None:
+    return KpiBatch.objects.filter(checksum=checksum).first()
 
 
 def _write_batch(

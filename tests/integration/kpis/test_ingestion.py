@@ -99,6 +99,20 @@ def test_the_same_file_twice_changes_nothing(contract):
     assert stored(contract) == before
 
 
+def test_the_same_file_stored_meanwhile_by_a_parallel_upload_is_a_duplicate(contract, monkeypatch):
+    """Two uploads of one file at once both pass the duplicate check; the second to store meets
+    the checksum's unique constraint and answers as a duplicate of the first, storing nothing."""
+    from kpis import services
+
+    text = HEADER + "ACME-TEL-001,2026-03,,contacts_voice,100,,,,\n"
+    first = ingest(text)
+    before = stored(contract)
+    monkeypatch.setattr(services, "_batch_with_checksum", lambda checksum: None)  # the race window
+    again = ingest(text, name="parallel.csv")
+    assert (again.status, again.batch.pk) == ("duplicate", first.batch.pk)
+    assert stored(contract) == before and KpiBatch.objects.filter(file_name="parallel.csv").count() == 0
+
+
 def test_a_dry_run_previews_and_changes_nothing(contract):
     ingest(HEADER + "ACME-TEL-001,2026-03,,contacts_voice,100,,,,\n")
     before = stored(contract), list(KpiBatch.objects.values())
