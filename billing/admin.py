@@ -19,7 +19,13 @@ from knox.models import AuthToken
 from rest_framework.authtoken.models import TokenProxy
 
 from contracts.selectors import contracts_active_in_period
-from contracts.tenancy import EVERYTHING, BuyerScopedAdminMixin, buyer_scope, contracts_for_buyer_of
+from contracts.tenancy import (
+    EVERYTHING,
+    BuyerScopedAdminMixin,
+    buyer_scope,
+    contracts_for_buyer_of,
+    for_buyer_scope,
+)
 from pricing.period import Period
 
 from . import services, tasks
@@ -73,13 +79,12 @@ class BillingRunAdmin(BuyerScopedAdminMixin, ReadOnly, admin.ModelAdmin):
     change_list_template = "admin/billing/billingrun/change_list.html"
 
     def scope_queryset(self, request, queryset):
-        scope = buyer_scope(request.user)
-        if scope is EVERYTHING:
-            return queryset
-        if scope is None:
-            return queryset.none()
         references = contracts_for_buyer_of(request.user).values("reference")
-        return queryset.filter(Q(buyer_id=scope) | Q(contract_reference__in=references))
+        return for_buyer_scope(
+            request.user,
+            queryset,
+            lambda runs, buyer_id: runs.filter(Q(buyer_id=buyer_id) | Q(contract_reference__in=references)),
+        )
 
     @admin.display(description="status", ordering="status")
     def state(self, run):

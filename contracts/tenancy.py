@@ -37,6 +37,18 @@ def buyer_scope(user):
     return procurement_buyer_id(user)
 
 
+def for_buyer_scope(user, queryset: QuerySet, restrict) -> QuerySet:
+    """``queryset`` for ``user``: unchanged for a superuser, ``restrict(queryset, buyer_id)``
+    for a procurement user, empty for anyone else. For rows whose buyer is not one lookup away
+    (a batch spanning contracts, a run kept by its buyer or by one contract's reference)."""
+    scope = buyer_scope(user)
+    if scope is EVERYTHING:
+        return queryset
+    if scope is None:
+        return queryset.none()
+    return restrict(queryset, scope)
+
+
 def for_buyer_of(user, queryset: QuerySet, *, buyer_path: str) -> QuerySet:
     """``queryset`` restricted to the rows of the buyer ``user`` acts for.
 

@@ -6,7 +6,11 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from contracts.tenancy import EVERYTHING, BuyerScopedAdminMixin, buyer_scope, contracts_for_buyer_of
+from contracts.tenancy import (
+    BuyerScopedAdminMixin,
+    contracts_for_buyer_of,
+    for_buyer_scope,
+)
 from pricing.period import Period
 
 from .access import NotActingForAnyone, kpi_submittable_contract_ids
@@ -58,15 +62,14 @@ class KpiBatchAdmin(BuyerScopedAdminMixin, ReadOnlyAdmin):
     change_list_template = "admin/kpis/kpibatch/change_list.html"
 
     def scope_queryset(self, request, queryset):
-        scope = buyer_scope(request.user)
-        if scope is EVERYTHING:
-            return queryset
-        if scope is None:
-            return queryset.none()
         results = KpiResult.objects.filter(batch_id=OuterRef("pk"))
-        return queryset.filter(
-            Exists(results.filter(contract__buyer_id=scope)),
-            ~Exists(results.exclude(contract__buyer_id=scope)),
+        return for_buyer_scope(
+            request.user,
+            queryset,
+            lambda batches, buyer_id: batches.filter(
+                Exists(results.filter(contract__buyer_id=buyer_id)),
+                ~Exists(results.exclude(contract__buyer_id=buyer_id)),
+            ),
         )
 
     @admin.display(description="contracts")
