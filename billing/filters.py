@@ -1,10 +1,13 @@
 import django_filters
 
+from contracts.models import PERIOD_VALIDATOR
+
 from .models import Statement
 
 
 class InvoiceFilter(django_filters.FilterSet):
-    period = django_filters.CharFilter(help_text="YYYY-MM")
+    # A value that is not a period is a 400 naming the filter, not an empty page.
+    period = django_filters.CharFilter(help_text="YYYY-MM", max_length=7, validators=[PERIOD_VALIDATOR])
     buyer = django_filters.CharFilter(field_name="buyer__code", help_text="buyer organisation code")
     supplier = django_filters.CharFilter(field_name="supplier__code", help_text="supplier organisation code")
     status = django_filters.ChoiceFilter(choices=[("issued", "issued"), ("paid", "paid"), ("void", "void")])

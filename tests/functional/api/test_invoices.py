@@ -387,3 +387,12 @@ def test_an_expired_token_is_refused_and_deleted(world):
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert client.get("/api/v1/invoices/").status_code == 401
     assert not AuthToken.objects.filter(pk=token.pk).exists()
+
+
+@pytest.mark.parametrize("period", ["foo", "2026-13", "2026-1", "2026-01-01", "2026-00"])
+def test_a_period_filter_that_is_not_a_period_is_a_400_naming_it(world, period):
+    finance = client_for(world["a"].buyer, "finance")
+    response = finance.get("/api/v1/invoices/", {"period": period})
+    assert response.status_code == 400
+    assert "period" in response.json()
+    assert finance.get("/api/v1/invoices/", {"period": "2026-01"}).status_code == 200
