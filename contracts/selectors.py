@@ -10,11 +10,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import moneyed
+from django.apps import apps
 from django.db import connection
-from django.db.models import Prefetch, Q, QuerySet, TextField
+from django.db.models import Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
-from kpis.models import Kpi
 from pricing.money import Rounding
 from pricing.period import Period
 from pricing.terms import ContractTerms
@@ -25,10 +25,17 @@ from .schema import ComponentSpec
 
 
 def kpi_catalogue() -> KpiCatalogue:
-    """Unit, direction and aggregation of every catalogued KPI, by code."""
+    """Unit, direction and aggregation of every catalogued KPI, by code (one query).
+
+    The catalogue table belongs to the ``kpis`` app, which imports this one (its batches and
+    results name contracts). Contract files and terms name KPIs by code, so they are checked
+    against that table, read here through Django's app registry by its label: ``contracts``
+    imports nothing of ``kpis``, and the two never import each other.
+    """
+    kpi = apps.get_model("kpis", "Kpi")
     return {
         code: KpiInfo(unit, direction, aggregation)
-        for code, unit, direction, aggregation in Kpi.objects.values_list(
+        for code, unit, direction, aggregation in kpi.objects.values_list(
             "code", "unit", "direction", "aggregation"
         )
     }
@@ -45,11 +52,6 @@ def contracts_active_in_period(*, period: Period) -> QuerySet[Contract]:
     return Contract.objects.filter(start_date__lte=period.last_day).filter(
         Q(end_date__isnull=True) | Q(end_date__gte=period.first_day)
     )
-
-
-def terms_version_for_period(*, contract: Contract, period: Period) -> TermsVersion | None:
-    """The latest version with ``effective_from`` ≤ ``period``, or ``None``."""
-    return contract.versions.filter(effective_from__lte=str(period)).order_by("-effective_from").first()
 
 
 def _contract_terms(contract: Contract, components: tuple) -> ContractTerms:
@@ -76,43 +78,6 @@ def _pricing_terms(
             for c in components
         ),
     )
-
-
-def contract_terms_for_period(
-    *, contract: Contract, period: Period, version: TermsVersion | None = None
-) -> ContractTerms | None:
-    """The pricing terms of ``contract`` for ``period`` (or of the given ``version``).
-
-    Returns ``None`` when no version is in force yet.
-    """
-    version = version or terms_version_for_period(contract=contract, period=period)
-    if version is None:
-        return None
-    return _pricing_terms(contract, version.components.order_by("position", "id"), kpi_catalogue())
-
-
-def contract_terms_for_contracts(
-    *, contract_ids: Iterable[int], period: Period
-) -> dict[int, tuple[TermsVersion, ContractTerms]]:
-    """Terms in force for many contracts with a constant number of queries.
-
-    Contracts with no version in force for ``period`` are left out.
-    """
-    catalogue = kpi_catalogue()
-    versions = TermsVersion.objects.filter(
-        contract_id__in=list(contract_ids), effective_from__lte=str(period)
-    )
-    latest: dict[int, TermsVersion] = {}
-    for version in (
-        versions.select_related("contract")
-        .prefetch_related(Prefetch("components", queryset=Component.objects.order_by("position", "id")))
-        .order_by("contract_id", "effective_from")
-    ):
-        latest[version.contract_id] = version
-    return {
-        contract_id: (version, _pricing_terms(version.contract, version.components.all(), catalogue))
-        for contract_id, version in latest.items()
-    }
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,7 @@ from django.core.management import CommandError, call_command
 
 from billing.models import Statement
 from contracts.models import Component, Contract, Organisation, TermsVersion
-from contracts.selectors import (
-    contract_terms_for_contracts,
-    contract_terms_for_period,
-    contracts_active_in_period,
-)
+from contracts.selectors import contracts_active_in_period, terms_in_force_for_contracts, terms_of_version
 from contracts.services import contract_export, contract_import
 from pricing.period import Period
 from pricing.terms import FixedFee
@@ -105,11 +101,12 @@ def test_changed_file_updates_and_adds_a_version(good_file, tmp_path):
     assert "version 2026-06 added" in result.changes
     contract = Contract.objects.get(reference="ACME-NW-001")
     assert contract.title == "Acme care"
-    terms = contract_terms_for_period(contract=contract, period=Period(2026, 7))
-    assert terms.components[0] == FixedFee("mgmt", Decimal("16000.00"))
-    assert contract_terms_for_period(contract=contract, period=Period(2026, 5)).components[
-        0
-    ].amount == Decimal("15000.00")
+    july = terms_in_force_for_contracts(contracts=[contract], period=Period(2026, 7))[contract.pk]
+    assert july.effective_from == "2026-06"
+    assert july.terms.components[0] == FixedFee("mgmt", Decimal("16000.00"))
+    may = terms_in_force_for_contracts(contracts=[contract], period=Period(2026, 5))[contract.pk]
+    assert may.effective_from == "2026-01"
+    assert may.terms.components[0].amount == Decimal("15000.00")
 
 
 def issue_statement_for(version):
@@ -244,10 +241,12 @@ def test_every_demo_contract_imports_and_prices_with_its_terms():
     }
     march = Period(2026, 3)
     active = contracts_active_in_period(period=march)
-    bulk = contract_terms_for_contracts(contract_ids=active.values_list("pk", flat=True), period=march)
+    # The bulk read (one SQL query on PostgreSQL) gives each contract the terms its latest
+    # version in force gives when read alone.
+    bulk = terms_in_force_for_contracts(contracts=active, period=march)
     for contract in active:
-        _version, terms = bulk[contract.pk]
-        assert terms == contract_terms_for_period(contract=contract, period=march)
+        version = contract.versions.filter(effective_from__lte=str(march)).latest("effective_from")
+        assert bulk[contract.pk] == terms_of_version(contract=contract, version=version)
     utility = Contract.objects.get(reference="NORTHERN-UTIL-003")
     assert utility in contracts_active_in_period(period=Period(2026, 1))
     assert utility not in contracts_active_in_period(period=Period(2025, 12))
