@@ -17,6 +17,7 @@ import logging
 from datetime import date, timedelta
 from decimal import Decimal
 
+from celery import current_app
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -421,10 +422,18 @@ def statement_issue(*, statement_id: int, user=None, issue_date: date | None = N
         return statement
 
 
-def _queue_pdf(statement_id: int) -> None:
-    from . import tasks  # tasks import this module
+# Queued by name: the tasks module imports this one, so importing it back would close a circle.
+PDF_TASK = "billing.tasks.statement_render_pdf"
 
-    tasks.statement_render_pdf.delay(statement_id)
+
+def _queue_pdf(statement_id: int) -> None:
+    """Send ``PDF_TASK`` for the statement; in-process when Celery runs tasks eagerly (no broker)."""
+    if PDF_TASK not in current_app.tasks:
+        # A process that has not loaded the tasks modules yet (Celery's autodiscovery does it
+        # on a worker, the admin on a web process): a signature of an unknown name would go to
+        # the broker even when tasks run eagerly.
+        current_app.loader.import_default_modules()
+    current_app.signature(PDF_TASK, args=(statement_id,)).delay()
 
 
 def statement_void(*, statement_id: int, reason: str, user=None) -> Statement:
