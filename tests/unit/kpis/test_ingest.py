@@ -11,16 +11,9 @@ import pytest
 from openpyxl import Workbook
 
 from kpis.catalogue import CATALOGUE
-from kpis.ingest import (
-    ContractRef,
-    FileCheck,
-    KpiFileRejected,
-    KpiRef,
-    _read_plain_csv,
-    check_rows,
-    read_kpi_file,
-)
-from kpis.selectors import aggregate
+from kpis.ingest import ContractRef, FileCheck, KpiFileRejected, KpiRef, check_file, read_kpi_file
+from kpis.reading import _read_plain_csv
+from kpis.selectors import month_value, sums_of_rows
 
 CONTRACTS = {
     "ACME-TEL-001": ContractRef(1, date(2026, 1, 1), None),
@@ -41,7 +34,7 @@ HEADER = "contract,period,date,kpi,value,numerator,denominator,channel,site\n"
 
 def check(text: str, file_name="kpis.csv"):
     frame = read_kpi_file(file_name=file_name, content=text.encode(), max_bytes=10_000)
-    return check_rows(frame, contracts=CONTRACTS, kpis=KPIS)
+    return check_file(frame, contracts=CONTRACTS, kpis=KPIS).table
 
 
 def problems(text: str, **kwargs) -> list[str]:
@@ -55,10 +48,10 @@ def test_a_good_file_becomes_rows_with_exact_text_values():
         HEADER + "ACME-TEL-001,2026-03,,cost_to_serve,123456789012345.891,,,,\n"
         "ACME-TEL-001,,2026-03-02,service_level,,400,500,voice,leeds\n"
     )
-    assert rows["value"].tolist() == ["123456789012345.891", None]
-    assert rows["period"].tolist() == ["2026-03", "2026-03"]
-    assert rows["source_row"].tolist() == [2, 3]
-    assert rows["date"].tolist() == [None, "2026-03-02"]
+    assert rows["value"].to_pylist() == ["123456789012345.891", None]
+    assert rows["period"].to_pylist() == ["2026-03", "2026-03"]
+    assert rows["source_row"].to_pylist() == [2, 3]
+    assert rows["date"].to_pylist() == [None, "2026-03-02"]
 
 
 # One case per kind of bad row: the message names the row (header = row 1), the column and the problem.
@@ -201,13 +194,18 @@ def test_an_excel_workbook_is_read_as_text():
     buffer = io.BytesIO()
     book.save(buffer)
     frame = read_kpi_file(file_name="k.xlsx", content=buffer.getvalue(), max_bytes=10**6)
-    rows = check_rows(frame, contracts=CONTRACTS, kpis=KPIS)
-    assert rows["value"].tolist() == ["1050000.10"]
+    rows = check_file(frame, contracts=CONTRACTS, kpis=KPIS).table
+    assert rows["value"].to_pylist() == ["1050000.10"]
 
 
 def test_a_bom_is_accepted():
     rows = check("\ufeff" + HEADER + "ACME-TEL-001,2026-03,,contacts_voice,5,,,,\n")
-    assert rows["value"].tolist() == ["5"]
+    assert rows["value"].to_pylist() == ["5"]
+
+
+def month_of(code: str, aggregation: str, scale: int, rows: list[tuple]):
+    """The month's value of one KPI from its current rows, as the selectors compute it."""
+    return month_value(code, aggregation, scale, sums_of_rows(rows))
 
 
 def row(kpi_rows):
@@ -222,7 +220,7 @@ def row(kpi_rows):
 def test_service_level_is_a_ratio_of_sums_across_sites_and_days():
     # Site A: 90/100 and 80/100 (85 %); site B: 100/400 (25 %). Average of ratios = (90+80+25)/3 = 65 %.
     rows = row([("a", None, "90", "100"), ("a", None, "80", "100"), ("b", None, "100", "400")])
-    month = aggregate("service_level", "ratio", 100, rows)
+    month = month_of("service_level", "ratio", 100, rows)
     assert month.value == Decimal("45.0000000000")  # 270 / 600
     assert (month.numerator, month.denominator) == (Decimal(270), Decimal(600))
 
@@ -230,22 +228,22 @@ def test_service_level_is_a_ratio_of_sums_across_sites_and_days():
 def test_nps_pooled_from_counts_differs_from_the_mean_of_site_scores():
     # Site A: +50 of 100 responses (NPS 50); site B: −10 of 900 (NPS −1.11). Mean of sites ≈ 24.4.
     rows = row([("a", None, "50", "100"), ("b", None, "-10", "900")])
-    assert aggregate("nps", "ratio", 100, rows).value == Decimal("4.0000000000")
+    assert month_of("nps", "ratio", 100, rows).value == Decimal("4.0000000000")
 
 
 def test_aht_is_total_seconds_over_total_contacts():
     rows = row([("a", None, "3000", "10"), ("b", None, "60000", "300")])  # 300 s and 200 s averages
-    assert aggregate("aht_seconds", "ratio", 1, rows).value == Decimal("203.2258064516")
+    assert month_of("aht_seconds", "ratio", 1, rows).value == Decimal("203.2258064516")
 
 
 def test_zero_denominator_is_not_measured_never_zero():
     rows = row([("a", None, "0", "0")])
-    assert aggregate("service_level", "ratio", 100, rows).value is None
+    assert month_of("service_level", "ratio", 100, rows).value is None
 
 
 def test_a_single_monthly_value_is_used_as_is_and_sums_add_up():
-    assert aggregate("csat", "ratio", 100, row([("", "86.5", None, None)])).value == Decimal("86.5")
-    assert aggregate(
+    assert month_of("csat", "ratio", 100, row([("", "86.5", None, None)])).value == Decimal("86.5")
+    assert month_of(
         "contacts_voice", "sum", 1, row([("a", "10", None, None), ("b", "5.5", None, None)])
     ).value == Decimal("15.5")
 
@@ -289,10 +287,14 @@ def test_other_csv_files_are_read_by_pandas_as_before(text):
 
 def test_a_short_line_reads_as_empty_cells_as_before():
     rows = check(HEADER + "ACME-TEL-001,2026-03,,contacts_voice,5\n")
-    assert (rows["value"].tolist(), rows["channel"].tolist(), rows["site"].tolist()) == (["5"], [""], [""])
+    assert (rows["value"].to_pylist(), rows["channel"].to_pylist(), rows["site"].to_pylist()) == (
+        ["5"],
+        [""],
+        [""],
+    )
 
 
-def test_check_file_rows_match_check_rows_and_are_verified_once():
+def test_file_check_rows_are_ready_before_the_check_and_verified_once():
     text = HEADER + "ACME-TEL-001,2026-03,,contacts_voice,5,,,,\nACME-TEL-001,2026-03,,nope,5,,,,\n"
     frame = read_kpi_file(file_name="k.csv", content=text.encode(), max_bytes=10_000)
     file_check = FileCheck(frame, contracts=CONTRACTS, kpis=KPIS)
@@ -310,7 +312,7 @@ def test_more_than_a_thousand_bad_rows_are_counted_and_the_first_thousand_listed
         f"ACME-TEL-001,,2026-03-{1 + i % 28:02d},contacts_voice,x{i},,,,s{i}\n" for i in range(1500)
     )
     with pytest.raises(KpiFileRejected) as caught:
-        check_rows(
+        check_file(
             read_kpi_file(file_name="k.csv", content=(HEADER + lines).encode(), max_bytes=10**6),
             contracts=CONTRACTS,
             kpis=KPIS,
@@ -327,13 +329,13 @@ def test_a_file_read_in_several_blocks_is_checked_whole():
     frame = read_kpi_file(file_name="k.csv", content=content, max_bytes=10**7)
     assert pa.array(frame["contract"].array).num_chunks > 1  # Arrow read it in blocks
     with pytest.raises(KpiFileRejected) as caught:
-        check_rows(frame, contracts=CONTRACTS, kpis=KPIS)
+        check_file(frame, contracts=CONTRACTS, kpis=KPIS)
     assert [str(e) for e in caught.value.errors] == [
         "row 40001, value: -2 is below the minimum 0 for contacts_voice"
     ]
     lines[-1] = "ACME-TEL-001,,2026-03-31,contacts_voice,2,,,voice,last\n"
     frame = read_kpi_file(file_name="k.csv", content=(HEADER + "".join(lines)).encode(), max_bytes=10**7)
-    rows = check_rows(frame, contracts=CONTRACTS, kpis=KPIS)
-    assert rows["source_row"].tolist() == list(range(2, 40_002))
-    assert rows["value"].tolist()[-3:] == ["39997", "39998", "2"]
-    assert rows["site"].tolist()[-1] == "last"
+    rows = check_file(frame, contracts=CONTRACTS, kpis=KPIS).table
+    assert rows["source_row"].to_pylist() == list(range(2, 40_002))
+    assert rows["value"].to_pylist()[-3:] == ["39997", "39998", "2"]
+    assert rows["site"].to_pylist()[-1] == "last"
