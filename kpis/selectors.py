@@ -108,11 +108,6 @@ def sums_of_rows(rows: list[tuple]) -> KpiSums:
     )
 
 
-def aggregate(code: str, aggregation: str, scale: int, rows: list[tuple]) -> KpiMonthValue:
-    """The month's value of one KPI from its current rows ``(…, value, numerator, denominator)``."""
-    return month_value(code, aggregation, scale, sums_of_rows(rows))
-
-
 _FIELDS = (
     "contract_id",
     "period",
@@ -208,17 +203,6 @@ def kpi_month_values_for_contracts(
 def kpi_month_values(*, contract_id: int, period: Period) -> dict[str, KpiMonthValue]:
     """The month's value of every KPI with rows for ``contract_id`` in ``period``."""
     return kpi_month_values_for_contracts(contract_ids=[contract_id], period=period)[contract_id]
-
-
-def kpi_history(*, contract_id: int, periods: Iterable[Period]) -> dict[Period, dict[str, Decimal | None]]:
-    """Values of earlier months (for earn-back), keyed by period."""
-    return {
-        period: {
-            code: month.value
-            for code, month in kpi_month_values(contract_id=contract_id, period=period).items()
-        }
-        for period in periods
-    }
 
 
 def kpi_results_history(*, contract_id: int, period: Period) -> list[dict]:

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from contracts.models import Contract, Membership, Organisation
 from kpis.models import KpiBatch, KpiResult
-from kpis.selectors import kpi_history, kpi_month_values, kpi_results_history
+from kpis.selectors import kpi_month_values, kpi_month_values_for_periods, kpi_results_history
 from kpis.services import kpi_batch_ingest
 from pricing.period import Period
 
@@ -158,7 +158,13 @@ def test_a_kpi_with_no_rows_is_not_measured_and_history_is_per_month(contract):
     ingest(
         HEADER + "ACME-TEL-001,2026-01,,service_level,,0,0,,\nACME-TEL-001,2026-02,,service_level,,81,100,,\n"
     )
-    history = kpi_history(contract_id=contract.pk, periods=[Period(2026, 1), Period(2026, 2), MARCH])
+    months = kpi_month_values_for_periods(
+        contract_ids=[contract.pk], periods=[Period(2026, 1), Period(2026, 2), MARCH]
+    )
+    history = {
+        period: {code: month.value for code, month in values[contract.pk].items()}
+        for period, values in months.items()
+    }
     assert history == {
         Period(2026, 1): {"service_level": None},
         Period(2026, 2): {"service_level": Decimal("81.0000000000")},
