@@ -27,6 +27,9 @@ def fresh_database_url(url: str | None, name: str) -> str:
 def setup_django(database_url: str) -> None:
     os.environ["DATABASE_URL"] = database_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # DEBUG is off unless set, and then the settings refuse to start without a secret key.
+    os.environ.setdefault("SECRET_KEY", "bench-only-not-secret")
+    os.environ.setdefault("SECURE_SSL_REDIRECT", "0")  # in-process requests are plain HTTP
     os.environ.pop("CELERY_BROKER_URL", None)
     sys.path.insert(0, str(ROOT))
     import django
