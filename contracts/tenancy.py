@@ -56,12 +56,7 @@ def for_buyer_of(user, queryset: QuerySet, *, buyer_path: str) -> QuerySet:
     ``"buyer_id"`` for contracts, ``"contract__buyer_id"`` for terms versions and statements.
     A superuser gets ``queryset`` unchanged; a user without a procurement membership gets
     ``queryset.none()``."""
-    scope = buyer_scope(user)
-    if scope is EVERYTHING:
-        return queryset
-    if scope is None:
-        return queryset.none()
-    return queryset.filter(**{buyer_path: scope})
+    return for_buyer_scope(user, queryset, lambda rows, buyer_id: rows.filter(**{buyer_path: buyer_id}))
 
 
 def contracts_for_buyer_of(user, queryset: QuerySet[Contract] | None = None) -> QuerySet[Contract]:
