@@ -6,7 +6,7 @@ from decimal import ROUND_FLOOR, Decimal
 
 from ..context import Month
 from ..errors import PricingError
-from ..money import ZERO, percent_of
+from ..money import ZERO, percent_of, quantum
 from ..period import Period
 from ..result import FlagCode, Line, LineKind
 from ..terms import CreditKpi, Direction, ServiceCredit
@@ -44,9 +44,19 @@ def credit_percent(spec: CreditKpi, value: Decimal | None, at_risk_percent: Deci
 
 
 def _scale_to_cap(credits: list[Decimal], cap: Decimal, month: Month) -> list[Decimal]:
-    """Scale exact credits pro rata so their rounded total equals ``cap`` exactly."""
+    """Scale exact credits pro rata so their rounded total equals ``cap`` exactly: each but
+    the last rounded like a line, the last taking the rest.
+
+    When the rounded shares alone exceed the cap (tiny credits, each rounded up: 1.63 of
+    charges at 1 % at risk, three shares of 0.006 rounded to 0.01), the rest would be negative,
+    a credit paying the supplier; those shares are then rounded down, so every share and the
+    rest are at least zero.
+    """
     total = sum(credits, ZERO)
-    scaled = [month.round(credit * cap / total) for credit in credits[:-1]]
+    exact = [credit * cap / total for credit in credits[:-1]]
+    scaled = [month.round(share) for share in exact]
+    if sum(scaled, ZERO) > cap:
+        scaled = [share.quantize(quantum(month.places), rounding=ROUND_FLOOR) for share in exact]
     return [*scaled, cap - sum(scaled, ZERO)]
 
 

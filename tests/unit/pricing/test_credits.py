@@ -78,6 +78,21 @@ def test_last_line_absorbs_rounding_when_scaling():
     assert amounts(statement, LineKind.SERVICE_CREDIT) == [D("-33.33"), D("-33.33"), D("-33.34")]
 
 
+def test_scaling_tiny_credits_never_turns_one_into_a_payment():
+    # Charges 1.63 at 1 % at risk: the cap is 0.02. Three misses at 0.45 % (0.0073 each,
+    # 0.01 rounded) and one at 0.15 % exceed it; their shares of the cap (0.006 each) round
+    # up to 0.01, so the last line would be +0.01. They are rounded down instead.
+    specs = (
+        *(CreditKpi(code, D(80), credit_percent=D("0.45")) for code in ("service_level", "fcr", "csat")),
+        CreditKpi("quality_score", D(80), credit_percent=D("0.15")),
+    )
+    statement = price(FixedFee("fee", D("1.63")), sla(*specs, at_risk="1"), kpis={})
+    credits = amounts(statement, LineKind.SERVICE_CREDIT)
+    assert credits == [D("0.00"), D("0.00"), D("0.00"), D("-0.02")]
+    assert all(credit <= 0 for credit in credits)
+    assert sum(credits) == D("-0.02")
+
+
 def test_credits_exactly_at_the_cap_are_not_scaled():
     statement = price(FEE, sla(at_risk="8"), kpis={"service_level": "70", "abandon_rate": "9"})
     assert amounts(statement, LineKind.SERVICE_CREDIT) == [D("-5000.00"), D("-3000.00")]
