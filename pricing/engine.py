@@ -7,8 +7,8 @@ from .components.credits import price_earn_back, price_service_credit
 from .components.experience import price_experience_bonus
 from .components.shares import price_gain_share, price_outcome_fee, price_revenue_share
 from .context import Month
-from .money import ZERO, percent_of
-from .result import CHARGE_KINDS, DocumentType, FlagCode, Line, PricedStatement
+from .money import ZERO
+from .result import CHARGE_KINDS, FlagCode, Line, PricedStatement
 from .terms import (
     ExperienceBonus,
     FixedFee,
@@ -19,6 +19,7 @@ from .terms import (
     ServiceCredit,
     UnitRate,
 )
+from .totals import statement_of
 
 
 def _charge_lines(inp: PricingInput, month: Month) -> list[Line]:
@@ -68,14 +69,4 @@ def price_period(inp: PricingInput) -> PricedStatement:
     lines = _charge_lines(inp, month)
     charges = sum((line.amount for line in lines if line.kind in CHARGE_KINDS), ZERO)
     lines += _other_lines(inp, charges, month)
-    net = sum((line.amount for line in lines), ZERO)
-    net = month.round(net)
-    tax = month.round(percent_of(net, inp.terms.tax_rate))
-    return PricedStatement(
-        lines=tuple(lines),
-        net=net,
-        tax=tax,
-        gross=net + tax,
-        document_type=DocumentType.CREDIT_NOTE if net < 0 else DocumentType.INVOICE,
-        flags=tuple(month.flags),
-    )
+    return statement_of(lines, inp.terms, month.flags)
