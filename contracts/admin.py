@@ -1,4 +1,5 @@
-"""Procurement's admin: organisations, contracts with their terms versions and components."""
+"""Procurement's admin: organisations, contracts with their terms versions and components, the
+KPI catalogue."""
 
 from django.contrib import admin, messages
 from django.db.models import Q
@@ -9,7 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from .forms import ComponentForm, ContractFileUploadForm
-from .models import Component, Contract, Membership, Organisation, TermsVersion
+from .models import Component, Contract, Kpi, Membership, Organisation, TermsVersion
 from .schema import ContractFileError, validate_contract
 from .selectors import kpi_catalogue
 from .services import FROZEN_STATUSES, MAX_FILE_BYTES, contract_export, contract_import_content
@@ -259,3 +260,22 @@ class MembershipAdmin(admin.ModelAdmin):
         return request.user.is_active and request.user.is_superuser
 
     has_delete_permission = has_change_permission
+
+
+@admin.register(Kpi)
+class KpiAdmin(admin.ModelAdmin):
+    """The KPI catalogue is seeded by a migration and contract files refer to its codes: it is
+    read, never edited by hand."""
+
+    list_display = ["code", "name", "unit", "direction", "aggregation", "scale", "min_value", "max_value"]
+    list_filter = ["unit", "direction", "aggregation"]
+    search_fields = ["code", "name"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,8 +1,11 @@
-"""Organisations, contracts, terms versions and their components.
+"""Organisations, contracts, terms versions and their components, and the KPI catalogue.
 
 Components keep their validated parameters as canonical JSON (decimals as strings), the
 same shape as the contract file; :mod:`contracts.schema` is the one parser from that shape
 to :mod:`pricing.terms` dataclasses, used by the file import, the admin and the billing run.
+
+The KPI catalogue lives here because terms are written in its codes: a contract file is
+checked against it, and ``kpis`` (the batches and results measured against it) sits above.
 """
 
 from django.conf import settings
@@ -153,3 +156,54 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.organisation} ({self.role})"
+
+
+class Kpi(models.Model):
+    """One KPI of the catalogue (seeded by a ``kpis`` migration from :mod:`kpis.catalogue`).
+
+    The table keeps the name it had when the model belonged to ``kpis``: moving the model
+    changed no row, and the results' ``kpi_id`` column points at it as before.
+    """
+
+    class Unit(models.TextChoices):
+        COUNT = "count"
+        MONEY = "money"
+        PERCENT = "percent"
+        SECONDS = "seconds"
+        SCORE = "score"
+
+    class Direction(models.TextChoices):
+        HIGHER_IS_BETTER = "higher_is_better", "Higher is better"
+        LOWER_IS_BETTER = "lower_is_better", "Lower is better"
+
+    class Aggregation(models.TextChoices):
+        SUM = "sum", "Sum of rows"
+        RATIO = "ratio", "Σ numerator / Σ denominator"
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    unit = models.CharField(max_length=10, choices=Unit.choices)
+    direction = models.CharField(max_length=20, choices=Direction.choices)
+    aggregation = models.CharField(max_length=10, choices=Aggregation.choices)
+    scale = models.PositiveIntegerField(
+        default=1, help_text="Ratio KPIs: value = Σ numerator / Σ denominator × scale (100 for percentages)."
+    )
+    min_value = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
+    max_value = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
+
+    class Meta:
+        db_table = "kpis_kpi"
+        ordering = ["code"]
+        verbose_name = "KPI"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(min_value__isnull=True)
+                | models.Q(max_value__isnull=True)
+                | models.Q(max_value__gte=models.F("min_value")),
+                name="kpi_bounds_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.name})"

@@ -32,7 +32,7 @@ def kpi_catalogue() -> KpiCatalogue:
     against that table, read here through Django's app registry by its label: ``contracts``
     imports nothing of ``kpis``, and the two never import each other.
     """
-    kpi = apps.get_model("kpis", "Kpi")
+    kpi = apps.get_model("contracts", "Kpi")
     return {
         code: KpiInfo(unit, direction, aggregation)
         for code, unit, direction, aggregation in kpi.objects.values_list(

@@ -1,4 +1,5 @@
-"""Procurement's admin for KPIs: the catalogue, batches, results, uploads and the month view."""
+"""Procurement's admin for KPIs: batches, results, uploads and the month view (the catalogue's
+admin is in :mod:`contracts.admin`, beside its model)."""
 
 from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef
@@ -15,7 +16,7 @@ from pricing.period import Period
 
 from .access import NotActingForAnyone, kpi_submittable_contract_ids
 from .forms import KpiFileForm, MonthViewForm
-from .models import Kpi, KpiBatch, KpiResult
+from .models import KpiBatch, KpiResult
 from .selectors import kpi_month_values, kpi_results_history
 from .services import kpi_batch_ingest
 
@@ -31,15 +32,6 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-@admin.register(Kpi)
-class KpiAdmin(ReadOnlyAdmin):
-    """The KPI catalogue is seeded by a migration; contract files refer to its codes."""
-
-    list_display = ["code", "name", "unit", "direction", "aggregation", "scale", "min_value", "max_value"]
-    list_filter = ["unit", "direction", "aggregation"]
-    search_fields = ["code", "name"]
 
 
 @admin.register(KpiBatch)

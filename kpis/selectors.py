@@ -22,9 +22,10 @@ from typing import NamedTuple
 
 from django.db import connection
 
+from contracts.models import Kpi
 from pricing.period import Period
 
-from .models import Kpi, KpiResult
+from .models import KpiResult
 
 # Ratios are exact to this many places (far below any rounding the statement does).
 RATIO_PLACES = Decimal("1e-10")

@@ -21,12 +21,12 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 
-from contracts.models import Contract
+from contracts.models import Contract, Kpi
 from pricing.period import Period
 
 from . import ingest
 from .ingest import ContractRef, KpiFileRejected, KpiRef, RowError
-from .models import Kpi, KpiBatch, KpiResult
+from .models import KpiBatch, KpiResult
 from .selectors import KpiMonthValue, kpi_month_values_for_contracts
 
 Progress = Callable[[str, int, int], None]

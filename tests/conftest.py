@@ -58,8 +58,8 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture
 def kpi_catalogue(django_db_blocker):
     """The KPI catalogue, re-seeded: transactional tests empty every table, migration data included."""
+    from contracts.models import Kpi
     from kpis import catalogue
-    from kpis.models import Kpi
 
     with django_db_blocker.unblock():
         catalogue.seed(Kpi)

@@ -29,7 +29,7 @@ def contract():
         "admin:contracts_organisation_changelist",
         "admin:contracts_termsversion_changelist",
         "admin:contracts_membership_changelist",
-        "admin:kpis_kpi_changelist",
+        "admin:contracts_kpi_changelist",
         "admin:contracts_contract_import",
     ],
 )

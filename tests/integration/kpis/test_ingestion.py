@@ -256,7 +256,7 @@ def test_admin_month_view_shows_values_and_superseded_rows(admin_client, contrac
     content = response.content.decode()
     assert "<td>contacts_voice</td><td>120</td>" in content
     assert "superseded" in content
-    for name in ("kpis_kpibatch_changelist", "kpis_kpiresult_changelist", "kpis_kpi_changelist"):
+    for name in ("kpis_kpibatch_changelist", "kpis_kpiresult_changelist", "contracts_kpi_changelist"):
         assert admin_client.get(reverse(f"admin:{name}")).status_code == 200
 
 
