@@ -11,12 +11,14 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from core.databases import is_postgresql
+
 
 class ExactDecimalField(models.Field):
     description = "An exact decimal of any precision"
 
     def db_type(self, connection):
-        return "numeric" if connection.vendor == "postgresql" else "text"
+        return "numeric" if is_postgresql(connection.alias) else "text"
 
     def from_db_value(self, value, expression, connection):
         return None if value is None else Decimal(value)

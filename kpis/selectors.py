@@ -6,10 +6,10 @@ latest batch that carries the key count. Sum KPIs add their rows; ratio KPIs are
 ratios); a ratio KPI given as one monthly ``value`` is used as it is. A KPI with no rows, or a
 ratio whose denominators add up to 0, is *not measured* (``None``).
 
-Sums are exact on both databases: PostgreSQL adds ``numeric`` columns exactly in the query;
-on SQLite, where the columns are text, the rows are read and added here without the 28-digit
-limit of Decimal's default context. The ratio itself is always divided here, to
-``RATIO_PLACES``.
+Sums are exact on every database (the path ``kpis.month_sums``): PostgreSQL adds ``numeric``
+columns exactly in the query; portably (SQLite, where the columns are text) the rows are read
+and added here without the 28-digit limit of Decimal's default context. The ratio itself is
+always divided here, to ``RATIO_PLACES``.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from typing import NamedTuple
 from django.db import connection
 
 from contracts.models import Kpi
+from core.databases import database_path
 from pricing.period import Period
 
 from .models import KpiResult
@@ -122,10 +123,15 @@ _FIELDS = (
 )
 
 
-def _sums_from_rows(contract_ids: list[int], periods: list[str]) -> Iterable[tuple[int, str, int, KpiSums]]:
+MonthSums = list[tuple[int, str, int, KpiSums]]  # (contract, period, KPI, sums), in that order
+
+
+def _sums_from_rows(contract_ids: list[int], periods: list[str]) -> MonthSums:
     rows = KpiResult.objects.filter(contract_id__in=contract_ids, period__in=periods).values_list(*_FIELDS)
-    for (contract_id, period, kpi_id), current in _current_rows(rows).items():
-        yield contract_id, period, kpi_id, sums_of_rows(current)
+    return [
+        (contract_id, period, kpi_id, sums_of_rows(current))
+        for (contract_id, period, kpi_id), current in sorted(_current_rows(rows).items())
+    ]
 
 
 # The latest batch per (contract, period, KPI, channel, site) key, then one group per KPI
@@ -149,27 +155,27 @@ ORDER BY contract_id, period, kpi_id
 """
 
 
-def _sums_in_database(contract_ids: list[int], periods: list[str]) -> Iterable[tuple[int, str, int, KpiSums]]:
+def _sums_in_database(contract_ids: list[int], periods: list[str]) -> MonthSums:
     sql = _SUMS_SQL.format(table=KpiResult._meta.db_table)  # a fixed table name, no user input
     with connection.cursor() as cursor:
         cursor.execute(sql, [contract_ids, periods])
         rows = cursor.fetchall()
-    for (
-        contract_id,
-        period,
-        kpi_id,
-        count,
-        value_count,
-        value_sum,
-        value,
-        ratio_count,
-        num,
-        den,
-        batches,
-    ) in rows:
-        single = value if value_count == 1 else None
-        sums = KpiSums(count, value_count, value_sum, single, ratio_count, num, den, tuple(batches))
-        yield contract_id, period, kpi_id, sums
+    return [
+        (contract_id, period, kpi_id, _queried_sums(*sums)) for contract_id, period, kpi_id, *sums in rows
+    ]
+
+
+def _queried_sums(
+    count, value_count, value_sum, value, ratio_count, numerator, denominator, batches
+) -> KpiSums:
+    """One row of ``_SUMS_SQL`` past its key: ``MAX(value)`` is the single value when one row has one."""
+    single = value if value_count == 1 else None
+    return KpiSums(count, value_count, value_sum, single, ratio_count, numerator, denominator, tuple(batches))
+
+
+# The current rows of each (contract, period, KPI) month of the given contracts and periods,
+# added up: in one aggregate query on PostgreSQL, from the rows anywhere.
+month_sums = database_path("kpis.month_sums", postgresql=_sums_in_database, portable=_sums_from_rows)
 
 
 def kpi_month_values_for_periods(
@@ -186,9 +192,10 @@ def kpi_month_values_for_periods(
     }
     # Keyed by the period's text while rows come in (the rows carry it), by ``Period`` after.
     result = {text: {cid: {} for cid in ids} for text in by_text}
-    sums_of = _sums_in_database if connection.vendor == "postgresql" else _sums_from_rows
     for start in range(0, len(ids), _IDS_PER_QUERY):
-        for contract_id, period, kpi_id, sums in sums_of(ids[start : start + _IDS_PER_QUERY], list(by_text)):
+        for contract_id, period, kpi_id, sums in month_sums(
+            ids[start : start + _IDS_PER_QUERY], list(by_text)
+        ):
             code, aggregation, scale = catalogue[kpi_id]
             result[period][contract_id][code] = month_value(code, aggregation, scale, sums)
     return {by_text[text]: values for text, values in result.items()}

@@ -1,13 +1,13 @@
 """Writes: ingesting a KPI file as one batch, all or nothing.
 
 Every row of the file is checked (``kpis.ingest``); a file with any problem changes nothing
-and its report lists every bad row. Rows are stored in bulk in one transaction: on SQLite
-the file is checked first, then inserted with large ``executemany`` batches; on PostgreSQL
-the first chunks are already streaming to the server (``COPY``) while the file is checked,
-and a bad file cancels the ``COPY`` and rolls the transaction back. The same file twice (by
-SHA-256) is recognised and changes nothing, once the file has been read and found to name
-only contracts its submitter acts for. A dry run checks the file first, does the whole
-ingestion, computes what would change, and rolls back.
+and its report lists every bad row. Rows are stored in bulk in one transaction by the
+database path ``kpis.write_results``: portably, the file is checked first, then inserted with
+large ``executemany`` batches; on PostgreSQL the first chunks are already streaming to the
+server (``COPY``) while the file is checked, and a bad file cancels the ``COPY`` and rolls the
+transaction back. The same file twice (by SHA-256) is recognised and changes nothing, once
+the file has been read and found to name only contracts its submitter acts for. A dry run
+checks the file first, does the whole ingestion, computes what would change, and rolls back.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 
 from contracts.models import Contract, Kpi
+from core.databases import database_path, is_postgresql
 from pricing.period import Period
 
 from . import ingest
@@ -100,7 +101,10 @@ def kpi_batch_ingest(
         if existing is not None:
             # Same bytes, so the same contracts, every one of which the caller acts for.
             return IngestResult("duplicate", file_name, batch=existing, row_count=existing.row_count)
-        if dry_run or connection.vendor != "postgresql":
+        if dry_run or not is_postgresql():
+            # Checked before the transaction opens: a dry run reads the values before storing,
+            # and SQLite's transaction takes the writer's lock at once (IMMEDIATE), which the
+            # check would hold. Only PostgreSQL's COPY checks while it streams.
             check.verify()
         try:
             return _write_batch(
@@ -159,7 +163,7 @@ def _write_batch(
             ),
             periods=sorted({p for _, p in pairs}),
         )
-        _store(rows, batch.pk, progress, verify)
+        write_results(rows, batch.pk, progress, verify)
         if not dry_run:
             return IngestResult("accepted", file_name, batch=batch, row_count=len(rows))
         preview = _preview(pairs, before, _month_values(pairs))
@@ -196,47 +200,37 @@ COLUMNS = (
 )
 
 
-def _store(rows: ingest.CheckedRows, batch_id: int, progress: Progress, verify: Callable[[], None]) -> None:
-    table = KpiResult._meta.db_table
+def _insert_results(
+    rows: ingest.CheckedRows, batch_id: int, progress: Progress, verify: Callable[[], None]
+) -> None:
+    """Check the file, then insert its rows with ``executemany`` of statements that insert
+    ``ROWS_PER_INSERT`` rows each: SQLite then runs one statement per ninety rows instead of
+    one per row (about half the time)."""
+    verify()
     rows = rows.stored_order()
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            _copy(cursor.cursor, table, rows, batch_id, progress, verify)
-        else:
-            verify()
-            _insert(cursor, table, rows, batch_id, progress)
-
-
-def _insert(cursor, table: str, rows: ingest.CheckedRows, batch_id: int, progress: Progress) -> None:
-    """``executemany`` of statements that insert ``ROWS_PER_INSERT`` rows each: SQLite then
-    runs one statement per ninety rows instead of one per row (about half the time)."""
     total = len(rows)
     one = "(" + ", ".join(["%s"] * len(COLUMNS)) + ")"
-    head = f"INSERT INTO {table} ({', '.join(COLUMNS)}) VALUES "  # noqa: S608 (fixed names)
+    head = f"INSERT INTO {KpiResult._meta.db_table} ({', '.join(COLUMNS)}) VALUES "  # noqa: S608 (fixed names)
     many = head + ", ".join([one] * ROWS_PER_INSERT)
     width = ROWS_PER_INSERT * len(COLUMNS)
-    for start, stop in _chunks(total):
-        values = rows.tuples(batch_id, COLUMNS, start, stop)
-        whole = len(values) - len(values) % ROWS_PER_INSERT
-        flat = list(itertools.chain.from_iterable(values[:whole]))
-        if flat:
-            cursor.executemany(many, [flat[i : i + width] for i in range(0, len(flat), width)])
-        if whole < len(values):
-            cursor.executemany(head + one, values[whole:])
-        progress("storing", stop, total)
+    with connection.cursor() as cursor:
+        for start, stop in _chunks(total):
+            values = rows.tuples(batch_id, COLUMNS, start, stop)
+            whole = len(values) - len(values) % ROWS_PER_INSERT
+            flat = list(itertools.chain.from_iterable(values[:whole]))
+            if flat:
+                cursor.executemany(many, [flat[i : i + width] for i in range(0, len(flat), width)])
+            if whole < len(values):
+                cursor.executemany(head + one, values[whole:])
+            progress("storing", stop, total)
 
 
 def _chunks(total: int) -> list[tuple[int, int]]:
     return [(start, min(start + CHUNK, total)) for start in range(0, total, CHUNK)]
 
 
-def _copy(
-    cursor,
-    table: str,
-    rows: ingest.CheckedRows,
-    batch_id: int,
-    progress: Progress,
-    verify: Callable[[], None],
+def _copy_results(
+    rows: ingest.CheckedRows, batch_id: int, progress: Progress, verify: Callable[[], None]
 ) -> None:
     """``COPY`` the rows in chunks while the file is checked.
 
@@ -248,20 +242,28 @@ def _copy(
     """
     from psycopg.copy import QueuedLibpqWriter
 
+    rows = rows.stored_order()
     total = len(rows)
     chunks = _chunks(total)
     data, form = rows.copy_text(batch_id, COLUMNS, *chunks[0])
     options = "FORMAT text" if form == "text" else "FORMAT csv, FORCE_NOT_NULL (channel, site)"
-    sql = f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN WITH ({options})"
-    with cursor.copy(sql, writer=QueuedLibpqWriter(cursor)) as copy:
-        for number, (start, stop) in enumerate(chunks):
-            if number == CHECK_AFTER:
-                verify()
-            if number:
-                data, _ = rows.copy_text(batch_id, COLUMNS, start, stop)
-            copy.write(data)
-            progress("storing", stop, total)
-        verify()
+    sql = f"COPY {KpiResult._meta.db_table} ({', '.join(COLUMNS)}) FROM STDIN WITH ({options})"
+    with connection.cursor() as wrapper:
+        cursor = wrapper.cursor
+        with cursor.copy(sql, writer=QueuedLibpqWriter(cursor)) as copy:
+            for number, (start, stop) in enumerate(chunks):
+                if number == CHECK_AFTER:
+                    verify()
+                if number:
+                    data, _ = rows.copy_text(batch_id, COLUMNS, start, stop)
+                copy.write(data)
+                progress("storing", stop, total)
+            verify()
+
+
+# Store a batch's rows (``rows``, checked by ``verify``, which raises ``KpiFileRejected`` for a
+# bad file before anything is committed), inside the caller's transaction.
+write_results = database_path("kpis.write_results", postgresql=_copy_results, portable=_insert_results)
 
 
 def _month_values(pairs: list[tuple[int, str]]) -> dict[tuple[int, str], dict[str, KpiMonthValue]]:

@@ -9,13 +9,7 @@ import pytest
 
 from contracts.models import Contract, Organisation
 from kpis.models import Kpi, KpiBatch, KpiResult
-from kpis.selectors import (
-    KpiMonthValue,
-    _sums_from_rows,
-    _sums_in_database,
-    kpi_month_values,
-    kpi_month_values_for_periods,
-)
+from kpis.selectors import KpiMonthValue, kpi_month_values, kpi_month_values_for_periods, month_sums
 from pricing.period import Period
 
 pytestmark = pytest.mark.django_db
@@ -152,9 +146,12 @@ def as_text(sums_rows) -> dict:
 
 
 @pytest.mark.postgres
+@pytest.mark.database_path("kpis.month_sums")
 def test_postgresql_sums_agree_with_the_python_sums(contracts, months):
     ids, periods = [c.pk for c in contracts], ["2026-03", "2026-02"]
-    assert as_text(_sums_in_database(ids, periods)) == as_text(_sums_from_rows(ids, periods))
+    in_database, from_rows = month_sums.postgresql(ids, periods), month_sums.portable(ids, periods)
+    assert as_text(in_database) == as_text(from_rows)
+    assert in_database == from_rows  # the same months in the same order
 
 
 @pytest.mark.postgres
@@ -182,6 +179,6 @@ def test_postgresql_sums_agree_on_generated_multi_site_multi_day_months_with_cor
                     rows.append((contract, period, code, day, None, number(), number(), channel, site))
         batch(f"generated-{n}.csv", rows)
     ids, periods = [c.pk for c in contracts], ["2026-02", "2026-03"]
-    in_database = as_text(_sums_in_database(ids, periods))
-    assert in_database == as_text(_sums_from_rows(ids, periods))
+    in_database = as_text(month_sums.postgresql(ids, periods))
+    assert in_database == as_text(month_sums.portable(ids, periods))
     assert len(in_database) == 3 * 2 * 5
