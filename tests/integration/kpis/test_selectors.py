@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from contracts.models import Contract, Organisation
-from kpis.models import Kpi, KpiBatch, KpiResult
+from contracts.models import Contract, Kpi, Organisation
+from kpis.models import KpiBatch, KpiResult
 from kpis.selectors import KpiMonthValue, kpi_month_values, kpi_month_values_for_periods, month_sums
 from pricing.period import Period
 
