@@ -1,5 +1,10 @@
 """Writes for billing: pricing drafts, the billing run, approving, issuing, voiding, paying.
 
+Pricing a month reads down: ``statements_price`` loads a chunk of contracts' months
+(``billing.inputs.contract_months``), prices each with the pure core (``pricing.price_period``,
+then ``pricing.correction.correction`` for an issued month) and saves the results
+(``billing.bulk``), in one transaction; nothing calls back up.
+
 Lock rules: pricing a contract's month locks the contract row first (several contracts in
 primary-key order), so two runs of the same month serialise per contract; issuing a month
 locks one contract row at a time, then its statements of the month in primary-key order,
@@ -23,121 +28,147 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from contracts.models import Contract
-from contracts.selectors import currency_decimal_places
 from pricing import price_period
-from pricing.money import Rounding, round_money
+from pricing.correction import correction
 from pricing.period import Period
 from pricing.result import PricedStatement
-from pricing.text import money_text
 
-from .drafts import (
-    BillingError,
-    check_storable,
-    contract_error,
-    month_inputs_for_contracts,
-    new_statement,
-    next_revisions,
-    save_statements,
-    statements_price_drafts,
-)
+from .bulk import NewStatement, check_storable, drafts_delete, snapshot_json, write_statements
+from .errors import BillingError, contract_error
+from .inputs import ContractMonth, MonthInputs, PreviousMonth, contract_months
 from .models import BillingRun, NumberSeries, Statement, stale_after
 from .serializers import frozen_representation
 
 logger = logging.getLogger(__name__)
 
+NET_CHANGE_REVIEW = Decimal("0.25")
+
+
+# --- pricing a month: load, price, save -----------------------------------------------------
+
+
+def statements_price(
+    *, contract_ids: list[int], period: Period, billing_run_id: int | None = None
+) -> dict[int, Statement | BillingError | None]:
+    """Price ``period`` for each contract, in one transaction holding the contracts' row locks.
+
+    Per contract: a draft is replaced by a new one; an approved statement is left (returned);
+    an issued or paid month is priced again on the terms version it was issued with, and the
+    difference from what was billed becomes a draft adjustment document (``None`` when
+    nothing changed; a stale draft adjustment is removed either way). A contract whose pricing
+    raises anything (``PricingError``, a ``decimal`` error from an absurd amount, an amount too
+    large to store) maps to a ``BillingError`` naming it; the others are still priced. Loading
+    the chunk and the bulk write are shared: if they raise, the exception propagates and
+    nothing is saved (the run then prices the chunk's contracts one by one, see
+    ``billing_run_price_chunk``).
+    """
+    result: dict[int, Statement | BillingError | None] = {}
+    with transaction.atomic():
+        months = contract_months(contract_ids=contract_ids, period=period)
+        new, replaced, corrected = [], [], []
+        for month in months:
+            outcome = _price_month(month, period, billing_run_id)
+            if isinstance(outcome, NewStatement):
+                new.append(outcome)
+            else:
+                result[month.contract.pk] = outcome
+            if isinstance(outcome, BillingError) or month.inputs is None:
+                continue  # left as it is: a failure, or an approved month
+            if month.billed is not None:
+                corrected.append(month.live.pk)  # its stale draft adjustments go
+            elif month.live is not None:
+                replaced.append(month.live.pk)  # the draft it replaces goes
+        drafts_delete(statement_ids=replaced, adjusting=corrected)
+        for statement in write_statements(new):
+            result[statement.contract_id] = statement
+    return result
+
+
+def _price_month(
+    month: ContractMonth, period: Period, billing_run_id: int | None
+) -> NewStatement | Statement | BillingError | None:
+    """What one contract's month becomes: its approved statement as it is, a new draft or
+    draft adjustment to write, ``None`` (an issued month with nothing to correct), or the
+    ``BillingError`` that stops it. Reads nothing: ``month`` holds every input."""
+    contract, loaded = month.contract, month.inputs
+    if loaded is None:
+        return month.live
+    if isinstance(loaded, BillingError):
+        return loaded
+    try:
+        priced = price_period(loaded.inputs)
+        if month.billed is None:
+            check_storable(contract.reference, period, priced)
+            flags = review_flags(priced, loaded.snapshot, month.previous, month.live)
+            return _new_statement(month, period, billing_run_id, loaded, priced, flags)
+        adjustment = correction(priced, month.billed, loaded.inputs.terms)
+        if adjustment is None:
+            return None
+        check_storable(contract.reference, period, adjustment)
+        flags = [{"code": "adjustment", "message": f"corrects {month.live.number} after KPI changes"}]
+        return _new_statement(month, period, billing_run_id, loaded, adjustment, flags, adjusts=month.live)
+    except Exception as error:  # one contract's failure is its own, not the chunk's
+        return contract_error(reference=contract.reference, period=period, error=error)
+
+
+def _new_statement(
+    month, period, billing_run_id, loaded: MonthInputs, priced, flags, adjusts=None
+) -> NewStatement:
+    return NewStatement(
+        contract=month.contract,
+        period=period,
+        revision=month.revision,
+        terms_version_id=loaded.version_id,
+        billing_run_id=billing_run_id,
+        priced=priced,
+        flags=flags,
+        inputs=loaded.snapshot,
+        inputs_json=snapshot_json(loaded.snapshot, loaded.components_json),
+        adjusts=adjusts,
+    )
+
+
+def review_flags(
+    priced: PricedStatement, snapshot: dict, previous: PreviousMonth | None, replaced: Statement | None
+) -> list:
+    """The pricing's flags, plus a net change over 25 % from last month and changed inputs."""
+    flags = [
+        {"code": str(f.code), "message": f.message, "component": f.component_id, "kpi": f.kpi}
+        for f in priced.flags
+    ]
+    if (
+        previous is not None
+        and previous.net
+        and abs(priced.net - previous.net) > abs(previous.net) * NET_CHANGE_REVIEW
+    ):
+        change = (priced.net - previous.net) / abs(previous.net) * 100
+        flags.append({"code": "net_changed", "message": f"net changed {change:+.1f}% from {previous.period}"})
+    if replaced is not None and replaced.inputs.get("kpis") != snapshot["kpis"]:
+        flags.append({"code": "inputs_changed", "message": "KPI inputs changed since the previous draft"})
+    return flags
+
 
 def statement_price_draft(
     *, contract_id: int, period: Period, billing_run_id: int | None = None
 ) -> Statement | None:
-    """Price ``period`` for one contract into a draft statement (idempotent).
-
-    A previous draft is replaced; an approved statement is left alone (returns it); for an
-    issued or paid month a late correction is priced into a draft adjustment document
-    (``statement_price_adjustment``). Raises ``BillingError`` when there are no terms in force
-    or the pricing refuses the inputs.
-    """
-    result = statements_price_drafts(
-        contract_ids=[contract_id],
-        period=period,
-        billing_run_id=billing_run_id,
-        adjust=statement_price_adjustment,
-    )[contract_id]
+    """Price ``period`` for one contract (``statements_price`` of one): the new draft, the
+    approved statement left alone, an issued month's draft adjustment, or ``None`` when an
+    issued month has nothing to correct. Raises ``BillingError`` when there are no terms in
+    force or the pricing refuses the inputs."""
+    result = statements_price(contract_ids=[contract_id], period=period, billing_run_id=billing_run_id)[
+        contract_id
+    ]
     if isinstance(result, BillingError):
         raise result
     return result
 
 
-def _issued_totals(original: Statement) -> dict[tuple[str, str, str], Decimal]:
-    """What has been billed so far per (component, kind, KPI): the original plus issued adjustments."""
-    totals: dict[tuple[str, str, str], Decimal] = {}
-    documents = [original, *original.adjustments.filter(status__in=["issued", "paid"])]
-    for document in documents:
-        for line in document.lines.all():
-            key = (line.component_id, line.kind, line.kpi)
-            totals[key] = totals.get(key, Decimal(0)) + line.amount
-    return totals
-
-
 def statement_price_adjustment(*, original: Statement, billing_run_id: int | None = None) -> Statement | None:
-    """Re-price an issued month on the terms version it was issued with; the difference, line
-    by line, becomes a draft adjustment document (a credit note when negative). No difference:
-    no document (and a stale draft adjustment is removed). Call inside a transaction holding
-    the contract lock."""
-    contract, period = original.contract, Period.parse(original.period)
-    loaded = month_inputs_for_contracts(
-        contracts=[contract], period=period, versions={contract.pk: original.terms_version}
-    )[contract.pk]
-    snapshot = loaded.snapshot
-    priced = price_period(loaded.inputs)
-    billed = _issued_totals(original)
-    new: dict[tuple[str, str, str], Decimal] = {}
-    explanations = {}
-    for line in priced.lines:
-        key = (line.component_id, str(line.kind), line.kpi or "")
-        new[key] = new.get(key, Decimal(0)) + line.amount
-        explanations[key] = line.explanation
-    lines = []
-    places = currency_decimal_places(str(contract.currency))
-    for key in list(billed) + [k for k in new if k not in billed]:
-        difference = new.get(key, Decimal(0)) - billed.get(key, Decimal(0))
-        if difference:
-            was, now = (
-                money_text(billed.get(key, Decimal(0)), places),
-                money_text(new.get(key, Decimal(0)), places),
-            )
-            text = f"Correction: was {was}, now {now}. {explanations.get(key, 'No longer due.')}"
-            lines.append(dataclasses.replace(_line_for(key), amount=difference, explanation=text))
-    revision = next_revisions([contract.pk], period)[contract.pk]
-    original.adjustments.filter(status=Statement.Status.DRAFT).delete()
-    if not lines:
-        return None
-    net = sum((line.amount for line in lines), Decimal(0))
-    tax = round_money(
-        net * contract.tax_rate / 100, decimal_places=places, rounding=Rounding(contract.rounding)
+    """Price the issued month of ``original`` again: its draft adjustment document, or
+    ``None`` when nothing changed (``statement_price_draft`` of its contract and month)."""
+    return statement_price_draft(
+        contract_id=original.contract_id, period=Period.parse(original.period), billing_run_id=billing_run_id
     )
-    document_type = "credit_note" if net < 0 else "invoice"
-    adjustment = PricedStatement(tuple(lines), net, tax, net + tax, document_type)
-    check_storable(contract.reference, period, adjustment)
-    flags = [{"code": "adjustment", "message": f"corrects {original.number} after KPI changes"}]
-    statement = new_statement(
-        contract=contract,
-        period=period,
-        version_id=original.terms_version_id,
-        priced=adjustment,
-        snapshot=snapshot,
-        flags=flags,
-        run_id=billing_run_id,
-        revision=revision,
-        adjusts=original,
-    )
-    return save_statements([(statement, tuple(lines))])[0]
-
-
-def _line_for(key):
-    from pricing.result import Line, LineKind
-
-    component_id, kind, kpi = key
-    return Line(component_id, LineKind(kind), Decimal(0), "", {}, kpi or None)
 
 
 # --- the billing run ------------------------------------------------------------------------
@@ -235,12 +266,7 @@ def _price_one(run_id: int, contract_id: int, period: Period) -> dict[int, State
     that process committed."""
     for attempt in (1, 2):
         try:
-            return statements_price_drafts(
-                contract_ids=[contract_id],
-                period=period,
-                billing_run_id=run_id,
-                adjust=statement_price_adjustment,
-            )
+            return statements_price(contract_ids=[contract_id], period=period, billing_run_id=run_id)
         except IntegrityError as error:
             if attempt == 2:
                 failure = error
@@ -273,12 +299,7 @@ def billing_run_price_chunk(*, run_id: int, contract_ids: list[int]) -> None:
         results = _price_one(run_id, contract_ids[0], period)
     else:
         try:
-            results = statements_price_drafts(
-                contract_ids=contract_ids,
-                period=period,
-                billing_run_id=run_id,
-                adjust=statement_price_adjustment,
-            )
+            results = statements_price(contract_ids=contract_ids, period=period, billing_run_id=run_id)
         except Exception:
             for contract_id in contract_ids:
                 billing_run_price_chunk(run_id=run_id, contract_ids=[contract_id])
@@ -289,11 +310,6 @@ def billing_run_price_chunk(*, run_id: int, contract_ids: list[int]) -> None:
         references = dict(Contract.objects.filter(pk__in=failed).values_list("pk", "reference"))
         errors = {references.get(cid, f"contract {cid}"): str(result) for cid, result in failed.items()}
     _record(run_id, len(contract_ids), errors)
-
-
-def billing_run_price_contract(*, run_id: int, contract_id: int) -> None:
-    """Price one contract of a run (a chunk of one)."""
-    billing_run_price_chunk(run_id=run_id, contract_ids=[contract_id])
 
 
 def billing_run_chunks(*, run: BillingRun) -> list[list[int]]:

@@ -15,6 +15,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet, TextField
 from django.db.models.functions import Cast
 
+from core.databases import database_path
 from pricing.money import Rounding
 from pricing.period import Period
 from pricing.terms import ContractTerms
@@ -66,20 +67,6 @@ def _contract_terms(contract: Contract, components: tuple) -> ContractTerms:
     )
 
 
-def _pricing_terms(
-    contract: Contract, components: Iterable[Component], catalogue: KpiCatalogue
-) -> ContractTerms:
-    return _contract_terms(
-        contract,
-        tuple(
-            component_to_pricing(
-                component_id=c.component_id, type_=c.type, params=c.params, catalogue=catalogue
-            )
-            for c in components
-        ),
-    )
-
-
 @dataclass(frozen=True)
 class TermsInForce:
     """The terms version in force for a contract's month and its pricing terms."""
@@ -104,38 +91,53 @@ ORDER BY v.id, c.position, c.id
 """
 
 
-def _versions_in_force(
+def _versions_in_force_postgresql(
     contract_ids: list[int], period: Period
 ) -> tuple[dict[int, tuple[int, str]], list[tuple[int, str, str, str]]]:
-    """The version in force per contract as (id, effective_from), and the components of those
-    versions as (version id, component id, type, parameters as JSON text) in position order.
-    On PostgreSQL one query with the ids as one array parameter (no per-id placeholders)."""
+    """One query with the ids as one array parameter (no per-id placeholders to build)."""
     latest: dict[int, tuple[int, str]] = {}
-    if connection.vendor == "postgresql":
-        sql = _TERMS_SQL.format(
-            versions=connection.ops.quote_name(TermsVersion._meta.db_table),
-            components=connection.ops.quote_name(Component._meta.db_table),
-        )  # fixed table names, no user input
-        components = []
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [contract_ids, str(period)])
-            for version_id, contract_id, effective_from, component_id, type_, params in cursor.fetchall():
-                latest[contract_id] = (version_id, effective_from)
-                if component_id is not None:  # a version without components: no joined row
-                    components.append((version_id, component_id, type_, params))
-        return latest, components
+    sql = _TERMS_SQL.format(
+        versions=connection.ops.quote_name(TermsVersion._meta.db_table),
+        components=connection.ops.quote_name(Component._meta.db_table),
+    )  # fixed table names, no user input
+    components = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [contract_ids, str(period)])
+        for version_id, contract_id, effective_from, component_id, type_, params in cursor.fetchall():
+            latest[contract_id] = (version_id, effective_from)
+            if component_id is not None:  # a version without components: no joined row
+                components.append((version_id, component_id, type_, params))
+    return latest, components
+
+
+def _versions_in_force_portable(
+    contract_ids: list[int], period: Period
+) -> tuple[dict[int, tuple[int, str]], list[tuple[int, str, str, str]]]:
+    """Two queries: the versions up to ``period``, then the latest ones' components."""
+    latest: dict[int, tuple[int, str]] = {}
     for version_id, contract_id, effective_from in (
         TermsVersion.objects.filter(contract_id__in=contract_ids, effective_from__lte=str(period))
         .order_by("contract_id", "effective_from")
         .values_list("pk", "contract_id", "effective_from")
     ):
         latest[contract_id] = (version_id, effective_from)
-    rows = (
-        Component.objects.filter(version_id__in=[version_id for version_id, _ in latest.values()])
+    return latest, _component_rows([version_id for version_id, _ in latest.values()])
+
+
+def _component_rows(version_ids: list[int]) -> list[tuple[int, str, str, str]]:
+    """(version id, component id, type, parameters as JSON text) of the versions, in position order."""
+    return list(
+        Component.objects.filter(version_id__in=version_ids)
         .order_by("version_id", "position", "id")
         .values_list("version_id", "component_id", "type", Cast("params", TextField()))
     )
-    return latest, list(rows)
+
+
+# The version in force per contract as (id, effective_from), and the components of those
+# versions as (version id, component id, type, parameters as JSON text) in position order.
+versions_in_force = database_path(
+    "contracts.terms_in_force", postgresql=_versions_in_force_postgresql, portable=_versions_in_force_portable
+)
 
 
 def terms_in_force_for_contracts(*, contracts: Iterable[Contract], period: Period) -> dict[int, TermsInForce]:
@@ -148,7 +150,35 @@ def terms_in_force_for_contracts(*, contracts: Iterable[Contract], period: Perio
     are parsed once and share their frozen ``pricing.terms`` object.
     """
     by_id = {contract.pk: contract for contract in contracts}
-    latest, rows = _versions_in_force(list(by_id), period)
+    latest, rows = versions_in_force(list(by_id), period)
+    return _terms_of(by_id, latest, rows)
+
+
+def terms_of_versions(
+    *, contracts: Iterable[Contract], version_ids: dict[int, int]
+) -> dict[int, TermsInForce]:
+    """The terms version ``version_ids[contract id]`` of each contract (re-pricing an issued
+    month on the version it was issued with), in three queries whatever the number of
+    contracts: versions, components, KPI catalogue. A version that is not the contract's is
+    left out, as is a contract not in ``version_ids``."""
+    by_id = {contract.pk: contract for contract in contracts if contract.pk in version_ids}
+    latest = {
+        contract_id: (version_id, effective_from)
+        for version_id, contract_id, effective_from in TermsVersion.objects.filter(
+            pk__in=[version_ids[contract_id] for contract_id in by_id], contract_id__in=list(by_id)
+        ).values_list("pk", "contract_id", "effective_from")
+    }
+    return _terms_of(by_id, latest, _component_rows([version_id for version_id, _ in latest.values()]))
+
+
+def _terms_of(
+    by_id: dict[int, Contract],
+    latest: dict[int, tuple[int, str]],
+    rows: list[tuple[int, str, str, str]],
+) -> dict[int, TermsInForce]:
+    """Each contract's ``TermsInForce`` from its version (``latest``) and the versions'
+    component rows. Components with the same id, type and parameters (contracts set up from
+    one template) are parsed once and share their frozen ``pricing.terms`` object."""
     catalogue = kpi_catalogue()
     parsed: dict[tuple[str, str, str], tuple[ComponentSpec, object]] = {}
     by_version: dict[int, list[tuple[ComponentSpec, object]]] = defaultdict(list)
@@ -171,14 +201,3 @@ def terms_in_force_for_contracts(*, contracts: Iterable[Contract], period: Perio
             terms=_contract_terms(by_id[contract_id], tuple(pricing for _, pricing in components)),
         )
     return result
-
-
-def terms_of_version(*, contract: Contract, version: TermsVersion) -> TermsInForce:
-    """A given terms version of ``contract`` (re-pricing a month on the version it was issued with)."""
-    components = list(version.components.order_by("position", "id"))
-    return TermsInForce(
-        version_id=version.pk,
-        effective_from=version.effective_from,
-        components=tuple(ComponentSpec(c.component_id, c.type, c.params) for c in components),
-        terms=_pricing_terms(contract, components, kpi_catalogue()),
-    )

@@ -55,12 +55,19 @@ class Command(BaseCommand):
                 f"billing run {run.pk} for {month} queued on the workers ({run.total} contracts)"
             )
             return
-        ids = services.billing_run_pending_contract_ids(run=run)
+        # The same chunks the Celery tasks price (``tasks.run_billing``), one after the other.
+        chunks = services.billing_run_chunks(run=run)
         try:
-            for contract_id in tqdm(
-                ids, desc=f"billing {month}", unit="contract", file=self.stderr._out, disable=None
-            ):
-                services.billing_run_price_contract(run_id=run.pk, contract_id=contract_id)
+            with tqdm(
+                total=sum(map(len, chunks)),
+                desc=f"billing {month}",
+                unit="contract",
+                file=self.stderr._out,
+                disable=None,
+            ) as progress:
+                for chunk in chunks:
+                    services.billing_run_price_chunk(run_id=run.pk, contract_ids=chunk)
+                    progress.update(len(chunk))
         except Exception as error:  # not one contract's failure (those are recorded): the run's own
             seconds = int(stale_after().total_seconds())
             raise CommandError(

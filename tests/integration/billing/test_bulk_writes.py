@@ -7,10 +7,9 @@ from decimal import Decimal
 import pytest
 from django.db import DatabaseError, IntegrityError, connection, transaction
 
-from billing import drafts, services
-from billing.drafts import statements_price_drafts
+from billing import inputs, services
 from billing.models import BillingRun, Statement, StatementLine
-from billing.services import statement_approve, statement_issue, statement_price_adjustment
+from billing.services import statement_approve, statement_issue, statements_price
 from pricing.period import Period
 
 from .conftest import load_contract, load_kpis, month
@@ -52,10 +51,8 @@ def test_a_chunk_of_drafts_reads_back_as_priced():
     load_kpis("".join(month(c.reference, "2026-01", 1200 + 300 * n, 78 + n) for n, c in enumerate(contracts)))
     load_kpis(month(contracts[0].reference, "2026-02", 5000, 90), name="feb.csv")
     run = BillingRun.objects.create(period="2026-02")
-    january = statements_price_drafts(contract_ids=[c.pk for c in contracts], period=JAN)
-    priced = statements_price_drafts(
-        contract_ids=[c.pk for c in contracts], period=FEB, billing_run_id=run.pk, adjust=None
-    )
+    january = statements_price(contract_ids=[c.pk for c in contracts], period=JAN)
+    priced = statements_price(contract_ids=[c.pk for c in contracts], period=FEB, billing_run_id=run.pk)
     for contract in contracts:
         statement = priced[contract.pk]
         stored = Statement.objects.get(pk=statement.pk)
@@ -100,9 +97,9 @@ def test_a_rerun_replaces_drafts_in_bulk_and_keeps_revisions_rising():
     contracts = [load_contract(f"ACME-R-{n}", supplier=f"R{n} Contact Ltd") for n in range(2)]
     load_kpis("".join(month(c.reference, "2026-01", 1500, 85) for c in contracts))
     ids = [c.pk for c in contracts]
-    first = statements_price_drafts(contract_ids=ids, period=JAN)
+    first = statements_price(contract_ids=ids, period=JAN)
     statement_approve(statement_id=first[ids[1]].pk)
-    second = statements_price_drafts(contract_ids=ids, period=JAN)
+    second = statements_price(contract_ids=ids, period=JAN)
     assert second[ids[0]].revision == first[ids[0]].revision + 1
     assert not Statement.objects.filter(pk=first[ids[0]].pk).exists()
     assert second[ids[1]].pk == first[ids[1]].pk  # approved: left as it is
@@ -113,11 +110,11 @@ def test_a_conflicting_write_is_an_integrity_error_and_the_run_records_it(monkey
     contracts = [load_contract(f"ACME-C-{n}", supplier=f"C{n} Contact Ltd") for n in range(2)]
     load_kpis("".join(month(c.reference, "2026-01", 1500, 85) for c in contracts))
     ids = [c.pk for c in contracts]
-    first = statements_price_drafts(contract_ids=ids, period=JAN)
+    first = statements_price(contract_ids=ids, period=JAN)
     # As if the month's statements had not been read: the new drafts collide with the stored ones.
-    monkeypatch.setattr(drafts, "_statements_of_months", lambda contract_ids, period: ({}, {}, {}))
+    monkeypatch.setattr(inputs, "_statements_of_months", lambda contract_ids, period: ({}, {}, {}))
     with pytest.raises(IntegrityError):
-        statements_price_drafts(contract_ids=ids, period=JAN)
+        statements_price(contract_ids=ids, period=JAN)
     run = BillingRun.objects.create(period="2026-01", total=2)
     services.billing_run_price_chunk(run_id=run.pk, contract_ids=ids)
     run.refresh_from_db()
@@ -132,9 +129,7 @@ def test_a_conflicting_write_is_an_integrity_error_and_the_run_records_it(monkey
 def issued_and_draft():
     contracts = [load_contract(f"ACME-I-{n}", supplier=f"I{n} Contact Ltd") for n in range(2)]
     load_kpis("".join(month(c.reference, "2026-01", 1500, 78) for c in contracts))
-    drafts = statements_price_drafts(
-        contract_ids=[c.pk for c in contracts], period=JAN, adjust=statement_price_adjustment
-    )
+    drafts = statements_price(contract_ids=[c.pk for c in contracts], period=JAN)
     issued = drafts[contracts[0].pk]
     statement_approve(statement_id=issued.pk)
     return statement_issue(statement_id=issued.pk, issue_date=date(2026, 2, 3)), drafts[contracts[1].pk]

@@ -11,10 +11,11 @@ from decimal import Decimal
 import pytest
 from celery.signals import worker_process_init
 
-from billing import drafts
-from billing.drafts import month_inputs_for_contracts, statements_price_drafts
+from billing import inputs
+from billing.bulk import NewStatement, snapshot_json
+from billing.inputs import contract_months
 from billing.models import Statement, StatementLine
-from billing.services import statement_approve, statement_issue, statement_price_adjustment
+from billing.services import statement_approve, statement_issue, statements_price
 from config.celery import freeze_start_up_objects
 from pricing import price_period
 from pricing.period import Period
@@ -31,12 +32,12 @@ def test_the_snapshot_text_is_the_snapshot_serialised():
     # once January is issued.
     load_kpis("".join(month(c.reference, "2026-01", 1200 + 100 * n, 70 + n) for n, c in enumerate(contracts)))
     load_kpis(month(contracts[0].reference, "2026-02", 900, 85), name="feb.csv")
-    january = statements_price_drafts(
-        contract_ids=[c.pk for c in contracts], period=JAN, adjust=statement_price_adjustment
-    )
+    january = statements_price(contract_ids=[c.pk for c in contracts], period=JAN)
     statement_approve(statement_id=january[contracts[0].pk].pk)
     statement_issue(statement_id=january[contracts[0].pk].pk, issue_date=date(2026, 2, 3))
-    loaded = month_inputs_for_contracts(contracts=contracts, period=FEB)
+    loaded = {
+        m.contract.pk: m.inputs for m in contract_months(contract_ids=[c.pk for c in contracts], period=FEB)
+    }
     credits = StatementLine.objects.filter(
         statement__contract=contracts[0], statement__period="2026-01", kind="service_credit"
     ).values_list("component_id", "kpi", "amount")
@@ -48,12 +49,13 @@ def test_the_snapshot_text_is_the_snapshot_serialised():
     assert loaded[contracts[0].pk].snapshot["kpi_history"]["2026-01"]
     for contract in contracts:
         inputs = loaded[contract.pk]
-        assert inputs.snapshot_json == drafts._compact_json(inputs.snapshot)
-        assert json.loads(inputs.snapshot_json) == inputs.snapshot
+        text = snapshot_json(inputs.snapshot, inputs.components_json)
+        assert text == json.dumps(inputs.snapshot, separators=(",", ":"))
+        assert json.loads(text) == inputs.snapshot
     # Contracts on the same template share their components' part.
     parts = [loaded[c.pk].snapshot["terms"]["components"] for c in contracts]
     assert parts[0] == parts[1] == parts[2]
-    priced = statements_price_drafts(contract_ids=[c.pk for c in contracts[1:]], period=FEB)
+    priced = statements_price(contract_ids=[c.pk for c in contracts[1:]], period=FEB)
     for contract in contracts[1:]:
         stored = Statement.objects.get(pk=priced[contract.pk].pk)
         assert stored.inputs == loaded[contract.pk].snapshot
@@ -64,17 +66,17 @@ def test_the_months_statements_are_read_per_contract():
     contracts = [load_contract(f"ACME-M-{n}", supplier=f"M{n} Contact Ltd") for n in range(3)]
     load_kpis("".join(month(c.reference, "2026-01", 1500, 85) for c in contracts))
     ids = [c.pk for c in contracts]
-    statements_price_drafts(contract_ids=ids, period=JAN)
-    statements_price_drafts(contract_ids=ids[:2], period=JAN)  # a second revision, the first replaced
-    statements_price_drafts(contract_ids=ids[:1], period=FEB)
+    statements_price(contract_ids=ids, period=JAN)
+    statements_price(contract_ids=ids[:2], period=JAN)  # a second revision, the first replaced
+    statements_price(contract_ids=ids[:1], period=FEB)
     expected = set(
         Statement.objects.filter(contract_id__in=ids[:2], period__in=["2026-01", "2026-02"]).values_list(
             "pk", "contract_id", "period", "revision", "status", "adjusts_id", "net"
         )
     )
-    assert set(drafts._statement_rows(ids[:2], ["2026-01", "2026-02"])) == expected
+    assert set(inputs.statement_rows(ids[:2], ["2026-01", "2026-02"])) == expected
     assert len(expected) == 3
-    assert drafts._statement_rows(ids, ["2025-12"]) == []
+    assert inputs.statement_rows(ids, ["2025-12"]) == []
 
 
 def test_a_worker_process_freezes_its_start_up_objects():
@@ -94,20 +96,23 @@ def test_a_worker_process_freezes_its_start_up_objects():
 def test_a_new_statement_is_what_keyword_construction_gives():
     contract = load_contract("ACME-N-1", supplier="N1 Contact Ltd")
     load_kpis(month(contract.reference, "2026-01", 1500, 85))
-    original = statements_price_drafts(contract_ids=[contract.pk], period=JAN)[contract.pk]
-    loaded = month_inputs_for_contracts(contracts=[contract], period=JAN)[contract.pk]
+    original = statements_price(contract_ids=[contract.pk], period=JAN)[contract.pk]
+    (month_of,) = contract_months(contract_ids=[contract.pk], period=JAN)
+    loaded = month_of.inputs
     priced = price_period(loaded.inputs)
     for adjusts in (None, original):
-        arguments = {
-            "period": JAN,
-            "version_id": loaded.version_id,
-            "priced": priced,
-            "snapshot": loaded.snapshot,
-            "flags": [{"code": "x"}],
-            "run_id": None,
-            "revision": 7,
-        }
-        built = drafts.new_statement(contract=contract, adjusts=adjusts, **arguments)
+        built = NewStatement(
+            contract=contract,
+            period=JAN,
+            revision=7,
+            terms_version_id=loaded.version_id,
+            billing_run_id=None,
+            priced=priced,
+            flags=[{"code": "x"}],
+            inputs=loaded.snapshot,
+            inputs_json=snapshot_json(loaded.snapshot, loaded.components_json),
+            adjusts=adjusts,
+        ).statement()
         expected = Statement(
             contract=contract,
             period="2026-01",

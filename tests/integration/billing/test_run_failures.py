@@ -11,7 +11,7 @@ from unittest import mock
 import pytest
 from django.core.management import CommandError, call_command
 
-from billing import drafts, services, tasks
+from billing import bulk, services, tasks
 from billing.models import BillingRun, Statement
 from contracts.models import Component, Contract
 from pricing.period import Period
@@ -74,15 +74,15 @@ def test_an_amount_too_large_to_store_fails_its_contract_on_the_chunked_path():
 def test_a_chunk_whose_shared_load_raises_falls_back_to_one_contract_at_a_time():
     contracts = contracts_with_one_absurd_amount(6, bad=4)
     bad_id = contracts[1].pk
-    real = drafts.month_inputs_for_contracts
+    real = services.contract_months
 
-    def load_fails_with_contract_one(*, contracts, period, versions=None):
-        if any(c.pk == bad_id for c in contracts):
+    def load_fails_with_contract_one(*, contract_ids, period):
+        if bad_id in contract_ids:
             raise KeyError("a component parameter the loader did not expect")
-        return real(contracts=contracts, period=period, versions=versions)
+        return real(contract_ids=contract_ids, period=period)
 
     run = services.billing_run_create(period=JAN)
-    with mock.patch("billing.drafts.month_inputs_for_contracts", side_effect=load_fails_with_contract_one):
+    with mock.patch("billing.services.contract_months", side_effect=load_fails_with_contract_one):
         for chunk in services.billing_run_chunks(run=run):
             assert len(chunk) == 6  # one chunk: the failure is inside it
             services.billing_run_price_chunk(run_id=run.pk, contract_ids=chunk)
@@ -96,13 +96,13 @@ def test_a_chunk_whose_shared_load_raises_falls_back_to_one_contract_at_a_time()
 def _second_pricing(change):
     """``price_period`` with ``change(priced)`` applied to its second call (the chunk's second
     contract: contracts are priced in primary-key order)."""
-    real, calls = drafts.price_period, []
+    real, calls = services.price_period, []
 
     def price(inputs):
         calls.append(inputs)
         return change(real(inputs)) if len(calls) == 2 else real(inputs)
 
-    return mock.patch("billing.drafts.price_period", side_effect=price)
+    return mock.patch("billing.services.price_period", side_effect=price)
 
 
 @pytest.mark.django_db
@@ -141,24 +141,24 @@ def test_an_amount_with_more_digits_than_the_columns_hold_is_refused_before_the_
         "KPI values"
     }
     assert drafted(run) == {contracts[0].reference, contracts[2].reference}
-    assert huge - 1 == drafts.LARGEST_AMOUNT
+    assert huge - 1 == bulk.LARGEST_AMOUNT
 
 
 @pytest.mark.django_db
 def test_a_failure_in_the_save_step_is_recorded_and_the_neighbours_are_saved():
     contracts = contracts_with_one_absurd_amount(4, bad=0, amount="10000.00")  # all priceable
     victim = contracts[2].pk
-    real = drafts.save_statements
+    real = services.write_statements
 
-    def save_fails_for_victim(pairs, inputs_json=None):
-        if any(statement.contract_id == victim for statement, _ in pairs):
+    def save_fails_for_victim(new):
+        if any(month.contract.pk == victim for month in new):
             from django.db import DataError
 
             raise DataError("numeric field overflow")
-        return real(pairs, inputs_json)
+        return real(new)
 
     run = services.billing_run_create(period=JAN)
-    with mock.patch("billing.drafts.save_statements", side_effect=save_fails_for_victim):
+    with mock.patch("billing.services.write_statements", side_effect=save_fails_for_victim):
         for chunk in services.billing_run_chunks(run=run):
             services.billing_run_price_chunk(run_id=run.pk, contract_ids=chunk)
     run = services.billing_run_finish(run_id=run.pk)
@@ -176,15 +176,16 @@ def test_a_failing_adjustment_of_an_issued_month_fails_its_contract_only():
     call_command("run_billing", "--period", "2026-01", stdout=StringIO())
     call_command("issue_statements", "--period", "2026-01", "--issue-date", "2026-02-03", stdout=StringIO())
     load_kpis("".join(month(c.reference, "2026-01", 1500, 85) for c in contracts), name="late.csv")
-    real = services.statement_price_adjustment
+    real, calls = services.correction, []
 
-    def adjustment_fails_for_first(*, original, billing_run_id=None):
-        if original.contract_id == contracts[0].pk:
+    def adjustment_fails_for_first(priced, billed, terms):
+        calls.append(priced)  # the chunk's contracts are corrected in primary-key order
+        if len(calls) == 1:
             raise ZeroDivisionError("division by zero")
-        return real(original=original, billing_run_id=billing_run_id)
+        return real(priced, billed, terms)
 
     with (
-        mock.patch("billing.services.statement_price_adjustment", side_effect=adjustment_fails_for_first),
+        mock.patch("billing.services.correction", side_effect=adjustment_fails_for_first),
         pytest.raises(CommandError, match="1 contract"),
     ):
         call_command("run_billing", "--period", "2026-01", stdout=StringIO(), stderr=StringIO())

@@ -54,7 +54,7 @@ def test_the_monthly_schedule_prices_the_previous_month():
 @pytest.mark.django_db
 def test_a_run_that_crashed_half_way_completes_when_started_again():
     contracts = contracts_with_january(5)
-    real = services.statements_price_drafts
+    real = services.statements_price
     calls = {"n": 0}
 
     def crash_on_third(**kwargs):
@@ -65,11 +65,11 @@ def test_a_run_that_crashed_half_way_completes_when_started_again():
 
     run = services.billing_run_create(period=JAN)
     with (
-        mock.patch("billing.services.statements_price_drafts", side_effect=crash_on_third),
+        mock.patch("billing.services.statements_price", side_effect=crash_on_third),
         pytest.raises(SystemExit),
     ):
         for contract_id in services.billing_run_contract_ids(run=run):
-            services.billing_run_price_contract(run_id=run.pk, contract_id=contract_id)
+            services.billing_run_price_chunk(run_id=run.pk, contract_ids=[contract_id])
     assert Statement.objects.filter(period="2026-01").count() == 2  # two priced before the crash
     rerun = services.billing_run_create(period=JAN)
     for chunk in services.billing_run_chunks(run=rerun):
@@ -106,7 +106,7 @@ def test_two_runs_of_the_same_month_at_once_leave_one_statement_per_contract():
     runs = [services.billing_run_create(period=JAN) for _ in range(2)]
     jobs = [(run.pk, c.pk) for run in runs for c in contracts] * 2
     assert (
-        in_threads(lambda job: services.billing_run_price_contract(run_id=job[0], contract_id=job[1]), jobs)
+        in_threads(lambda job: services.billing_run_price_chunk(run_id=job[0], contract_ids=[job[1]]), jobs)
         == []
     )
     for contract in contracts:
@@ -198,7 +198,7 @@ def test_separate_processes_running_and_issuing_the_same_month_at_once():
 def test_a_run_silent_for_longer_than_the_timeout_is_stale_and_blocks_nothing():
     contracts = contracts_with_january(3)
     dead = services.billing_run_create(period=JAN)
-    services.billing_run_price_contract(run_id=dead.pk, contract_id=contracts[0].pk)
+    services.billing_run_price_chunk(run_id=dead.pk, contract_ids=[contracts[0].pk])
     dead.refresh_from_db()
     assert dead.heartbeat_at >= dead.started_at and not dead.is_stale  # a price beats the heart
     BillingRun.objects.filter(pk=dead.pk).update(heartbeat_at=timezone.now() - timedelta(seconds=601))
@@ -223,7 +223,7 @@ def test_resume_prices_only_what_a_dead_run_left_and_refuses_a_live_one():
     contracts = contracts_with_january(4)
     run = services.billing_run_create(period=JAN)
     for contract in contracts[:2]:
-        services.billing_run_price_contract(run_id=run.pk, contract_id=contract.pk)
+        services.billing_run_price_chunk(run_id=run.pk, contract_ids=[contract.pk])
     with pytest.raises(CommandError, match=f"billing run {run.pk} is still running"):
         call_command("run_billing", "--resume", str(run.pk), stdout=StringIO())
     BillingRun.objects.filter(pk=run.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
@@ -248,10 +248,10 @@ def test_resume_prices_only_what_a_dead_run_left_and_refuses_a_live_one():
 def test_resume_tries_the_failed_contracts_of_a_run_again():
     contracts = contracts_with_january(3)
     run = services.billing_run_create(period=JAN)
-    with mock.patch("billing.drafts.price_period", side_effect=ArithmeticError("boom")):
-        services.billing_run_price_contract(run_id=run.pk, contract_id=contracts[1].pk)
+    with mock.patch("billing.services.price_period", side_effect=ArithmeticError("boom")):
+        services.billing_run_price_chunk(run_id=run.pk, contract_ids=[contracts[1].pk])
     for contract in (contracts[0], contracts[2]):
-        services.billing_run_price_contract(run_id=run.pk, contract_id=contract.pk)
+        services.billing_run_price_chunk(run_id=run.pk, contract_ids=[contract.pk])
     run = services.billing_run_finish(run_id=run.pk)
     assert (run.status, run.failed, list(run.errors)) == ("failed", 1, [contracts[1].reference])
     call_command("run_billing", "--resume", str(run.pk), stdout=StringIO())

@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 
 from billing.models import Statement
 from contracts.models import Component, Contract, Organisation, TermsVersion
-from contracts.selectors import contracts_active_in_period, terms_in_force_for_contracts, terms_of_version
+from contracts.selectors import contracts_active_in_period, terms_in_force_for_contracts, terms_of_versions
 from contracts.services import contract_export, contract_import
 from pricing.period import Period
 from pricing.terms import FixedFee
@@ -246,7 +246,10 @@ def test_every_demo_contract_imports_and_prices_with_its_terms():
     bulk = terms_in_force_for_contracts(contracts=active, period=march)
     for contract in active:
         version = contract.versions.filter(effective_from__lte=str(march)).latest("effective_from")
-        assert bulk[contract.pk] == terms_of_version(contract=contract, version=version)
+        assert (
+            bulk[contract.pk]
+            == terms_of_versions(contracts=[contract], version_ids={contract.pk: version.pk})[contract.pk]
+        )
     utility = Contract.objects.get(reference="NORTHERN-UTIL-003")
     assert utility in contracts_active_in_period(period=Period(2026, 1))
     assert utility not in contracts_active_in_period(period=Period(2025, 12))
