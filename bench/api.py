@@ -216,14 +216,16 @@ def line_rows(statements):
 
 
 def representations_as_issued(statement_ids: list[int], chunk: int = 1000):
-    """(id, the finance API's JSON of the document as issued) for approved statements about to
-    be issued: what ``statement_issue`` keeps on each row, built from values in bulk."""
-    from billing.serializers import invoice_documents, render_json
+    """(id, the frozen text of the finance API's JSON) for approved statements about to be
+    issued: what ``statement_issue`` keeps on each row, from their documents in bulk."""
+    from billing.documents import documents
+    from billing.serializers import frozen_data, render_json
 
     for start in range(0, len(statement_ids), chunk):
         ids = statement_ids[start : start + chunk]
-        for statement_id, document in zip(ids, invoice_documents(ids), strict=True):
-            yield statement_id, render_json({**document, "status": "issued", "paid_at": None})
+        by_id = documents(ids)
+        for statement_id in ids:
+            yield statement_id, render_json(frozen_data(by_id[statement_id]))
 
 
 def create_documents(documents: int) -> None:

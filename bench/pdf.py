@@ -70,15 +70,18 @@ def main() -> None:
     from django.template.loader import render_to_string
     from weasyprint import HTML
 
+    from billing.documents import documents
     from billing.models import Statement
-    from billing.pdf import statement_pdf_bytes, statement_pdf_context
+    from billing.pdf import statement_pdf_bytes
     from billing.rendering import ASSETS, BundledAssetFetcher
+    from billing.statement_context import statement_pdf_context
 
     statements = list(Statement.objects.filter(period="2026-03", status="issued").select_related("contract"))
     ours, bare = [], []
     for i in range(args.iterations):
         statement = statements[i % len(statements)]
-        html = render_to_string("billing/statement_pdf.html", statement_pdf_context(statement=statement))
+        document = documents([statement.pk], with_scorecard=True)[statement.pk]
+        html = render_to_string("billing/statement_pdf.html", statement_pdf_context(document=document))
         started = time.perf_counter()
         statement_pdf_bytes(statement=statement)
         ours.append(time.perf_counter() - started)

@@ -1,5 +1,5 @@
-"""PDF statements: the plain context of :mod:`billing.statement_context`, rendered once and
-stored for issued ones.
+"""PDF statements: the statement's document (:mod:`billing.documents`) as the plain context of
+:mod:`billing.statement_context`, rendered once and stored for issued ones.
 
 An issued statement's PDF is rendered once, stored with its SHA-256 and served as stored;
 it is never regenerated. Drafts can be previewed, rendered on the fly with a DRAFT mark.
@@ -13,16 +13,17 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.template.loader import render_to_string
 
+from .documents import documents
 from .models import Statement
 from .rendering import render_pdf
 from .statement_context import statement_pdf_context
 
 
 def statement_pdf_bytes(*, statement: Statement) -> bytes:
-    """Render the statement now (a preview for drafts; never stored)."""
-    return render_pdf(
-        render_to_string("billing/statement_pdf.html", statement_pdf_context(statement=statement))
-    )
+    """Render the saved statement now (a preview for drafts; never stored)."""
+    document = documents([statement.pk], with_scorecard=True)[statement.pk]
+    context = statement_pdf_context(document=document)
+    return render_pdf(render_to_string("billing/statement_pdf.html", context))
 
 
 def statement_pdf_store(*, statement_id: int) -> None:

@@ -11,9 +11,10 @@ from decimal import Decimal
 
 from django.db.models import QuerySet
 
+from billing.documents import ScorecardRow, StatementDocument, documents
 from billing.models import Statement
 from billing.permissions import visible_statements
-from billing.statement_context import scorecard, statement_pdf_context
+from billing.statement_context import statement_pdf_context
 from contracts.models import Membership
 from kpis.models import Kpi
 from pricing.period import Period
@@ -38,11 +39,7 @@ def portal_access(user) -> bool:
 
 def portal_statements(*, user) -> QuerySet[Statement]:
     """The issued, paid and void documents ``user`` may see, newest period first."""
-    return (
-        visible_statements(user)
-        .select_related("contract", "adjusts")
-        .order_by("-period", "contract__reference", "revision")
-    )
+    return visible_statements(user).order_by("-period", "contract__reference", "revision")
 
 
 def statement_filter_choices(*, user) -> dict[str, list[str]]:
@@ -70,14 +67,15 @@ def statement_list(
     return statements
 
 
+def statement_documents(statement_ids: list[int]) -> list[StatementDocument]:
+    """The documents of ``statement_ids`` (a page of :func:`statement_list`), in that order."""
+    by_id = documents(statement_ids)
+    return [by_id[pk] for pk in statement_ids]
+
+
 def statement_for_user(*, user, number: str) -> Statement | None:
     """The document numbered ``number`` if ``user`` may see it, else ``None``."""
-    return (
-        visible_statements(user)
-        .select_related("contract__buyer", "contract__supplier", "adjusts", "replaces")
-        .filter(number=number)
-        .first()
-    )
+    return visible_statements(user).filter(number=number).first()
 
 
 def _month_snapshots(*, user, statement: Statement, periods: list[Period]) -> dict[str, dict]:
@@ -101,7 +99,7 @@ def _value(snapshot: dict, code: str) -> Decimal | None:
     return None if raw is None else Decimal(raw)
 
 
-def kpi_trends(*, user, statement: Statement, scorecard: list[dict]) -> list[dict]:
+def kpi_trends(*, user, statement: Statement, scorecard: tuple[ScorecardRow, ...]) -> list[dict]:
     """A 12-month trend per KPI of the statement's month, up to and including its period.
 
     KPIs with a target (the scorecard) come first, then the others by name. A month with no
@@ -109,7 +107,7 @@ def kpi_trends(*, user, statement: Statement, scorecard: list[dict]) -> list[dic
     end = Period.parse(statement.period)
     periods = [end.shift(-offset) for offset in range(TREND_MONTHS - 1, -1, -1)]
     snapshots = _month_snapshots(user=user, statement=statement, periods=periods)
-    targets = {row["code"]: row["target"] for row in scorecard}
+    targets = {row.code: row.target for row in scorecard}
     codes = set(statement.inputs.get("kpis", {})) | set(targets)
     catalogue = {kpi.code: kpi for kpi in Kpi.objects.filter(code__in=codes)}
     ordered = [code for code in targets if code in catalogue] + sorted(
@@ -143,13 +141,15 @@ def kpi_trends(*, user, statement: Statement, scorecard: list[dict]) -> list[dic
 
 
 def statement_page(*, user, statement: Statement) -> dict:
-    """Everything the statement page shows: the PDF's context (lines, totals, scorecard),
-    the linked documents ``user`` may see, and the KPI trends."""
-    context = statement_pdf_context(statement=statement)
+    """Everything the statement page shows: the PDF's context of its document (lines, totals,
+    scorecard), the document itself (status, void reason, what it replaces), the linked
+    documents ``user`` may see, and the KPI trends."""
+    document = documents([statement.pk], with_scorecard=True)[statement.pk]
+    context = statement_pdf_context(document=document)
     visible = visible_statements(user).order_by("revision")
     context.update(
         {
-            "statement": statement,
+            "document": document,
             "adjusts_visible": visible.filter(pk=statement.adjusts_id).exists()
             if statement.adjusts_id
             else False,
@@ -160,7 +160,7 @@ def statement_page(*, user, statement: Statement) -> dict:
             if statement.replaces_id
             else False,
             "replacements": list(visible.filter(replaces=statement).values("number", "status")),
-            "trends": kpi_trends(user=user, statement=statement, scorecard=scorecard(statement)),
+            "trends": kpi_trends(user=user, statement=statement, scorecard=document.scorecard),
         }
     )
     return context

@@ -56,7 +56,10 @@ def _statement_or_404(request, number: str):
 def statement_list(request):
     form = StatementFilterForm(request.GET or None, **selectors.statement_filter_choices(user=request.user))
     statements = selectors.statement_list(user=request.user, **form.filters())
-    page = Paginator(statements, selectors.PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(statements.values_list("pk", flat=True), selectors.PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    page.object_list = selectors.statement_documents(list(page.object_list))
     return render(request, "portal/statement_list.html", {"form": form, "page": page})
 
 

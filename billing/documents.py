@@ -1,0 +1,334 @@
+"""A statement as one plain document: what the finance API, the export, the PDF and the
+portal all show, built in one place.
+
+``documents(ids)`` loads any number of statements in a constant number of queries (the
+statements, their contracts with both parties, their lines, and, when asked, the KPI
+catalogue of their scorecards); ``document(statement)`` builds the same value from one
+statement in memory (the one being issued has its number and dates set before it is saved).
+Both read the same columns by the same names and give them to one constructor, so a field
+is added here once and every consumer derives it from the document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db import connections
+from django.db.models import F, Lookup
+
+from contracts.models import Contract
+from contracts.selectors import currency_decimal_places
+from core.databases import database_path
+from kpis.models import Kpi
+from pricing.money import quantum
+
+from .models import Statement, StatementLine
+
+PARTY_FIELDS = ("name", "address", "country", "vat_number")
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """A party as the document names it: details frozen at issue, or the live ones of a draft."""
+
+    code: str
+    name: str
+    address: str
+    country: str
+    vat_number: str
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentContract:
+    reference: str
+    title: str
+    self_billing: bool
+    payment_terms_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentLine:
+    position: int
+    component: str
+    kind: str
+    kpi: str
+    amount: Decimal
+    explanation: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScorecardRow:
+    """A KPI of the month against its target (percent or the KPI's own unit)."""
+
+    code: str
+    name: str
+    unit: str
+    target: Decimal
+    actual: Decimal | None
+    met: bool
+    lower_is_better: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StatementDocument:
+    """An issued or draft statement as plain values. Amounts are Decimals as stored (the
+    currency's ``decimal_places``); ``adjusts`` and ``replaces`` are the other documents'
+    numbers; ``scorecard`` is ``None`` when it was not loaded (lists do not show it)."""
+
+    id: int
+    number: str | None
+    revision: int
+    status: str
+    document_type: str
+    period: str
+    currency: str
+    decimal_places: int
+    contract: DocumentContract
+    buyer: Party
+    supplier: Party
+    net: Decimal
+    tax: Decimal
+    gross: Decimal
+    tax_rate: Decimal
+    issue_date: date | None
+    due_date: date | None
+    paid_at: datetime | None
+    adjusts: str | None
+    replaces: str | None
+    void_reason: str
+    flags: tuple[str, ...]
+    lines: tuple[DocumentLine, ...]
+    scorecard: tuple[ScorecardRow, ...] | None = None
+
+    @property
+    def status_label(self) -> str:
+        return Statement.Status(self.status).label
+
+    @property
+    def document_type_label(self) -> str:
+        return Statement.DocumentType(self.document_type).label
+
+    def amount_text(self, amount: Decimal) -> str:
+        """``amount`` with exactly the currency's decimal places, no separators (``"62500.00"``)."""
+        return str(amount.quantize(quantum(self.decimal_places)))
+
+
+# The columns each document is built from, by ORM path: the queries select them and
+# ``document`` reads the same paths from a statement in memory.
+STATEMENT_FIELDS = (
+    "pk",
+    "contract_id",
+    "number",
+    "revision",
+    "status",
+    "document_type",
+    "period",
+    "currency",
+    "net",
+    "tax",
+    "gross",
+    "tax_rate",
+    "issue_date",
+    "due_date",
+    "paid_at",
+    "adjusts__number",
+    "replaces__number",
+    "void_reason",
+    "flags",
+    "buyer_details",
+    "supplier_details",
+)
+CONTRACT_FIELDS = (
+    "pk",
+    "reference",
+    "title",
+    "self_billing",
+    "payment_terms_days",
+    *(f"buyer__{field}" for field in ("code", *PARTY_FIELDS)),
+    *(f"supplier__{field}" for field in ("code", *PARTY_FIELDS)),
+)
+LINE_FIELDS = ("statement_id", "position", "component_id", "kind", "kpi", "amount", "explanation")
+
+
+class AnyOf(Lookup):
+    """``field = ANY(array)``: a list of ids as one PostgreSQL array parameter."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s)", [*params, list(self.rhs)]
+
+
+class IdsQuery:
+    """A values query of ``model`` rows whose ``key`` is one of a list of ids: ``build`` turns
+    the filtered queryset into the values query (ordering and columns)."""
+
+    def __init__(self, model, key: str, build):
+        self.model = model
+        self.key = key
+        self.build = build
+        self.compiled: dict[str, tuple] = {}
+
+
+def _rows_portable(query: IdsQuery, ids: list[int]) -> list[tuple]:
+    """The rows with ``key IN (ids)``: one parameter per id, the query built on every call."""
+    return list(query.build(query.model.objects.filter(**{f"{query.key}__in": ids})))
+
+
+def _rows_postgresql(query: IdsQuery, ids: list[int]) -> list[tuple]:
+    """The same rows with the ids as one array parameter, so the SQL does not depend on them:
+    the ORM compiles it once per database and each call runs it with the new ids (a page of
+    the finance API spent more time compiling than running its queries). The rows go through
+    the converters the ORM would apply (JSON columns come back as text)."""
+    connection = connections[query.model.objects.db]
+    compiled = query.compiled.get(connection.alias)
+    if compiled is None:
+        queryset = query.build(query.model.objects.filter(AnyOf(F(query.key), ids)))
+        compiler = queryset.query.get_compiler(connection=connection)
+        sql, params = compiler.as_sql()
+        if list(params) != [ids]:  # the ids must be the only parameter
+            return [tuple(row) for row in queryset]
+        converters = compiler.get_converters([column[0] for column in compiler.select[: compiler.col_count]])
+        query.compiled[connection.alias] = compiled = (sql, compiler, converters)
+    sql, compiler, converters = compiled
+    with connection.cursor() as cursor:
+        # The ids as an array literal: PostgreSQL types it from the column it meets.
+        cursor.execute(sql, ["{" + ",".join(map(str, map(int, ids))) + "}"])
+        rows = cursor.fetchall()
+    if not converters:
+        return rows
+    return [tuple(row) for row in compiler.apply_converters(rows, converters)]
+
+
+rows_by_ids = database_path("billing.rows_by_ids", postgresql=_rows_postgresql, portable=_rows_portable)
+
+STATEMENTS = IdsQuery(Statement, "pk", lambda rows: rows.order_by().values_list(*STATEMENT_FIELDS))
+STATEMENT_INPUTS = IdsQuery(Statement, "pk", lambda rows: rows.order_by().values_list("pk", "inputs"))
+CONTRACTS = IdsQuery(Contract, "pk", lambda rows: rows.order_by().values_list(*CONTRACT_FIELDS))
+LINES = IdsQuery(
+    StatementLine,
+    "statement_id",
+    lambda rows: rows.order_by("statement_id", "position").values_list(*LINE_FIELDS),
+)
+
+
+def documents(statement_ids: Iterable[int], *, with_scorecard: bool = False) -> dict[int, StatementDocument]:
+    """The documents of the statements ``statement_ids`` (unknown ids are left out), by id.
+
+    Three queries whatever the number of ids (statements, contracts, lines), two more with
+    ``with_scorecard`` (the statements' input snapshots and the KPI catalogue)."""
+    statement_ids = list(statement_ids)
+    if not statement_ids:
+        return {}
+    statements = rows_by_ids(STATEMENTS, statement_ids)
+    contracts = {row[0]: row for row in rows_by_ids(CONTRACTS, sorted({row[1] for row in statements}))}
+    lines: dict[int, list[tuple]] = {row[0]: [] for row in statements}
+    for row in rows_by_ids(LINES, list(lines)):
+        lines[row[0]].append(row)
+    scorecards = {}
+    if with_scorecard:
+        inputs = dict(rows_by_ids(STATEMENT_INPUTS, list(lines)))
+        catalogue = _kpi_catalogue(_targets(snapshot) for snapshot in inputs.values())
+        scorecards = {pk: scorecard(snapshot, catalogue) for pk, snapshot in inputs.items()}
+    return {
+        row[0]: _document(row, contracts[row[1]], lines[row[0]], scorecards.get(row[0])) for row in statements
+    }
+
+
+def document(statement: Statement, *, with_scorecard: bool = False) -> StatementDocument:
+    """The document of ``statement`` as it is in memory (its contract, parties and lines are
+    read from the database if not loaded with it), equal to what ``documents`` gives for the
+    saved row."""
+    lines = [_values(line, LINE_FIELDS) for line in statement.lines.all()]  # ordered by position
+    rows = None
+    if with_scorecard:
+        rows = scorecard(statement.inputs, _kpi_catalogue([_targets(statement.inputs)]))
+    return _document(
+        _values(statement, STATEMENT_FIELDS), _values(statement.contract, CONTRACT_FIELDS), lines, rows
+    )
+
+
+def _values(instance, paths: Sequence[str]) -> tuple:
+    """The values at ``paths`` (``"adjusts__number"``) of ``instance``; ``None`` past a missing relation."""
+    values = []
+    for path in paths:
+        value = instance
+        for name in path.split("__"):
+            value = None if value is None else getattr(value, name)
+        values.append(value)
+    return tuple(values)
+
+
+def _party(contract: tuple, offset: int, details: dict) -> Party:
+    """The party at ``offset`` in the contract row (code then ``PARTY_FIELDS``); ``details``,
+    frozen at issue, win over the organisation's current ones."""
+    code, *live = contract[offset : offset + 1 + len(PARTY_FIELDS)]
+    values = details or dict(zip(PARTY_FIELDS, live, strict=True))
+    return Party(code, *(values.get(field, "") for field in PARTY_FIELDS))
+
+
+def _document(statement: tuple, contract: tuple, lines: list[tuple], rows) -> StatementDocument:
+    values = dict(zip(STATEMENT_FIELDS, statement, strict=True))
+    currency = str(values["currency"])
+    return StatementDocument(
+        id=values["pk"],
+        number=values["number"],
+        revision=values["revision"],
+        status=values["status"],
+        document_type=values["document_type"],
+        period=values["period"],
+        currency=currency,
+        decimal_places=currency_decimal_places(currency),
+        contract=DocumentContract(*contract[1:5]),
+        buyer=_party(contract, 5, values["buyer_details"]),
+        supplier=_party(contract, 6 + len(PARTY_FIELDS), values["supplier_details"]),
+        net=values["net"],
+        tax=values["tax"],
+        gross=values["gross"],
+        tax_rate=values["tax_rate"],
+        issue_date=values["issue_date"],
+        due_date=values["due_date"],
+        paid_at=values["paid_at"],
+        adjusts=values["adjusts__number"],
+        replaces=values["replaces__number"],
+        void_reason=values["void_reason"],
+        flags=tuple(flag["code"] for flag in values["flags"]),
+        lines=tuple(DocumentLine(*line[1:]) for line in lines),
+        scorecard=rows,
+    )
+
+
+def _targets(inputs: dict) -> dict[str, Decimal]:
+    """KPI code → target of the experience and service-credit components the pricing used
+    (the first component naming a KPI sets its target)."""
+    targets: dict[str, Decimal] = {}
+    for component in inputs.get("terms", {}).get("components", []):
+        if component["type"] in ("experience_bonus", "service_credit"):
+            for entry in component["params"].get("kpis", []):
+                targets.setdefault(entry["kpi"], Decimal(entry["target"]))
+    return targets
+
+
+def _kpi_catalogue(targets: Iterable[dict[str, Decimal]]) -> dict[str, Kpi]:
+    codes = set().union(*targets)
+    return {kpi.code: kpi for kpi in Kpi.objects.filter(code__in=codes)} if codes else {}
+
+
+def scorecard(inputs: dict, catalogue: dict[str, Kpi]) -> tuple[ScorecardRow, ...]:
+    """The month's KPIs against their targets, from the input snapshot the pricing used; a
+    KPI not measured has no actual and is not met."""
+    values = inputs.get("kpis", {})
+    rows = []
+    for code, target in _targets(inputs).items():
+        kpi = catalogue[code]
+        raw = (values.get(code) or {}).get("value")
+        actual = None if raw is None else Decimal(raw)
+        lower = kpi.direction == Kpi.Direction.LOWER_IS_BETTER
+        met = actual is not None and (actual <= target if lower else actual >= target)
+        rows.append(ScorecardRow(code, kpi.name, kpi.unit, target, actual, met, lower))
+    return tuple(rows)
