@@ -154,9 +154,9 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
 
     def list(self, request, *args, **kwargs):
         """Two queries whatever the page size, after the token's: the page's ids in order with
-        the number of matches, and the documents' representations kept at issue (lines
-        included). Documents issued before representations were kept cost two more, for the
-        page: their values and their lines."""
+        the number of matches, and the documents' texts kept at issue (lines included) with
+        their status and payment. Documents issued before texts were kept cost three more, for
+        the page: their documents' statements, contracts and lines."""
         statements = self.filter_queryset(self.get_queryset())
         page_ids = self.paginator.paginate_ids(statements, request, view=self)
         results = RenderedJSON("[" + ",".join(invoice_json(page_ids)) + "]")
