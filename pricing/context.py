@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from .errors import PricingError
 from .money import round_money
 from .result import Flag, FlagCode
-from .terms import PricingInput
 from .text import money_text, number_text
+
+if TYPE_CHECKING:
+    # Only a type here: pricing.terms re-exports the component modules, which import this one.
+    from .terms import PricingInput
 
 
 @dataclass

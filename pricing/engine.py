@@ -2,50 +2,25 @@
 
 from __future__ import annotations
 
-from .components.charges import price_fixed_fee, price_unit_rate
-from .components.credits import price_earn_back, price_service_credit
-from .components.experience import price_experience_bonus
-from .components.shares import price_gain_share, price_outcome_fee, price_revenue_share
+from decimal import Decimal
+
+from .components import Phase, pricer_for
 from .context import Month
 from .money import ZERO
 from .result import CHARGE_KINDS, FlagCode, Line, PricedStatement
-from .terms import (
-    ExperienceBonus,
-    FixedFee,
-    GainShare,
-    OutcomeFee,
-    PricingInput,
-    RevenueShare,
-    ServiceCredit,
-    UnitRate,
-)
+from .terms import PricingInput
 from .totals import statement_of
 
 
-def _charge_lines(inp: PricingInput, month: Month) -> list[Line]:
+def _phase_lines(priced: list, phase: Phase, month: Month, charges: Decimal | None) -> list[Line]:
+    """The lines of the components priced in ``phase``, in the order the terms list them."""
     lines = []
-    for component in inp.terms.components:
-        if isinstance(component, FixedFee):
-            lines += price_fixed_fee(component, month)
-        elif isinstance(component, UnitRate):
-            lines += price_unit_rate(component, month)
-    return lines
-
-
-def _other_lines(inp: PricingInput, charges, month: Month) -> list[Line]:
-    lines = []
-    for component in inp.terms.components:
-        if isinstance(component, GainShare):
-            lines += price_gain_share(component, month)
-        elif isinstance(component, RevenueShare):
-            lines += price_revenue_share(component, month)
-        elif isinstance(component, OutcomeFee):
-            lines += price_outcome_fee(component, month)
-        elif isinstance(component, ExperienceBonus):
-            lines += price_experience_bonus(component, charges, month)
-        elif isinstance(component, ServiceCredit):
-            lines += price_service_credit(component, charges, month)
-            lines += price_earn_back(component, month)
+    for component, pricer in priced:
+        if pricer.phase is phase:
+            if pricer.takes_charges:
+                lines += pricer.price(component, charges, month)
+            else:
+                lines += pricer.price(component, month)
     return lines
 
 
@@ -57,8 +32,12 @@ def price_period(inp: PricingInput) -> PricedStatement:
     rounded once; ``net = Σ lines``, ``tax = round(net × tax_rate / 100)``,
     ``gross = net + tax``; a negative net is a credit note.
 
-    Raises ``PricingError`` if the contract is not active in the period or the terms are
-    inconsistent.
+    Each component is priced by the function registered for its type
+    (:mod:`pricing.components.registry`): the charges phase first, then the others, each
+    phase in the order the terms list the components.
+
+    Raises ``PricingError`` if the contract is not active in the period, the terms are
+    inconsistent or a component's type has no pricing.
     """
     month = Month.of(inp)
     if month.prorated:
@@ -66,7 +45,8 @@ def price_period(inp: PricingInput) -> PricedStatement:
             FlagCode.PRORATED,
             f"fixed amounts prorated for {month.active_days} of {month.days} days",
         )
-    lines = _charge_lines(inp, month)
+    priced = [(component, pricer_for(component)) for component in inp.terms.components]
+    lines = _phase_lines(priced, Phase.CHARGES, month, None)
     charges = sum((line.amount for line in lines if line.kind in CHARGE_KINDS), ZERO)
-    lines += _other_lines(inp, charges, month)
+    lines += _phase_lines(priced, Phase.AFTER_CHARGES, month, charges)
     return statement_of(lines, inp.terms, month.flags)

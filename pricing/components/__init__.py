@@ -1,0 +1,43 @@
+"""The component types the core prices: one module per family, each holding its terms
+dataclasses and their pricing functions, each function registered with
+:func:`~pricing.components.registry.prices`.
+
+Adding a component type: write its frozen dataclass and its pricing function, decorated with
+``@prices(TheType, phase=...)``, in a module here (a new one, or the module of its family);
+import that module below and add the type to ``Component``. Its lines use the kinds of
+:class:`pricing.result.LineKind` (a new kind of line is added there). The contracts layer
+then needs one entry for it in :mod:`contracts.components` (its file keys, validation and
+conversion). Tests check that ``Component``, this registry and the contracts registry list the
+same types (``tests/unit/pricing/test_registry.py``, ``tests/unit/contracts/test_registry.py``).
+"""
+
+from .charges import Band, BandMode, FixedFee, UnitRate
+from .credits import CreditKpi, ServiceCredit
+from .direction import Direction
+from .experience import ExperienceBonus, ExperienceKpi
+from .registry import PRICERS, Phase, Pricer, pricer_for, prices
+from .shares import GainShare, OutcomeFee, RevenueShare, ShareBand
+
+Component = FixedFee | UnitRate | GainShare | RevenueShare | OutcomeFee | ExperienceBonus | ServiceCredit
+
+__all__ = [
+    "PRICERS",
+    "Band",
+    "BandMode",
+    "Component",
+    "CreditKpi",
+    "Direction",
+    "ExperienceBonus",
+    "ExperienceKpi",
+    "FixedFee",
+    "GainShare",
+    "OutcomeFee",
+    "Phase",
+    "Pricer",
+    "RevenueShare",
+    "ServiceCredit",
+    "ShareBand",
+    "UnitRate",
+    "pricer_for",
+    "prices",
+]

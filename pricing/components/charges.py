@@ -2,15 +2,46 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 
 from ..context import Month
 from ..money import ZERO
 from ..result import Line, LineKind
-from ..terms import Band, BandMode, FixedFee, UnitRate
 from ..text import number_text
+from .registry import Phase, prices
 
 
+class BandMode(StrEnum):
+    GRADUATED = "graduated"
+    VOLUME = "volume"
+
+
+@dataclass(frozen=True, slots=True)
+class Band:
+    """A price band: units up to ``up_to`` (inclusive; ``None`` = no upper bound) at ``price``."""
+
+    up_to: Decimal | None
+    price: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class FixedFee:
+    id: str
+    amount: Decimal  # per month, prorated
+
+
+@dataclass(frozen=True, slots=True)
+class UnitRate:
+    id: str
+    measure: str  # a `sum` KPI code
+    bands: tuple[Band, ...]
+    mode: BandMode = BandMode.GRADUATED
+    minimum_charge: Decimal | None = None  # prorated
+
+
+@prices(FixedFee, phase=Phase.CHARGES)
 def price_fixed_fee(fee: FixedFee, month: Month) -> list[Line]:
     """``amount`` per month, prorated for a partial month; one line."""
     amount = month.round(month.prorate(fee.amount))
@@ -45,6 +76,7 @@ def band_slices(quantity: Decimal, bands: tuple[Band, ...], mode: BandMode) -> l
     return slices
 
 
+@prices(UnitRate, phase=Phase.CHARGES)
 def price_unit_rate(rate: UnitRate, month: Month) -> list[Line]:
     """Units of ``measure`` priced in bands, plus a top-up line when below ``minimum_charge``.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
 from ..context import Month
@@ -9,8 +10,28 @@ from ..errors import PricingError
 from ..money import ZERO, percent_of, quantum
 from ..period import Period
 from ..result import FlagCode, Line, LineKind
-from ..terms import CreditKpi, Direction, ServiceCredit
 from ..text import measure_text, number_text, percent_text
+from .direction import Direction
+from .registry import Phase, prices
+
+
+@dataclass(frozen=True, slots=True)
+class CreditKpi:
+    """Exactly one of ``credit_percent`` and ``per_point_percent`` is set."""
+
+    kpi: str
+    target: Decimal
+    direction: Direction = Direction.HIGHER_IS_BETTER
+    credit_percent: Decimal | None = None
+    per_point_percent: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceCredit:
+    id: str
+    kpis: tuple[CreditKpi, ...]
+    at_risk_percent: Decimal
+    earn_back_months: int | None = None
 
 
 def missed(spec: CreditKpi, value: Decimal | None) -> bool:
@@ -145,3 +166,10 @@ def price_earn_back(credit: ServiceCredit, month: Month) -> list[Line]:
                 )
             )
     return lines
+
+
+@prices(ServiceCredit, phase=Phase.AFTER_CHARGES, takes_charges=True)
+def price_service_level(credit: ServiceCredit, charges: Decimal, month: Month) -> list[Line]:
+    """This month's credits (:func:`price_service_credit`), then the earn-back of the credits
+    levied ``earn_back_months`` ago (:func:`price_earn_back`)."""
+    return price_service_credit(credit, charges, month) + price_earn_back(credit, month)

@@ -2,14 +2,39 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from ..context import Month
 from ..errors import PricingError
 from ..money import ZERO, percent_of
 from ..result import FlagCode, Line, LineKind
-from ..terms import Direction, ExperienceBonus, ExperienceKpi
 from ..text import measure_text, number_text, percent_text
+from .direction import Direction
+from .registry import Phase, prices
+
+
+@dataclass(frozen=True, slots=True)
+class ExperienceKpi:
+    kpi: str
+    weight: Decimal
+    threshold: Decimal
+    target: Decimal
+    stretch: Decimal
+    direction: Direction = Direction.HIGHER_IS_BETTER
+    threshold_payout: Decimal = Decimal("0.5")
+    stretch_payout: Decimal = Decimal("1.5")
+
+
+@dataclass(frozen=True, slots=True)
+class ExperienceBonus:
+    """Exactly one pool form: ``pool_percent`` of charges or a fixed ``pool_amount``."""
+
+    id: str
+    kpis: tuple[ExperienceKpi, ...]
+    pool_percent: Decimal | None = None
+    pool_amount: Decimal | None = None  # prorated
+    gate: str | None = None  # None or "all_thresholds"
 
 
 def _between(low: Decimal, high: Decimal, position: Decimal, start: Decimal, end: Decimal) -> Decimal:
@@ -49,6 +74,7 @@ def _pool(bonus: ExperienceBonus, charges: Decimal, month: Month) -> tuple[Decim
     return month.prorate(bonus.pool_amount), f"pool {month.prorate_text(bonus.pool_amount)}"
 
 
+@prices(ExperienceBonus, phase=Phase.AFTER_CHARGES, takes_charges=True)
 def price_experience_bonus(bonus: ExperienceBonus, charges: Decimal, month: Month) -> list[Line]:
     """``pool × Σ weightᵢ × payoutᵢ / Σ weightᵢ``; one line (0 when nothing is earned).
 

@@ -2,14 +2,61 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from ..context import Month
 from ..errors import PricingError
 from ..money import ZERO, percent_of
 from ..result import Line, LineKind
-from ..terms import GainShare, OutcomeFee, RevenueShare, ShareBand
 from ..text import number_text, percent_text
+from .registry import Phase, prices
+
+
+@dataclass(frozen=True, slots=True)
+class ShareBand:
+    """A slice of a saving, measured as a percent of the baseline, shared at ``supplier_percent``."""
+
+    up_to_percent_of_baseline: Decimal | None
+    supplier_percent: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class GainShare:
+    """Shared savings. Exactly one baseline form: unit cost × volume, or a fixed amount.
+
+    Exactly one share form: ``supplier_percent`` or ``share_bands``.
+    """
+
+    id: str
+    actual_measure: str  # a `money` KPI code
+    baseline_unit_cost: Decimal | None = None
+    volume_measure: str | None = None
+    baseline_amount: Decimal | None = None  # prorated
+    supplier_percent: Decimal | None = None
+    share_bands: tuple[ShareBand, ...] = ()
+    cap: Decimal | None = None
+    pain_percent: Decimal | None = None
+    pain_cap: Decimal | None = None  # positive; the pain line is >= -pain_cap
+
+
+@dataclass(frozen=True, slots=True)
+class RevenueShare:
+    id: str
+    baseline_amount: Decimal  # prorated
+    actual_measure: str  # a `money` KPI code
+    supplier_percent: Decimal
+    cap: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutcomeFee:
+    id: str
+    measure: str  # a `count` KPI code
+    fee: Decimal  # per outcome
+    threshold: Decimal | None = None  # only outcomes above it are paid
+    cap: Decimal | None = None  # money cap on the positive line
+    clawback_measure: str | None = None
 
 
 def _baseline(share: GainShare, month: Month) -> tuple[Decimal | None, str]:
@@ -57,6 +104,7 @@ def _capped(amount: Decimal, cap: Decimal | None, month: Month) -> tuple[Decimal
     return amount, ""
 
 
+@prices(GainShare, phase=Phase.AFTER_CHARGES)
 def price_gain_share(share: GainShare, month: Month) -> list[Line]:
     """Supplier's share of ``baseline − actual``; pain-share of an overrun when ``pain_percent`` is set.
 
@@ -102,6 +150,7 @@ def price_gain_share(share: GainShare, month: Month) -> list[Line]:
     return []
 
 
+@prices(RevenueShare, phase=Phase.AFTER_CHARGES)
 def price_revenue_share(share: RevenueShare, month: Month) -> list[Line]:
     """``supplier_percent`` of ``actual − baseline`` when positive, limited by ``cap``."""
     actual = month.kpi(share.actual_measure, component_id=share.id)
@@ -121,6 +170,7 @@ def price_revenue_share(share: RevenueShare, month: Month) -> list[Line]:
     return [Line(share.id, LineKind.REVENUE_SHARE, amount, explanation, detail)]
 
 
+@prices(OutcomeFee, phase=Phase.AFTER_CHARGES)
 def price_outcome_fee(fee: OutcomeFee, month: Month) -> list[Line]:
     """``fee`` per outcome above ``threshold`` (limited by ``cap``), and a clawback per reversal."""
     lines = []
