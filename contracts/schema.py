@@ -27,7 +27,7 @@ from .checks import (
     is_text,
     shown,
 )
-from .components import KEYS, ComponentValidator, KpiCatalogue
+from .components import COMPONENT_TYPES, ComponentValidator, KpiCatalogue
 from .yamlio import DocumentError, parse_document
 
 # The largest contract file read (1 MiB): an honest one is a few kilobytes. Checked before
@@ -246,8 +246,9 @@ def _components(check: Checker, validator: ComponentValidator, value, path: str)
             check.error(f"{where}.id", f"duplicate component id {component_id!r}")
         if is_text(component_id):
             ids.add(component_id)
-        if not is_text(type_) or type_ not in KEYS:
-            check.error(f"{where}.type", f"unknown component type {shown(type_)} (known: {', '.join(KEYS)})")
+        if not is_text(type_) or type_ not in COMPONENT_TYPES:
+            known = ", ".join(COMPONENT_TYPES)
+            check.error(f"{where}.type", f"unknown component type {shown(type_)} (known: {known})")
             continue
         params = {k: v for k, v in component.items() if k not in ("id", "type")}
         canonical = validator.validate(type_, params, where)

@@ -1,0 +1,69 @@
+"""Component parameters: one entry per component type, from contract-file keys to pricing terms.
+
+Canonical parameters are what a ``Component`` row stores and what the contract file holds:
+keys in a fixed order, decimals as their exact strings (``"3.00"``), ``None`` for an open
+band. Each type is one :class:`ComponentType` in :data:`COMPONENT_TYPES`: its keys, its
+validation (:meth:`ComponentValidator.validate` looks the entry up) and its conversion by
+keyword into the :mod:`pricing.terms` dataclass (:func:`component_to_pricing`).
+
+Adding a component type touches two places:
+
+1. in ``pricing/components/``, one module (or the module of its family) with the frozen
+   dataclass and its pricing function registered with ``@prices(TheType, phase=...)``,
+   imported by ``pricing/components/__init__.py`` and added to its ``Component`` union;
+2. here, one ``register(ComponentType(...))`` entry in a module of this package (imported
+   below): its name in the file, its required and optional keys in canonical order, its
+   validation and its conversion into the dataclass of step 1.
+
+Tests check that both registries list the same types and that each entry's conversion
+gives the dataclass its pricing is registered for (``tests/unit/contracts/test_registry.py``,
+which also adds a throwaway type to both and prices a month with it). The admin offers the
+types of ``Component.Type`` (``contracts/models.py``), a column's choices with their
+migration; a test checks that they are the registered types.
+"""
+
+from __future__ import annotations
+
+from pricing.terms import Component
+
+# Each module registers its entries on import, in this order: the order in which messages about
+# an unknown type list the known ones (charges first, as the contract file lists them).
+from . import charges, shares, experience, credits  # noqa: F401  # isort: skip
+from .base import (
+    COMPONENT_TYPES,
+    MAX_BANDS,
+    MAX_SCORECARD_KPIS,
+    ComponentType,
+    ComponentValidator,
+    KpiCatalogue,
+    KpiInfo,
+    register,
+)
+from .credits import EARN_BACK_MONTHS
+
+__all__ = [
+    "COMPONENT_TYPES",
+    "EARN_BACK_MONTHS",
+    "MAX_BANDS",
+    "MAX_SCORECARD_KPIS",
+    "ComponentType",
+    "ComponentValidator",
+    "KpiCatalogue",
+    "KpiInfo",
+    "component_to_pricing",
+    "register",
+]
+
+
+def component_to_pricing(
+    *, component_id: str, type_: str, params: dict, catalogue: KpiCatalogue
+) -> Component:
+    """The :mod:`pricing.terms` dataclass for one validated component.
+
+    ``params`` must be canonical (as stored on ``Component.params``); KPI directions come
+    from ``catalogue``. Raises ``KeyError`` for an unknown type or KPI.
+    """
+    entry = COMPONENT_TYPES.get(type_)
+    if entry is None:
+        raise KeyError(f"unknown component type {type_!r}")
+    return entry.to_pricing(component_id, params, catalogue)

@@ -1,0 +1,68 @@
+"""Charges: ``fixed_fee`` and ``unit_rate`` (priced by :mod:`pricing.components.charges`)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pricing.terms import Band, BandMode, FixedFee, UnitRate
+
+from ..checks import BAND_LIMIT
+from .base import ComponentType, ComponentValidator, KpiCatalogue, decimal_or_none, register
+
+# Looked up rather than called, as ``base.DIRECTIONS``.
+BAND_MODES = {mode.value: mode for mode in BandMode}
+
+
+def _validate_fixed_fee(validator: ComponentValidator, p: dict, path: str) -> dict:
+    return {"amount": validator.optional(p, "amount", path, validator.check.amount)}
+
+
+def _fixed_fee(component_id: str, p: dict, catalogue: KpiCatalogue) -> FixedFee:
+    return FixedFee(id=component_id, amount=Decimal(p["amount"]))
+
+
+FIXED_FEE = register(
+    ComponentType(
+        name="fixed_fee",
+        terms=FixedFee,
+        required=("amount",),
+        optional=(),
+        validate=_validate_fixed_fee,
+        to_pricing=_fixed_fee,
+    )
+)
+
+
+def _validate_unit_rate(validator: ComponentValidator, p: dict, path: str) -> dict:
+    check = validator.check
+    limit = lambda v, w: check.decimal(v, w, BAND_LIMIT)  # noqa: E731
+    return {
+        "measure": validator.kpi(p, "measure", path, aggregation="sum", units=("count",)),
+        "bands": validator.bands(p.get("bands"), f"{path}.bands", "up_to", "price", limit, check.price)
+        if "bands" in p
+        else None,
+        "mode": check.choice(p["mode"], f"{path}.mode", ("graduated", "volume")) if "mode" in p else None,
+        "minimum_charge": validator.optional(p, "minimum_charge", path, check.amount),
+    }
+
+
+def _unit_rate(component_id: str, p: dict, catalogue: KpiCatalogue) -> UnitRate:
+    return UnitRate(
+        id=component_id,
+        measure=p["measure"],
+        bands=tuple([Band(up_to=decimal_or_none(b["up_to"]), price=Decimal(b["price"])) for b in p["bands"]]),
+        mode=BAND_MODES[p.get("mode", "graduated")],
+        minimum_charge=decimal_or_none(p.get("minimum_charge")),
+    )
+
+
+UNIT_RATE = register(
+    ComponentType(
+        name="unit_rate",
+        terms=UnitRate,
+        required=("measure", "bands"),
+        optional=("mode", "minimum_charge"),
+        validate=_validate_unit_rate,
+        to_pricing=_unit_rate,
+    )
+)
