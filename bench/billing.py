@@ -143,14 +143,14 @@ def floor_seconds(contract_ids: list[int], period) -> tuple[float, int]:
     """The pure pricing of the same inputs plus a bulk insert of as many lines."""
     from django.db import connection, transaction
 
-    from billing.drafts import month_inputs_for_contracts
-    from contracts.models import Contract
+    from billing.inputs import contract_months
     from pricing import price_period
 
     inputs = []
     for start in range(0, len(contract_ids), 100):
-        contracts = list(Contract.objects.filter(pk__in=contract_ids[start : start + 100]).order_by("pk"))
-        inputs += [m.inputs for m in month_inputs_for_contracts(contracts=contracts, period=period).values()]
+        with transaction.atomic():  # the loader locks the contracts, as the run does
+            months = contract_months(contract_ids=contract_ids[start : start + 100], period=period)
+        inputs += [m.inputs.inputs for m in months]
     with Timer() as timer:
         priced = [price_period(i) for i in inputs]
         rows = [
@@ -168,13 +168,15 @@ def floor_seconds(contract_ids: list[int], period) -> tuple[float, int]:
 
 # Phase → (module, function) of the work a chunk does, in the order it does it.
 PHASES = {
-    "lock the contracts": ("billing.drafts", "_lock_contracts"),
-    "read the month's statements": ("billing.drafts", "_statements_of_months"),
-    "load the inputs (terms, KPI values, snapshots)": ("billing.drafts", "month_inputs_for_contracts"),
-    "price (the floor's pricing)": ("billing.drafts", "price_period"),
-    "build the statements": ("billing.drafts", "new_statement"),
-    "write the statements (COPY, PostgreSQL)": ("billing.drafts", "_copy_statements"),
-    "write the lines (COPY, PostgreSQL)": ("billing.drafts", "_copy_lines"),
+    "lock the contracts": ("billing.inputs", "_locked_contracts"),
+    "read the month's statements": ("billing.inputs", "_statements_of_months"),
+    "load the terms": ("billing.inputs", "terms_in_force_for_contracts"),
+    "load the inputs (KPI values, credits, snapshots)": ("billing.inputs", "_month_inputs"),
+    "price (the floor's pricing)": ("billing.services", "price_period"),
+    "serialise the snapshots": ("billing.services", "snapshot_json"),
+    "remove the replaced drafts": ("billing.services", "drafts_delete"),
+    "build the statements": ("billing.bulk", "NewStatement.statement"),
+    "COPY the statements and lines (PostgreSQL)": ("billing.bulk", "_copy"),
     "commit": ("django.db.backends.base.base", "BaseDatabaseWrapper.commit"),
 }
 

@@ -56,26 +56,23 @@ def check_storable(reference: str, period: Period, priced: PricedStatement) -> N
     )
 
 
-def _json_object(members: Iterable[tuple[str, str]]) -> str:
+def _json_object(members: list[tuple[str, str]]) -> str:
     """The compact JSON text of an object from its (key, value already serialised) members."""
-    return "{" + ",".join(f"{encode_json(key)}:{text}" for key, text in members) + "}"
+    return "{" + ",".join([f"{encode_json(key)}:{text}" for key, text in members]) + "}"
 
 
 def snapshot_json(snapshot: dict, components_json: str) -> str:
     """``encode_json(snapshot)``, with ``snapshot["terms"]["components"]`` given already
     serialised (``components_json``): contracts on one template share that part, the
     largest, and it is serialised once per chunk instead of once per contract."""
+    terms_json = _json_object(
+        [
+            (name, components_json if name == "components" else encode_json(part))
+            for name, part in snapshot["terms"].items()
+        ]
+    )
     return _json_object(
-        (
-            key,
-            _json_object(
-                (name, components_json if name == "components" else encode_json(part))
-                for name, part in value.items()
-            )
-            if key == "terms"
-            else encode_json(value),
-        )
-        for key, value in snapshot.items()
+        [(key, terms_json if key == "terms" else encode_json(value)) for key, value in snapshot.items()]
     )
 
 

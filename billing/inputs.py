@@ -79,7 +79,7 @@ def contract_months(*, contract_ids: list[int], period: Period) -> list[Contract
     Queries, whatever the number of contracts: the lock, the month's statements, the live
     ones, the terms in force, the issued months' terms versions and billed lines (when there
     are issued months), the KPI values, and the prior credits (one per earn-back window)."""
-    contracts = list(Contract.objects.filter(pk__in=contract_ids).order_by("pk").select_for_update())
+    contracts = _locked_contracts(contract_ids)
     live, previous, revisions = _statements_of_months(contract_ids, period)
     issued = {cid: s for cid, s in live.items() if s.status in ISSUED}
     to_price = [c for c in contracts if c.pk not in live or live[c.pk].status != Statement.Status.APPROVED]
@@ -101,6 +101,10 @@ def contract_months(*, contract_ids: list[int], period: Period) -> list[Contract
         )
         for contract in contracts
     ]
+
+
+def _locked_contracts(contract_ids: list[int]) -> list[Contract]:
+    return list(Contract.objects.filter(pk__in=contract_ids).order_by("pk").select_for_update())
 
 
 # --- the month's statements ---------------------------------------------------------------
