@@ -182,9 +182,10 @@ def _rows_portable(query: IdsQuery, ids: list[int]) -> list[tuple]:
 
 def _rows_postgresql(query: IdsQuery, ids: list[int]) -> list[tuple]:
     """The same rows with the ids as one array parameter, so the SQL does not depend on them:
-    the ORM compiles it once per database and each call runs it with the new ids (a page of
-    the finance API spent more time compiling than running its queries). The rows go through
-    the converters the ORM would apply (JSON columns come back as text)."""
+    the ORM compiles it once per database and each call runs it with the new ids. On the
+    finance API's list the ORM's building of these queries cost more CPU than running them
+    (docs/performance.md). The rows go through the converters the ORM would apply (JSON
+    columns come back as text)."""
     connection = connections[query.model.objects.db]
     compiled = query.compiled.get(connection.alias)
     if compiled is None:

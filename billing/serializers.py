@@ -120,7 +120,11 @@ def invoice_text(frozen: str, status: str, paid_at) -> str:
     """A document's JSON: its frozen text (a JSON object of ``frozen_data``) followed by the
     fields that change after issue, ``LIVE_FIELDS`` in that order, from their current values."""
     paid = "null" if paid_at is None else json.dumps(_rendered_fields()[3].to_representation(paid_at))
-    return f'{frozen[:-1]},"status":{json.dumps(status)},"paid_at":{paid}}}'
+    return f"{frozen[:-1]}{_STATUS_KEYS[status]}{paid}}}"
+
+
+# ``,"status":"issued","paid_at":`` for each status: a page repeats a few.
+_STATUS_KEYS = {status: f',"status":{json.dumps(status)},"paid_at":' for status in Statement.Status.values}
 
 
 def invoice_data(document: StatementDocument) -> dict:
@@ -141,12 +145,19 @@ def frozen_representation(statement: Statement) -> str:
 
 def _frozen_of_earlier_form(text: str) -> str:
     """A text kept before the live fields were left out of it (the whole JSON as issued,
-    status and payment included) as the frozen text it holds. In a JSON text a key's quote
-    cannot appear inside a string, so a ``"status":`` key marks that form."""
+    status and payment included) as the frozen text it holds."""
     return render_json({key: value for key, value in json.loads(text).items() if key not in LIVE_FIELDS})
 
 
-EARLIER_FORM_MARK = ',"status":'
+def _is_earlier_form(text: str) -> bool:
+    """Whether ``text`` has a ``"status"`` key: in a JSON text a key's quote cannot appear
+    inside a string, and the earlier form's third key is the status, after a number of at
+    most 40 characters (escaped, at most 6 each) and the document type, so within its first
+    ``EARLIER_FORM_HEAD`` characters (looking no further keeps a page's check cheap)."""
+    return text.find(',"status":', 0, EARLIER_FORM_HEAD) >= 0
+
+
+EARLIER_FORM_HEAD = 320
 
 FROZEN = IdsQuery(
     Statement,
@@ -166,7 +177,7 @@ def invoice_json(statement_ids) -> list[str]:
         if text is None:
             unfrozen.append(pk)
             continue
-        if EARLIER_FORM_MARK in text:
+        if _is_earlier_form(text):
             text = _frozen_of_earlier_form(text)
         texts[pk] = invoice_text(text, status, paid_at)
     for pk, unfrozen_document in documents(unfrozen).items():
