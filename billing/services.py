@@ -112,8 +112,15 @@ def _price_month(
 
 
 def _new_statement(
-    month, period, billing_run_id, loaded: MonthInputs, priced, flags, adjusts=None
+    month: ContractMonth,
+    period: Period,
+    billing_run_id: int | None,
+    loaded: MonthInputs,
+    priced: PricedStatement,
+    flags: list,
+    adjusts: Statement | None = None,
 ) -> NewStatement:
+    """The draft (or, with ``adjusts``, the draft adjustment) of ``priced`` to write."""
     return NewStatement(
         contract=month.contract,
         period=period,
