@@ -10,7 +10,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import moneyed
-from django.apps import apps
 from django.db import connection
 from django.db.models import Q, QuerySet, TextField
 from django.db.models.functions import Cast
@@ -21,22 +20,16 @@ from pricing.period import Period
 from pricing.terms import ContractTerms
 
 from .components import KpiCatalogue, KpiInfo, component_to_pricing
-from .models import Component, Contract, TermsVersion
+from .models import Component, Contract, Kpi, TermsVersion
 from .schema import ComponentSpec
 
 
 def kpi_catalogue() -> KpiCatalogue:
-    """Unit, direction and aggregation of every catalogued KPI, by code (one query).
-
-    The catalogue table belongs to the ``kpis`` app, which imports this one (its batches and
-    results name contracts). Contract files and terms name KPIs by code, so they are checked
-    against that table, read here through Django's app registry by its label: ``contracts``
-    imports nothing of ``kpis``, and the two never import each other.
-    """
-    kpi = apps.get_model("contracts", "Kpi")
+    """Unit, direction and aggregation of every catalogued KPI, by code (one query): what
+    contract files and terms, which name KPIs by code, are checked against."""
     return {
         code: KpiInfo(unit, direction, aggregation)
-        for code, unit, direction, aggregation in kpi.objects.values_list(
+        for code, unit, direction, aggregation in Kpi.objects.values_list(
             "code", "unit", "direction", "aggregation"
         )
     }

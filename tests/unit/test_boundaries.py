@@ -140,3 +140,20 @@ def test_the_check_leaves_dates_that_are_not_the_clock_alone():
         "today = now()\n"
     )
     assert clock_reads(source) == []
+
+
+APPS_ROOT = PRICING.parent
+
+
+def test_no_app_reads_a_model_through_the_app_registry():
+    """``apps.get_model`` outside migrations hides a dependency from import-linter (the way
+    ``contracts`` once read the KPI catalogue of ``kpis``): apps import the models they use."""
+    found = []
+    for app in ("core", "contracts", "kpis", "billing", "portal"):
+        for path in (APPS_ROOT / app).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Attribute) and node.attr == "get_model":
+                    found.append(f"{path.relative_to(APPS_ROOT)}:{node.lineno}")
+    assert found == []
