@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
-from .components import Phase, pricer_for
+from .components import Phase, Pricer, pricer_for
 from .context import Month
 from .money import ZERO
 from .result import CHARGE_KINDS, FlagCode, Line, PricedStatement
@@ -12,15 +13,22 @@ from .terms import PricingInput
 from .totals import statement_of
 
 
-def _phase_lines(priced: list, phase: Phase, month: Month, charges: Decimal | None) -> list[Line]:
-    """The lines of the components priced in ``phase``, in the order the terms list them."""
+def _by_phase(components: tuple) -> tuple[list[tuple[Any, Pricer]], list[tuple[Any, Pricer]]]:
+    """Each component with its pricing, the charges apart from the rest, in the terms' order."""
+    charges, others = [], []
+    for component in components:
+        pricer = pricer_for(component)
+        (charges if pricer.phase is Phase.CHARGES else others).append((component, pricer))
+    return charges, others
+
+
+def _lines(priced: list[tuple[Any, Pricer]], month: Month, charges: Decimal | None) -> list[Line]:
     lines = []
     for component, pricer in priced:
-        if pricer.phase is phase:
-            if pricer.takes_charges:
-                lines += pricer.price(component, charges, month)
-            else:
-                lines += pricer.price(component, month)
+        if pricer.takes_charges:
+            lines += pricer.price(component, charges, month)
+        else:
+            lines += pricer.price(component, month)
     return lines
 
 
@@ -45,8 +53,8 @@ def price_period(inp: PricingInput) -> PricedStatement:
             FlagCode.PRORATED,
             f"fixed amounts prorated for {month.active_days} of {month.days} days",
         )
-    priced = [(component, pricer_for(component)) for component in inp.terms.components]
-    lines = _phase_lines(priced, Phase.CHARGES, month, None)
+    charge_components, other_components = _by_phase(inp.terms.components)
+    lines = _lines(charge_components, month, None)
     charges = sum((line.amount for line in lines if line.kind in CHARGE_KINDS), ZERO)
-    lines += _phase_lines(priced, Phase.AFTER_CHARGES, month, charges)
+    lines += _lines(other_components, month, charges)
     return statement_of(lines, inp.terms, month.flags)
