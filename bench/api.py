@@ -218,8 +218,8 @@ def line_rows(statements):
 def representations_as_issued(statement_ids: list[int], chunk: int = 1000):
     """(id, the frozen text of the finance API's JSON) for approved statements about to be
     issued: what ``statement_issue`` keeps on each row, from their documents in bulk."""
+    from billing.document_json import frozen_data, render_json
     from billing.documents import documents
-    from billing.serializers import frozen_data, render_json
 
     for start in range(0, len(statement_ids), chunk):
         ids = statement_ids[start : start + chunk]

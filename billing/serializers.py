@@ -8,14 +8,13 @@ Documents issued before the text was kept have it built from their document inst
 """
 
 import json
-from functools import lru_cache
 
 from django.utils import timezone
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
-from rest_framework.renderers import JSONRenderer
 
-from .documents import IdsQuery, StatementDocument, document, documents, rows_by_ids
+from .document_json import LIVE_FIELDS, frozen_data, invoice_data, invoice_text, render_json
+from .documents import IdsQuery, document, documents, rows_by_ids
 from .models import Statement, StatementLine
 
 
@@ -65,82 +64,6 @@ class InvoiceSerializer(serializers.ModelSerializer):
 
     def to_representation(self, instance: Statement) -> dict:
         return invoice_data(document(instance))
-
-
-# The fields that change after issue, in the order they follow the frozen text.
-LIVE_FIELDS = ("status", "paid_at")
-
-
-@lru_cache(maxsize=1)
-def _rendered_fields():
-    """``InvoiceSerializer``'s own fields for the values DRF formats (built once: they hold no state)."""
-    fields = InvoiceSerializer().fields
-    return tuple(fields[name] for name in ("tax_rate", "issue_date", "due_date", "paid_at"))
-
-
-def _date(field, value):
-    return None if value is None else field.to_representation(value)
-
-
-def frozen_data(document: StatementDocument) -> dict:
-    """The fields of ``document``'s JSON that never change once it is issued, in response
-    order: money as strings with the currency's decimal places, dates as DRF renders them."""
-    tax_rate, issue_date, due_date, _ = _rendered_fields()
-    amount = document.amount_text
-    return {
-        "number": document.number,
-        "document_type": document.document_type,
-        "contract": document.contract.reference,
-        "buyer": document.buyer.code,
-        "supplier": document.supplier.code,
-        "period": document.period,
-        "currency": document.currency,
-        "net": amount(document.net),
-        "tax": amount(document.tax),
-        "gross": amount(document.gross),
-        "tax_rate": tax_rate.to_representation(document.tax_rate),
-        "issue_date": _date(issue_date, document.issue_date),
-        "due_date": _date(due_date, document.due_date),
-        "adjusts": document.adjusts,
-        "lines": [
-            {
-                "position": line.position,
-                "component": line.component,
-                "kind": line.kind,
-                "kpi": line.kpi,
-                "amount": amount(line.amount),
-                "explanation": line.explanation,
-            }
-            for line in document.lines
-        ],
-    }
-
-
-def invoice_text(frozen: str, status: str, paid_at) -> str:
-    """A document's JSON: its frozen text (a JSON object of ``frozen_data``) followed by the
-    fields that change after issue, ``LIVE_FIELDS`` in that order, from their current values."""
-    paid = "null" if paid_at is None else json.dumps(_rendered_fields()[3].to_representation(paid_at))
-    return f"{frozen[:-1]}{_STATUS_KEYS[status]}{paid}}}"
-
-
-# ``,"status":"issued","paid_at":`` for each status: a page repeats a few.
-_STATUS_KEYS = {status: f',"status":{json.dumps(status)},"paid_at":' for status in Statement.Status.values}
-
-
-def invoice_data(document: StatementDocument) -> dict:
-    """``document``'s JSON as the API serves it, as a dict."""
-    return json.loads(invoice_text(render_json(frozen_data(document)), document.status, document.paid_at))
-
-
-def render_json(data) -> str:
-    """``data`` as the API's JSON renderer writes it (compact, UTF-8 text)."""
-    return JSONRenderer().render(data).decode()
-
-
-def frozen_representation(statement: Statement) -> str:
-    """The frozen text to keep on the row at issue: ``statement`` is being issued, with its
-    number, dates and parties set."""
-    return render_json(frozen_data(document(statement)))
 
 
 def _frozen_of_earlier_form(text: str) -> str:

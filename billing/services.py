@@ -34,10 +34,10 @@ from pricing.period import Period
 from pricing.result import PricedStatement
 
 from .bulk import NewStatement, check_storable, drafts_delete, snapshot_json, write_statements
+from .document_json import frozen_representation
 from .errors import BillingError, contract_error
 from .inputs import ContractMonth, MonthInputs, PreviousMonth, contract_months
 from .models import BillingRun, NumberSeries, Statement, stale_after
-from .serializers import frozen_representation
 
 logger = logging.getLogger(__name__)
 

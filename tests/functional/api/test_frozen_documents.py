@@ -3,13 +3,26 @@ composed with it when it is served. Texts kept in the earlier form (the whole JS
 are served the same. The schema names the keys the API serves."""
 
 import json
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from unittest import mock
 
 import pytest
+from django.utils import timezone
+from rest_framework import fields as drf_fields
+from rest_framework.renderers import JSONRenderer
 from rest_framework.test import APIClient
 
+from billing.document_json import (
+    LIVE_FIELDS,
+    TAX_RATE_PLACES,
+    date_text,
+    datetime_text,
+    frozen_data,
+    invoice_data,
+    render_json,
+)
 from billing.documents import documents
-from billing.serializers import LIVE_FIELDS, frozen_data, invoice_data, render_json
 from billing.services import statement_mark_paid, statement_void
 from tests.integration.billing.conftest import load_contract
 
@@ -89,3 +102,26 @@ def test_the_schema_names_the_keys_the_api_serves(world):
     components = schema["components"]["schemas"]
     assert list(components["Invoice"]["properties"]) == list(served)
     assert list(components["Line"]["properties"]) == list(served["lines"][0])
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"text": "Zürich € – 東京", "n": 1, "none": None, "list": [True, False]},
+        {"explanation": "line\u2028separator\u2029paragraph", "quote": 'a "b" \\ c'},
+    ],
+)
+def test_the_json_is_written_as_drf_renders_it(data):
+    assert render_json(data) == JSONRenderer().render(data).decode()
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/London", "America/New_York"])
+def test_values_are_written_as_drf_fields_write_them(settings, zone):
+    settings.TIME_ZONE = zone
+    paid = datetime(2026, 7, 3, 9, 30, 15, 120000, tzinfo=UTC)
+    with timezone.override(zone):
+        assert datetime_text(paid) == drf_fields.DateTimeField().to_representation(paid)
+    assert date_text(date(2026, 7, 3)) == drf_fields.DateField().to_representation(date(2026, 7, 3))
+    for rate in (Decimal("20.00"), Decimal("0.00"), Decimal("7.5"), Decimal("100.00")):
+        expected = drf_fields.DecimalField(max_digits=5, decimal_places=2).to_representation(rate)
+        assert str(rate.quantize(TAX_RATE_PLACES)) == expected

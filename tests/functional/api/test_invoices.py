@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from billing.serializers import render_json
+from billing.document_json import render_json
 from billing.services import statement_approve, statement_issue, statement_price_draft
 from contracts.models import Membership, Organisation
 from pricing.period import Period
