@@ -19,10 +19,9 @@ from decimal import Decimal
 from django.db import connections
 from django.db.models import F, Lookup
 
-from contracts.models import Contract
+from contracts.models import Contract, Kpi
 from contracts.selectors import currency_decimal_places
 from core.databases import database_path
-from kpis.models import Kpi
 from pricing.money import quantum
 
 from .models import Statement, StatementLine

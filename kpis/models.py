@@ -1,7 +1,4 @@
-"""KPI batches and their results, measured against the catalogue (:class:`contracts.models.Kpi`).
-
-``Kpi`` is imported here too, so that ``from kpis.models import Kpi`` keeps working.
-"""
+"""KPI batches and their results, measured against the catalogue (:class:`contracts.models.Kpi`)."""
 
 from django.conf import settings
 from django.db import models

@@ -15,8 +15,7 @@ from billing.documents import ScorecardRow, StatementDocument, documents
 from billing.models import Statement
 from billing.permissions import visible_statements
 from billing.statement_context import statement_pdf_context
-from contracts.models import Membership
-from kpis.models import Kpi
+from contracts.models import Kpi, Membership
 from pricing.period import Period
 from pricing.text import measure_text
 
