@@ -22,7 +22,8 @@ JAN = Period(2026, 1)
 
 def contracts_of_january(count: int, prefix: str, service_level: int = 78):
     contracts = [
-        load_contract(f"{prefix}-{n:03d}", supplier=f"{prefix.replace('-', '')}{n} Contact Ltd") for n in range(count)
+        load_contract(f"{prefix}-{n:03d}", supplier=f"{prefix.replace('-', '')}{n} Contact Ltd")
+        for n in range(count)
     ]
     load_kpis(
         "".join(month(c.reference, "2026-01", 1200 + 10 * n, service_level) for n, c in enumerate(contracts))
