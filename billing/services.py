@@ -170,14 +170,6 @@ def statement_price_draft(
     return result
 
 
-def statement_price_adjustment(*, original: Statement, billing_run_id: int | None = None) -> Statement | None:
-    """Price the issued month of ``original`` again: its draft adjustment document, or
-    ``None`` when nothing changed (``statement_price_draft`` of its contract and month)."""
-    return statement_price_draft(
-        contract_id=original.contract_id, period=Period.parse(original.period), billing_run_id=billing_run_id
-    )
-
-
 # --- the billing run ------------------------------------------------------------------------
 
 

@@ -220,11 +220,11 @@ def test_every_document_is_the_serializers_json_with_its_current_status(world):
     """The list and the detail serve the representation kept at issue with the current status
     and payment put in, or build it from values for a document issued before it was kept:
     either way the serializer's JSON of the row as it is now."""
-    from billing.services import statement_mark_paid, statement_price_adjustment, statement_void
+    from billing.services import statement_mark_paid, statement_void
 
     statement_mark_paid(statement_id=world["a_doc"].pk, paid_at="2026-03-01T23:30:00.250000Z")
     load_kpis(month(world["b"].reference, "2026-01", 1400, 78), name="late.csv")
-    adjustment = statement_price_adjustment(original=world["b_doc"])
+    adjustment = statement_price_draft(contract_id=world["b"].pk, period=Period.parse("2026-01"))
     statement_approve(statement_id=adjustment.pk)
     adjustment = statement_issue(statement_id=adjustment.pk, issue_date=date(2026, 3, 2))
     voided = issue_month(world["a"], "2026-02")
