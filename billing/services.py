@@ -448,7 +448,13 @@ def _queue_pdf(statement_id: int) -> None:
         # on a worker, the admin on a web process): a signature of an unknown name would go to
         # the broker even when tasks run eagerly.
         current_app.loader.import_default_modules()
-    current_app.signature(PDF_TASK, args=(statement_id,)).delay()
+    task = current_app.tasks[PDF_TASK]
+    if current_app.conf.task_always_eager:
+        # What ``delay`` does eagerly, without the broker connection Celery opens first (and
+        # its warning that no broker host was given).
+        task.apply(args=(statement_id,), throw=current_app.conf.task_eager_propagates)
+    else:
+        task.delay(statement_id)
 
 
 def statement_void(*, statement_id: int, reason: str, user=None) -> Statement:

@@ -20,10 +20,11 @@ def rendered(monkeypatch):
     return ids
 
 
-def test_queueing_runs_the_task_in_process_when_tasks_run_eagerly(rendered):
+def test_queueing_runs_the_task_in_process_when_tasks_run_eagerly(rendered, caplog):
     assert current_app.conf.task_always_eager  # no broker: the test and demo default
     services._queue_pdf(41)
     assert rendered == [41]
+    assert caplog.records == []  # no connection to a broker that is not there, nor its warning
 
 
 def test_a_process_that_has_not_loaded_the_tasks_loads_them_before_queueing(monkeypatch, rendered):
