@@ -31,7 +31,7 @@ from pricing.period import Period
 from . import services, tasks
 from .forms import RunBillingForm, VoidForm
 from .models import BillingRun, Statement, StatementLine
-from .selectors import live_statement
+from .selectors import live_statement, statement_events
 
 
 class ReadOnly:
@@ -119,6 +119,7 @@ class BillingRunAdmin(BuyerScopedAdminMixin, ReadOnly, admin.ModelAdmin):
                 form.add_error("contract", str(error))
             else:
                 for run in runs:
+                    self.log_addition(request, run, f"Started billing run for {period}")
                     tasks.run_billing.delay(run.pk)
                 where = "in this request" if settings.CELERY_TASK_ALWAYS_EAGER else "on the workers"
                 if len(runs) == 1:
@@ -211,6 +212,14 @@ class StatementAdmin(BuyerScopedAdminMixin, ReadOnly, admin.ModelAdmin):
         "due_date",
         "void_reason",
         "pdf",
+        "approved_by",
+        "approved_at",
+        "issued_by",
+        "issued_at",
+        "voided_by",
+        "voided_at",
+        "paid_by",
+        "paid_at",
     ]
     readonly_fields = fields
     change_form_template = "admin/billing/statement/change_form.html"
@@ -226,25 +235,32 @@ class StatementAdmin(BuyerScopedAdminMixin, ReadOnly, admin.ModelAdmin):
             previous = live_statement(
                 contract_id=statement.contract_id, period=Period.parse(statement.period).previous()
             )
-            extra = {"review": statement_review(statement, previous), "previous": previous}
+            extra = {
+                "review": statement_review(statement, previous),
+                "previous": previous,
+                "events": statement_events(statement=statement),
+            }
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 
     def _each(self, request, queryset, action, done):
+        """Run ``action`` on each selected statement as ``request.user``; each success is also
+        written to Django's admin log (the statement's own events record it too)."""
         for statement in queryset.order_by("contract__reference", "pk"):
             try:
-                action(statement_id=statement.pk)
+                changed = action(statement_id=statement.pk, user=request.user)
             except services.BillingError as error:
                 self.message_user(request, str(error), messages.ERROR)
             else:
+                self.log_change(request, changed, f"{done.capitalize()} (admin action)")
                 self.message_user(
                     request, f"{statement.contract.reference} {statement.period}: {done}", messages.SUCCESS
                 )
 
-    @admin.action(description="Approve the selected drafts", permissions=["approve"])
+    @admin.action(description="Approve the selected drafts", permissions=["approve_statement"])
     def approve(self, request, queryset):
         self._each(request, queryset, services.statement_approve, "approved")
 
-    @admin.action(description="Issue the selected approved statements", permissions=["approve"])
+    @admin.action(description="Issue the selected approved statements", permissions=["issue_statement"])
     def issue(self, request, queryset):
         self._each(request, queryset, services.statement_issue, "issued")
 
@@ -256,7 +272,9 @@ class StatementAdmin(BuyerScopedAdminMixin, ReadOnly, admin.ModelAdmin):
             self._each(
                 request,
                 queryset,
-                lambda statement_id: services.statement_void(statement_id=statement_id, reason=reason),
+                lambda statement_id, user: services.statement_void(
+                    statement_id=statement_id, reason=reason, user=user
+                ),
                 "void",
             )
             return None
@@ -272,6 +290,12 @@ class StatementAdmin(BuyerScopedAdminMixin, ReadOnly, admin.ModelAdmin):
 
     def has_approve_permission(self, request):
         return request.user.has_perm("billing.change_statement")
+
+    def has_approve_statement_permission(self, request):
+        return request.user.has_perm("billing.approve_statement")
+
+    def has_issue_statement_permission(self, request):
+        return request.user.has_perm("billing.issue_statement")
 
 
 def statement_review(statement, previous) -> dict:

@@ -242,7 +242,9 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
                     user=request.user, key=key, request_hash=body_hash, response_status=200, response_text=""
                 )
                 paid = services.statement_mark_paid(
-                    statement_id=statement.pk, paid_at=serializer.validated_data.get("paid_at")
+                    statement_id=statement.pk,
+                    paid_at=serializer.validated_data.get("paid_at"),
+                    user=request.user,
                 )
                 claim.response_text = InvoiceJSONRenderer().render(invoice_document(paid.pk)).decode()
                 claim.save(update_fields=["response_text"])

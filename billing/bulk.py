@@ -143,6 +143,10 @@ PLAIN_COLUMNS = (
     "issued_at",
     "paid_at",
     "voided_at",
+    "approved_by_id",
+    "issued_by_id",
+    "voided_by_id",
+    "paid_by_id",
 )
 JSON_COLUMNS = ("flags", "buyer_details", "supplier_details")
 STATEMENT_COLUMNS = ("id", *PLAIN_COLUMNS, *JSON_COLUMNS, "inputs", "pdf")

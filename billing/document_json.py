@@ -20,6 +20,12 @@ from .models import Statement
 
 # The fields that change after issue, in the order they follow the frozen text.
 LIVE_FIELDS = ("status", "paid_at")
+# Who acted, as usernames, after the live fields: read from the row's actor columns when
+# served. ``approved_by`` and ``issued_by`` are frozen with the row at issue (the statement
+# guard refuses to change them), so reading them is as fixed as the kept text, and texts kept
+# before the columns existed are served with the row's ``null`` (no one was recorded);
+# ``paid_by`` is live, set with ``paid_at``.
+ACTOR_FIELDS = ("approved_by", "issued_by", "paid_by")
 TAX_RATE_PLACES = Decimal("0.01")  # Statement.tax_rate: decimal_places=2
 
 _encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
@@ -79,16 +85,31 @@ def frozen_data(document: StatementDocument) -> dict:
 _STATUS_KEYS = {status: f',"status":{json.dumps(status)},"paid_at":' for status in Statement.Status.values}
 
 
-def invoice_text(frozen: str, status: str, paid_at: datetime | None) -> str:
+def invoice_text(
+    frozen: str, status: str, paid_at: datetime | None, actors: tuple = (None, None, None)
+) -> str:
     """A document's JSON: its frozen text (a JSON object of ``frozen_data``) followed by the
-    fields that change after issue, ``LIVE_FIELDS`` in that order, from their current values."""
+    fields that change after issue, ``LIVE_FIELDS`` in that order, from their current values,
+    then ``ACTOR_FIELDS`` from ``actors`` (usernames or ``None``, in that order)."""
     paid = "null" if paid_at is None else json.dumps(datetime_text(paid_at))
-    return f"{frozen[:-1]}{_STATUS_KEYS[status]}{paid}}}"
+    who = "".join(
+        f",{json.dumps(key)}:{json.dumps(name)}" for key, name in zip(ACTOR_FIELDS, actors, strict=True)
+    )
+    return f"{frozen[:-1]}{_STATUS_KEYS[status]}{paid}{who}}}"
 
 
 def invoice_data(document: StatementDocument) -> dict:
     """``document``'s JSON as the API serves it, as a dict."""
-    return json.loads(invoice_text(render_json(frozen_data(document)), document.status, document.paid_at))
+    return json.loads(
+        invoice_text(
+            render_json(frozen_data(document)), document.status, document.paid_at, actors_of(document)
+        )
+    )
+
+
+def actors_of(document: StatementDocument) -> tuple:
+    """``ACTOR_FIELDS`` of ``document``, in that order."""
+    return (document.approved_by, document.issued_by, document.paid_by)
 
 
 def frozen_representation(statement: Statement) -> str:

@@ -75,7 +75,8 @@ class ScorecardRow:
 class StatementDocument:
     """An issued or draft statement as plain values. Amounts are Decimals as stored (the
     currency's ``decimal_places``); ``adjusts`` and ``replaces`` are the other documents'
-    numbers; ``scorecard`` is ``None`` when it was not loaded (lists do not show it)."""
+    numbers; ``approved_by``, ``issued_by``, ``paid_by`` are usernames (``None`` when no user
+    was named); ``scorecard`` is ``None`` when it was not loaded (lists do not show it)."""
 
     id: int
     number: str | None
@@ -95,6 +96,9 @@ class StatementDocument:
     issue_date: date | None
     due_date: date | None
     paid_at: datetime | None
+    approved_by: str | None
+    issued_by: str | None
+    paid_by: str | None
     adjusts: str | None
     replaces: str | None
     void_reason: str
@@ -133,6 +137,9 @@ STATEMENT_FIELDS = (
     "issue_date",
     "due_date",
     "paid_at",
+    "approved_by__username",
+    "issued_by__username",
+    "paid_by__username",
     "adjusts__number",
     "replaces__number",
     "void_reason",
@@ -294,6 +301,9 @@ def _document(statement: tuple, contract: tuple, lines: list[tuple], rows) -> St
         issue_date=values["issue_date"],
         due_date=values["due_date"],
         paid_at=values["paid_at"],
+        approved_by=values["approved_by__username"],
+        issued_by=values["issued_by__username"],
+        paid_by=values["paid_by__username"],
         adjusts=values["adjusts__number"],
         replaces=values["replaces__number"],
         void_reason=values["void_reason"],

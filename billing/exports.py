@@ -8,7 +8,8 @@ from .selectors import statements_for_period
 
 def export_entry(document: StatementDocument) -> dict:
     """``document`` as the export lists it: amounts as strings with exactly the currency's
-    decimal places (``"62500.00"``), ``adjusts`` only on adjustment documents."""
+    decimal places (``"62500.00"``), ``adjusts`` only on adjustment documents, ``approved_by``
+    and ``issued_by`` as usernames (``null`` when no user was named)."""
     amount = document.amount_text
     entry = {
         "contract": document.contract.reference,
@@ -30,6 +31,8 @@ def export_entry(document: StatementDocument) -> dict:
         "tax": amount(document.tax),
         "gross": amount(document.gross),
         "flags": list(document.flags),
+        "approved_by": document.approved_by,
+        "issued_by": document.issued_by,
     }
     if document.adjusts is not None:
         entry["adjusts"] = document.adjusts

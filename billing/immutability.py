@@ -41,6 +41,8 @@ MUTABLE_COLUMNS: dict[str, Allowance] = {
     "paid_at": Allowance(transition=("issued", "paid")),
     "void_reason": Allowance(transition=("issued", "void")),
     "voided_at": Allowance(transition=("issued", "void")),
+    "voided_by_id": Allowance(transition=("issued", "void")),
+    "paid_by_id": Allowance(transition=("issued", "paid")),
     "pdf": Allowance(while_empty="pdf"),
     "pdf_sha256": Allowance(while_empty="pdf"),
 }
@@ -147,6 +149,16 @@ class StatementLineQuerySet(models.QuerySet):
         return super().update(**kwargs)
 
 
+class StatementEventQuerySet(models.QuerySet):
+    """Events are appended, never changed or removed."""
+
+    def delete(self):
+        raise ImmutableError("statement events cannot be deleted")
+
+    def update(self, **kwargs):
+        raise ImmutableError("statement events cannot change")
+
+
 def _sql_list(values: Iterable[str]) -> str:
     return ", ".join(f"'{value}'" for value in values)
 
@@ -201,6 +213,16 @@ BEGIN
   END IF;
 {_allowance_checks()}
   RETURN NEW;
+END;
+"""
+
+
+def event_guard_sql() -> str:
+    """The PL/pgSQL body of ``billing_statementevent_guard()``: every ``UPDATE`` and ``DELETE``
+    of an event is refused (``TRUNCATE`` falls under ``MAINTENANCE_SETTING`` like the rest)."""
+    return """
+BEGIN
+  RAISE EXCEPTION 'statement events are append-only: % refused', TG_OP;
 END;
 """
 

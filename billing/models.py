@@ -18,6 +18,7 @@ from contracts.models import PERIOD_VALIDATOR
 from .immutability import (
     FROZEN_STATUSES,
     ImmutableError,
+    StatementEventQuerySet,
     StatementLineQuerySet,
     StatementQuerySet,
     check_statement_change,
@@ -136,6 +137,19 @@ def issued_party(role: str) -> models.ForeignKey:
     )
 
 
+def actor_field(what: str) -> models.ForeignKey:
+    """The user who did ``what`` to a statement. PROTECT: a user who acted on a document stays."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=f"The user who {what}.",
+    )
+
+
 class Statement(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft"
@@ -211,6 +225,12 @@ class Statement(models.Model):
     issued_at = models.DateTimeField(null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     voided_at = models.DateTimeField(null=True, blank=True)
+    # Who moved the statement into each state: a user, an API token's user, or the system
+    # actor (``billing.actors.system_actor``) for scheduled runs; empty when no one was named.
+    approved_by = actor_field("approved it")
+    issued_by = actor_field("issued it")
+    voided_by = actor_field("voided it")
+    paid_by = actor_field("recorded its payment")
 
     objects = StatementQuerySet.as_manager()
 
@@ -239,6 +259,10 @@ class Statement(models.Model):
             models.CheckConstraint(condition=~Q(status="void") | ~Q(void_reason=""), name="void_has_reason"),
         ]
         indexes = [models.Index(fields=["period", "status"])]
+        permissions = [
+            ("approve_statement", "Can approve a draft statement"),
+            ("issue_statement", "Can issue an approved statement"),
+        ]
 
     def __str__(self) -> str:
         return self.number or f"{self.contract.reference} {self.period} {self.status} r{self.revision}"
@@ -287,6 +311,61 @@ class StatementLine(models.Model):
         if Statement.objects.filter(pk=self.statement_id, status__in=FROZEN_STATUSES).exists():
             raise ImmutableError("lines of an issued statement cannot be deleted")
         return super().delete(*args, **kwargs)
+
+
+class StatementEvent(models.Model):
+    """One entry of a statement's append-only history: what happened, who did it, when.
+
+    An event names its statement by plain numbers, not by a foreign key: a draft is deleted
+    when its month is re-priced, and its history must outlive it without holding the deletion
+    up (PROTECT) or being rewritten (SET_NULL would be an UPDATE of an append-only row).
+    ``statement_id`` is the row the event was about, with its contract, period and revision;
+    ``document_id`` is the first row of the document's history: a re-priced draft carries on
+    the ``document_id`` of the draft it replaced, so one query on it gives a statement's whole
+    story (created, approved, re-priced, issued...). Rows are never changed or deleted: the
+    query set and model refuse it, and on PostgreSQL a trigger refuses ``UPDATE`` and
+    ``DELETE`` (migration 0013)."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created"
+        REPRICED = "re-priced"
+        INPUTS_CHANGED = "inputs changed"
+        APPROVED = "approved"
+        ISSUED = "issued"
+        PDF_STORED = "pdf stored", "PDF stored"
+        VOIDED = "voided"
+        PAID = "paid"
+        ADJUSTMENT_CREATED = "adjustment created"
+
+    contract = models.ForeignKey(
+        "contracts.Contract", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    period = models.CharField(max_length=7)
+    revision = models.PositiveIntegerField()
+    statement_id = models.BigIntegerField(db_index=True)
+    document_id = models.BigIntegerField(db_index=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    detail = models.JSONField(default=dict, blank=True)
+
+    objects = StatementEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["document_id", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ImmutableError("statement events cannot change")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableError("statement events cannot be deleted")
 
 
 class IdempotencyKey(models.Model):

@@ -14,6 +14,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 
 from .documents import documents
+from .events import statement_event_record
 from .models import Statement
 from .rendering import render_pdf
 from .statement_context import statement_pdf_context
@@ -40,3 +41,4 @@ def statement_pdf_store(*, statement_id: int) -> None:
         statement.pdf.save(f"{statement.number}.pdf", ContentFile(content), save=False)
         statement.pdf_sha256 = hashlib.sha256(content).hexdigest()
         statement.save(update_fields=["pdf", "pdf_sha256", "updated_at"])
+        statement_event_record(statement=statement, kind="pdf stored", sha256=statement.pdf_sha256)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from pricing.period import Period
 from pricing.terms import ContractTerms, ServiceCredit
 
-from .models import BillingRun, Statement, stale_after
+from .models import BillingRun, Statement, StatementEvent, stale_after
 
 
 def live_statement(*, contract_id: int, period: Period) -> Statement | None:
@@ -50,3 +50,17 @@ def billing_runs_stale(*, period: Period | None = None) -> QuerySet[BillingRun]:
     if period is not None:
         runs = runs.filter(period=str(period))
     return runs.order_by("-created_at")
+
+
+def statement_events(
+    *, statement: Statement, kinds: tuple[str, ...] | None = None
+) -> QuerySet[StatementEvent]:
+    """The history of ``statement``'s document (across the drafts it replaced), oldest first,
+    with each actor; only ``kinds`` when given."""
+    document_id = (
+        StatementEvent.objects.filter(statement_id=statement.pk).values_list("document_id", flat=True).first()
+    )
+    events = StatementEvent.objects.filter(document_id=document_id or statement.pk).select_related("actor")
+    if kinds is not None:
+        events = events.filter(kind__in=kinds)
+    return events.order_by("at", "pk")

@@ -13,7 +13,15 @@ from django.utils import timezone
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 
-from .document_json import LIVE_FIELDS, frozen_data, invoice_data, invoice_text, render_json
+from .document_json import (
+    ACTOR_FIELDS,
+    LIVE_FIELDS,
+    actors_of,
+    frozen_data,
+    invoice_data,
+    invoice_text,
+    render_json,
+)
 from .documents import IdsQuery, document, documents, rows_by_ids
 from .models import Statement, StatementLine
 
@@ -39,6 +47,21 @@ class InvoiceSerializer(serializers.ModelSerializer):
     gross = serializers.CharField(read_only=True)
     currency = serializers.CharField()
     lines = LineSerializer(many=True)
+    approved_by = serializers.CharField(
+        source="approved_by.username",
+        allow_null=True,
+        default=None,
+        help_text="Who approved it (frozen at issue).",
+    )
+    issued_by = serializers.CharField(
+        source="issued_by.username",
+        allow_null=True,
+        default=None,
+        help_text="Who issued it (frozen at issue).",
+    )
+    paid_by = serializers.CharField(
+        source="paid_by.username", allow_null=True, default=None, help_text="Who recorded its payment."
+    )
 
     class Meta:
         model = Statement
@@ -60,6 +83,7 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "lines",
             "status",
             "paid_at",
+            *ACTOR_FIELDS,
         ]
 
     def to_representation(self, instance: Statement) -> dict:
@@ -69,7 +93,9 @@ class InvoiceSerializer(serializers.ModelSerializer):
 def _frozen_of_earlier_form(text: str) -> str:
     """A text kept before the live fields were left out of it (the whole JSON as issued,
     status and payment included) as the frozen text it holds."""
-    return render_json({key: value for key, value in json.loads(text).items() if key not in LIVE_FIELDS})
+    return render_json(
+        {key: value for key, value in json.loads(text).items() if key not in (*LIVE_FIELDS, *ACTOR_FIELDS)}
+    )
 
 
 def _is_earlier_form(text: str) -> bool:
@@ -85,7 +111,15 @@ EARLIER_FORM_HEAD = 320
 FROZEN = IdsQuery(
     Statement,
     "pk",
-    lambda rows: rows.order_by().values_list("pk", "status", "paid_at", "api_representation"),
+    lambda rows: rows.order_by().values_list(
+        "pk",
+        "status",
+        "paid_at",
+        "api_representation",
+        "approved_by__username",
+        "issued_by__username",
+        "paid_by__username",
+    ),
 )
 
 
@@ -96,16 +130,19 @@ def invoice_json(statement_ids) -> list[str]:
     statement_ids = list(statement_ids)
     texts = {}
     unfrozen = []
-    for pk, status, paid_at, text in rows_by_ids(FROZEN, statement_ids) if statement_ids else ():
+    for pk, status, paid_at, text, *actors in rows_by_ids(FROZEN, statement_ids) if statement_ids else ():
         if text is None:
             unfrozen.append(pk)
             continue
         if _is_earlier_form(text):
             text = _frozen_of_earlier_form(text)
-        texts[pk] = invoice_text(text, status, paid_at)
+        texts[pk] = invoice_text(text, status, paid_at, tuple(actors))
     for pk, unfrozen_document in documents(unfrozen).items():
         texts[pk] = invoice_text(
-            render_json(frozen_data(unfrozen_document)), unfrozen_document.status, unfrozen_document.paid_at
+            render_json(frozen_data(unfrozen_document)),
+            unfrozen_document.status,
+            unfrozen_document.paid_at,
+            actors_of(unfrozen_document),
         )
     return [texts[statement_id] for statement_id in statement_ids if statement_id in texts]
 

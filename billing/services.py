@@ -33,9 +33,11 @@ from pricing.correction import correction
 from pricing.period import Period
 from pricing.result import PricedStatement
 
+from .actors import check_four_eyes_approve, check_four_eyes_issue, require_permission
 from .bulk import NewStatement, check_storable, drafts_delete, snapshot_json, write_statements
 from .document_json import frozen_representation
 from .errors import BillingError, contract_error
+from .events import statement_event_record, statement_events_record_priced
 from .inputs import ContractMonth, MonthInputs, PreviousMonth, contract_months
 from .models import BillingRun, NumberSeries, Statement, stale_after
 
@@ -65,11 +67,12 @@ def statements_price(
     result: dict[int, Statement | BillingError | None] = {}
     with transaction.atomic():
         months = contract_months(contract_ids=contract_ids, period=period)
-        new, replaced, corrected = [], [], []
+        new, replaced, corrected, kinds = [], [], [], []
         for month in months:
             outcome = _price_month(month, period, billing_run_id)
             if isinstance(outcome, NewStatement):
                 new.append(outcome)
+                kinds.append(_priced_event_kind(month, outcome))
             else:
                 result[month.contract.pk] = outcome
             if isinstance(outcome, BillingError) or month.inputs is None:
@@ -79,9 +82,27 @@ def statements_price(
             elif month.live is not None:
                 replaced.append(month.live.pk)  # the draft it replaces goes
         drafts_delete(statement_ids=replaced, adjusting=corrected)
-        for statement in write_statements(new):
+        written = write_statements(new)
+        for statement in written:
             result[statement.contract_id] = statement
+        statement_events_record_priced(
+            statements=written, kinds=kinds, actor_id=_run_actor_id(billing_run_id)
+        )
     return result
+
+
+def _priced_event_kind(month: ContractMonth, outcome: NewStatement) -> tuple[str, int | None]:
+    """What writing ``outcome`` is in the document's history, and the draft it replaces."""
+    if outcome.adjusts is not None:
+        return ("adjustment created", None)
+    return ("re-priced", month.live.pk) if month.live is not None else ("created", None)
+
+
+def _run_actor_id(billing_run_id: int | None) -> int | None:
+    """Who started the run: ``BillingRun.requested_by`` (the system actor for scheduled runs)."""
+    if billing_run_id is None:
+        return None
+    return BillingRun.objects.filter(pk=billing_run_id).values_list("requested_by_id", flat=True).first()
 
 
 def _price_month(
@@ -366,7 +387,7 @@ def _locked(statement_id: int) -> Statement:
     draft replaced by a run of its month since it was read)."""
     statement = (
         Statement.objects.select_for_update()
-        .select_related("contract__buyer", "contract__supplier")
+        .select_related("contract__buyer", "contract__supplier", "billing_run")
         .filter(pk=statement_id)
         .first()
     )
@@ -376,14 +397,20 @@ def _locked(statement_id: int) -> Statement:
 
 
 def statement_approve(*, statement_id: int, user=None) -> Statement:
-    """draft → approved. Raises ``BillingError`` from any other state."""
+    """draft → approved, by ``user`` when given (who needs ``billing.approve_statement`` and,
+    with four-eyes on, must not have started the run that priced it). Raises ``BillingError``
+    from any other state or when a rule refuses."""
+    require_permission(user, "approve_statement", "approve statements")
     with transaction.atomic():
         statement = _locked(statement_id)
         if statement.status != Statement.Status.DRAFT:
             raise BillingError(f"{statement} is {statement.status}: only a draft can be approved")
+        check_four_eyes_approve(statement, user)
         statement.status = Statement.Status.APPROVED
         statement.approved_at = timezone.now()
-        statement.save(update_fields=["status", "approved_at", "updated_at"])
+        statement.approved_by = user
+        statement.save(update_fields=["status", "approved_at", "approved_by", "updated_at"])
+        statement_event_record(statement=statement, kind="approved", actor=user, at=statement.approved_at)
         return statement
 
 
@@ -416,23 +443,31 @@ def _next_number(statement: Statement, issue_date: date) -> str:
 def statement_issue(*, statement_id: int, user=None, issue_date: date | None = None) -> Statement:
     """approved → issued, in one transaction: the statement row locked, the next gap-free
     number of the buyer's series (credit notes have their own), the parties' details frozen,
-    due date set; the PDF is queued after commit. Raises ``BillingError`` unless approved."""
+    due date set; the PDF is queued after commit. ``user``, when given, needs
+    ``billing.issue_statement`` and, with four-eyes on, must not be who approved it. Raises
+    ``BillingError`` unless approved or when a rule refuses."""
+    require_permission(user, "issue_statement", "issue statements")
     with transaction.atomic():
         statement = _locked(statement_id)
         if statement.status != Statement.Status.APPROVED:
             raise BillingError(f"{statement} is {statement.status}: only an approved statement can be issued")
+        check_four_eyes_issue(statement, user)
         issue_date = issue_date or timezone.localdate()
         statement.number = _next_number(statement, issue_date)
         statement.status = Statement.Status.ISSUED
         statement.issue_date = issue_date
         statement.due_date = issue_date + timedelta(days=statement.contract.payment_terms_days)
         statement.issued_at = timezone.now()
+        statement.issued_by = user
         statement.buyer_details = _party(statement.contract.buyer)
         statement.supplier_details = _party(statement.contract.supplier)
         statement.buyer_id = statement.contract.buyer_id
         statement.supplier_id = statement.contract.supplier_id
         statement.api_representation = frozen_representation(statement)
         statement.save()
+        statement_event_record(
+            statement=statement, kind="issued", actor=user, at=statement.issued_at, number=statement.number
+        )
         transaction.on_commit(lambda: _queue_pdf(statement.pk))
         return statement
 
@@ -468,12 +503,21 @@ def statement_void(*, statement_id: int, reason: str, user=None) -> Statement:
         statement.status = Statement.Status.VOID
         statement.void_reason = reason.strip()
         statement.voided_at = timezone.now()
-        statement.save(update_fields=["status", "void_reason", "voided_at", "updated_at"])
+        statement.voided_by = user
+        statement.save(update_fields=["status", "void_reason", "voided_at", "voided_by", "updated_at"])
+        statement_event_record(
+            statement=statement,
+            kind="voided",
+            actor=user,
+            at=statement.voided_at,
+            reason=statement.void_reason,
+        )
         return statement
 
 
-def statement_mark_paid(*, statement_id: int, paid_at=None) -> Statement:
-    """issued → paid (recorded from finance). Paying a paid statement again changes nothing."""
+def statement_mark_paid(*, statement_id: int, paid_at=None, user=None) -> Statement:
+    """issued → paid (recorded from finance, by ``user`` when given: the API token's user).
+    Paying a paid statement again changes nothing."""
     with transaction.atomic():
         statement = _locked(statement_id)
         if statement.status == Statement.Status.PAID:
@@ -482,7 +526,9 @@ def statement_mark_paid(*, statement_id: int, paid_at=None) -> Statement:
             raise BillingError(f"{statement} is {statement.status}: only an issued statement can be paid")
         statement.status = Statement.Status.PAID
         statement.paid_at = paid_at or timezone.now()
-        statement.save(update_fields=["status", "paid_at", "updated_at"])
+        statement.paid_by = user
+        statement.save(update_fields=["status", "paid_at", "paid_by", "updated_at"])
+        statement_event_record(statement=statement, kind="paid", actor=user, paid_at=str(statement.paid_at))
         return statement
 
 
@@ -512,7 +558,7 @@ class IssueReport:
 
 
 def _issue_contract_month(
-    contract_id: int, period: str, found: list[int], issue_date, report: IssueReport
+    contract_id: int, period: str, found: list[int], issue_date, report: IssueReport, user=None
 ) -> None:
     """Approve and issue a contract's drafts of the month in one transaction, and count what
     became of the statements ``found`` for it. Lock order: the contract row (the lock pricing
@@ -535,8 +581,8 @@ def _issue_contract_month(
         # Originals before the adjustments that correct them.
         for statement_id, status, _ in sorted(current, key=lambda row: row[2]):
             if status == Statement.Status.DRAFT:
-                statement_approve(statement_id=statement_id)
-            report.issued.append(statement_issue(statement_id=statement_id, issue_date=issue_date))
+                statement_approve(statement_id=statement_id, user=user)
+            report.issued.append(statement_issue(statement_id=statement_id, issue_date=issue_date, user=user))
             issued_here.add(statement_id)
         now = dict(Statement.objects.filter(pk__in=found).values_list("pk", "status"))
     for statement_id in found:
@@ -552,14 +598,16 @@ def _issue_contract_month(
 
 
 def statements_issue_period_report(
-    *, period: Period, contract_reference: str | None = None, issue_date=None
+    *, period: Period, contract_reference: str | None = None, issue_date=None, user=None
 ) -> IssueReport:
     """Approve and issue every draft and approved statement of ``period`` (adjustments
     included), contract by contract in reference order, one transaction per contract
     (``_issue_contract_month``): safe to run in several processes at once, and alongside runs
     of the same month. What another process issued, voided or re-priced meanwhile is skipped
     and counted (``IssueReport``), never an error. Raises ``BillingError`` only for a refusal
-    that is not a concurrent change; the contracts before it stay issued."""
+    that is not a concurrent change (the four-eyes rules among them, when ``user`` is given:
+    with them on, a draft that ``user`` approves here cannot be issued by ``user`` too, so
+    ``user`` issues statements approved by someone else); the contracts before it stay issued."""
     found = Statement.objects.filter(
         period=str(period), status__in=[Statement.Status.DRAFT, Statement.Status.APPROVED]
     )
@@ -572,8 +620,22 @@ def statements_issue_period_report(
         by_contract.setdefault(contract_id, []).append(statement_id)
     report = IssueReport(period=str(period), found=sum(map(len, by_contract.values())))
     for contract_id, statement_ids in by_contract.items():
-        _issue_contract_month(contract_id, str(period), statement_ids, issue_date, report)
+        _issue_contract_month(contract_id, str(period), statement_ids, issue_date, report, user)
     return report
+
+
+def statements_approve_period(
+    *, period: Period, contract_reference: str | None = None, user=None
+) -> list[Statement]:
+    """Approve every draft of ``period`` (or of one contract) by ``user``, in contract
+    reference order, all or none in one transaction. Raises ``BillingError`` at the first
+    refusal (a missing permission, the four-eyes rule), approving nothing."""
+    drafts = Statement.objects.filter(period=str(period), status=Statement.Status.DRAFT)
+    if contract_reference:
+        drafts = drafts.filter(contract__reference=contract_reference)
+    ids = list(drafts.order_by("contract__reference", "revision").values_list("pk", flat=True))
+    with transaction.atomic():
+        return [statement_approve(statement_id=pk, user=user) for pk in ids]
 
 
 def statements_issue_period(

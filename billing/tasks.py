@@ -9,6 +9,7 @@ from django.utils import timezone
 from pricing.period import Period
 
 from . import services
+from .actors import system_actor
 
 
 @shared_task(acks_late=True)
@@ -43,7 +44,7 @@ def run_billing(run_id: int) -> None:
 def run_billing_for_previous_month() -> int:
     """The monthly schedule: price last month's drafts for every active contract."""
     period = Period.of(timezone.localdate()).previous()
-    run = services.billing_run_create(period=period)
+    run = services.billing_run_create(period=period, requested_by=system_actor())
     run_billing.delay(run.pk)
     return run.pk
 

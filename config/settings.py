@@ -166,6 +166,9 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "billing@localhost")
 KPI_FILE_MAX_BYTES = env_int("KPI_FILE_MAX_BYTES", 80 * 1024 * 1024)
 # Seconds without a heartbeat before a running billing run counts as dead (its process died).
 BILLING_RUN_STALE_AFTER = env_int("BILLING_RUN_STALE_AFTER", 600)
+# Four-eyes: whoever started the run that priced a draft does not approve it, and whoever
+# approved a statement does not issue it. On unless FOUR_EYES=0.
+FOUR_EYES = env_int("FOUR_EYES", 1) != 0
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

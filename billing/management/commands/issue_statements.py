@@ -2,7 +2,8 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from billing.services import BillingError, statements_issue_period_report
+from billing.actors import user_by_username
+from billing.services import BillingError, statements_approve_period, statements_issue_period_report
 from pricing.period import Period
 
 
@@ -17,11 +18,26 @@ class Command(BaseCommand):
         parser.add_argument("--period", required=True, help="YYYY-MM")
         parser.add_argument("--contract", help="one contract reference")
         parser.add_argument("--issue-date", type=date.fromisoformat, help="YYYY-MM-DD; default today")
+        parser.add_argument(
+            "--user",
+            metavar="USERNAME",
+            help="who approves and issues (recorded, permissions and four-eyes checked); default no one",
+        )
+        parser.add_argument(
+            "--approve-only", action="store_true", help="approve the month's drafts, issue nothing"
+        )
 
-    def handle(self, *args, period, contract, issue_date, **options):
+    def handle(self, *args, period, contract, issue_date, user=None, approve_only=False, **options):
         try:
+            actor = user_by_username(user)
+            if approve_only:
+                approved = statements_approve_period(
+                    period=Period.parse(period), contract_reference=contract, user=actor
+                )
+                self.stdout.write(f"{len(approved)} statement(s) approved for {period}")
+                return
             report = statements_issue_period_report(
-                period=Period.parse(period), contract_reference=contract, issue_date=issue_date
+                period=Period.parse(period), contract_reference=contract, issue_date=issue_date, user=actor
             )
         except (ValueError, BillingError) as error:
             raise CommandError(str(error)) from None

@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from billing import selectors, services, tasks
+from billing.actors import system_actor, user_by_username
 from billing.models import BillingRun, Statement, stale_after
 from pricing.period import Period
 
@@ -24,8 +25,11 @@ class Command(BaseCommand):
             metavar="RUN_ID",
             help="price the contracts a stale or failed run has not priced, under that run",
         )
+        parser.add_argument(
+            "--user", metavar="USERNAME", help="who starts the run (recorded); default the system actor"
+        )
 
-    def handle(self, *args, period, contract, resume, **options):
+    def handle(self, *args, period, contract, resume, user=None, **options):
         if resume is None and not period:
             raise CommandError("give --period YYYY-MM, or --resume RUN_ID")
         if resume is not None and (period or contract):
@@ -39,7 +43,10 @@ class Command(BaseCommand):
                 )
             else:
                 month = Period.parse(period)
-                run = services.billing_run_create(period=month, contract_reference=contract)
+                actor = user_by_username(user) or system_actor()
+                run = services.billing_run_create(
+                    period=month, contract_reference=contract, requested_by=actor
+                )
         except (ValueError, services.BillingError) as error:
             raise CommandError(str(error)) from None
         for dead in selectors.billing_runs_stale(period=month).exclude(pk=run.pk):

@@ -1,0 +1,63 @@
+"""Who acts on statements: the named system actor, the permission and four-eyes checks.
+
+The rules apply when a user is given (an admin user, an API token's user, ``--user``); a
+state change made by no one in particular (a command without ``--user``) is recorded with no
+actor and is not blocked. With ``settings.FOUR_EYES`` on, the user who started the billing run
+that priced a draft may not approve it, and the user who approved a statement may not issue it.
+"""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from .errors import BillingError
+
+SYSTEM_USERNAME = "system"
+
+
+def system_actor():
+    """The user scheduled runs act as: username ``system``, no usable password, not staff;
+    created the first time it is needed."""
+    user, created = get_user_model().objects.get_or_create(
+        username=SYSTEM_USERNAME, defaults={"is_staff": False, "is_active": True}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
+def require_permission(user, codename: str, what: str) -> None:
+    """Raise ``BillingError`` unless ``user`` (when given) holds ``billing.<codename>``."""
+    if user is not None and not user.has_perm(f"billing.{codename}"):
+        raise BillingError(f"{user.username} may not {what}: the {codename} permission is required")
+
+
+def check_four_eyes_approve(statement, user) -> None:
+    """Raise ``BillingError`` if ``user`` started the billing run that priced ``statement``."""
+    run = statement.billing_run
+    if settings.FOUR_EYES and user is not None and run is not None and run.requested_by_id == user.pk:
+        raise BillingError(
+            f"four-eyes: {user.username} started the billing run that priced {statement}; "
+            "another procurement user must approve it"
+        )
+
+
+def check_four_eyes_issue(statement, user) -> None:
+    """Raise ``BillingError`` if ``user`` approved ``statement``."""
+    if settings.FOUR_EYES and user is not None and statement.approved_by_id == user.pk:
+        raise BillingError(
+            f"four-eyes: {user.username} approved {statement}; another procurement user must issue it"
+        )
+
+
+def user_by_username(username: str | None):
+    """The active user named ``username`` (``--user`` of a command), or ``None`` when none was
+    given. Raises ``BillingError`` naming the option when there is no such active user."""
+    if username is None:
+        return None
+    if len(username) > 150:
+        raise BillingError("--user: a username has at most 150 characters")
+    user = get_user_model().objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise BillingError(f"--user: no active user named {username!r}")
+    return user
