@@ -9,6 +9,8 @@ that priced a draft may not approve it, and the user who approved a statement ma
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
+from contracts.tenancy import EVERYTHING, buyer_scope
+
 from .errors import BillingError
 
 SYSTEM_USERNAME = "system"
@@ -61,3 +63,18 @@ def user_by_username(username: str | None):
     if user is None:
         raise BillingError(f"--user: no active user named {username!r}")
     return user
+
+
+def actor_buyer_id(user) -> int | None:
+    """The buyer whose statements ``user`` (``--user`` of a command) may act on: ``None`` for
+    no user or a superuser (every buyer), the buyer it is procurement for otherwise. Raises
+    ``BillingError`` for a user who acts for no buyer, so a command never reaches another
+    buyer's contracts."""
+    if user is None:
+        return None
+    scope = buyer_scope(user)
+    if scope is EVERYTHING:
+        return None
+    if scope is None:
+        raise BillingError(f"--user: {user.username} is not a procurement user of a buyer")
+    return scope

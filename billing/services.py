@@ -598,7 +598,12 @@ def _issue_contract_month(
 
 
 def statements_issue_period_report(
-    *, period: Period, contract_reference: str | None = None, issue_date=None, user=None
+    *,
+    period: Period,
+    contract_reference: str | None = None,
+    issue_date=None,
+    user=None,
+    buyer_id: int | None = None,
 ) -> IssueReport:
     """Approve and issue every draft and approved statement of ``period`` (adjustments
     included), contract by contract in reference order, one transaction per contract
@@ -613,6 +618,8 @@ def statements_issue_period_report(
     )
     if contract_reference:
         found = found.filter(contract__reference=contract_reference)
+    if buyer_id is not None:  # only that buyer's contracts
+        found = found.filter(contract__buyer_id=buyer_id)
     by_contract: dict[int, list[int]] = {}
     for statement_id, contract_id in found.order_by("contract__reference", "revision").values_list(
         "pk", "contract_id"
@@ -625,14 +632,17 @@ def statements_issue_period_report(
 
 
 def statements_approve_period(
-    *, period: Period, contract_reference: str | None = None, user=None
+    *, period: Period, contract_reference: str | None = None, user=None, buyer_id: int | None = None
 ) -> list[Statement]:
     """Approve every draft of ``period`` (or of one contract) by ``user``, in contract
-    reference order, all or none in one transaction. Raises ``BillingError`` at the first
+    reference order (only ``buyer_id``'s contracts when given), all or none in one
+    transaction. Raises ``BillingError`` at the first
     refusal (a missing permission, the four-eyes rule), approving nothing."""
     drafts = Statement.objects.filter(period=str(period), status=Statement.Status.DRAFT)
     if contract_reference:
         drafts = drafts.filter(contract__reference=contract_reference)
+    if buyer_id is not None:
+        drafts = drafts.filter(contract__buyer_id=buyer_id)
     ids = list(drafts.order_by("contract__reference", "revision").values_list("pk", flat=True))
     with transaction.atomic():
         return [statement_approve(statement_id=pk, user=user) for pk in ids]

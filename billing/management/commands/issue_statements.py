@@ -2,7 +2,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from billing.actors import user_by_username
+from billing.actors import actor_buyer_id, user_by_username
 from billing.services import BillingError, statements_approve_period, statements_issue_period_report
 from pricing.period import Period
 
@@ -30,14 +30,19 @@ class Command(BaseCommand):
     def handle(self, *args, period, contract, issue_date, user=None, approve_only=False, **options):
         try:
             actor = user_by_username(user)
+            buyer_id = actor_buyer_id(actor)
             if approve_only:
                 approved = statements_approve_period(
-                    period=Period.parse(period), contract_reference=contract, user=actor
+                    period=Period.parse(period), contract_reference=contract, user=actor, buyer_id=buyer_id
                 )
                 self.stdout.write(f"{len(approved)} statement(s) approved for {period}")
                 return
             report = statements_issue_period_report(
-                period=Period.parse(period), contract_reference=contract, issue_date=issue_date, user=actor
+                period=Period.parse(period),
+                contract_reference=contract,
+                issue_date=issue_date,
+                user=actor,
+                buyer_id=buyer_id,
             )
         except (ValueError, BillingError) as error:
             raise CommandError(str(error)) from None

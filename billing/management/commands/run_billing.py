@@ -3,7 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from billing import selectors, services, tasks
-from billing.actors import system_actor, user_by_username
+from billing.actors import actor_buyer_id, system_actor, user_by_username
 from billing.models import BillingRun, Statement, stale_after
 from pricing.period import Period
 
@@ -43,9 +43,12 @@ class Command(BaseCommand):
                 )
             else:
                 month = Period.parse(period)
-                actor = user_by_username(user) or system_actor()
+                actor = user_by_username(user)
                 run = services.billing_run_create(
-                    period=month, contract_reference=contract, requested_by=actor
+                    period=month,
+                    contract_reference=contract,
+                    buyer_id=actor_buyer_id(actor),
+                    requested_by=actor or system_actor(),
                 )
         except (ValueError, services.BillingError) as error:
             raise CommandError(str(error)) from None

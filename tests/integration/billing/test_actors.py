@@ -31,7 +31,7 @@ from billing.tasks import run_billing_for_previous_month
 from contracts.models import Membership
 from pricing.period import Period
 
-from .conftest import load_kpis, month
+from .conftest import load_contract, load_kpis, month
 
 pytestmark = pytest.mark.django_db
 JAN = Period(2026, 1)
@@ -285,3 +285,15 @@ def test_the_api_shows_who_acted_and_records_the_payer(contract):
     assert Statement.objects.get(pk=issued.pk).paid_by == finance
     assert invoice_document(issued.pk)["paid_by"] == "finance-acme"
     assert kinds(issued)[-1] == ("paid", "finance-acme")
+
+
+def test_a_command_user_acts_only_on_its_own_buyers_contracts(contract):
+    other = load_contract("BETA-T-001", supplier="Gamma CX Ltd", buyer_code="BETAB", buyer_name="Beta Bank plc")
+    procurement(other, "beta-procurement")
+    priced_by(contract, None)
+    assert "0 statement(s) approved" in issue_command("--approve-only", "--user", "beta-procurement")
+    assert "0 statement(s) issued" in issue_command("--user", "beta-procurement")
+    assert Statement.objects.get(contract=contract).status == "draft"
+    User.objects.create_user("outsider")
+    with pytest.raises(CommandError, match="--user: outsider is not a procurement user of a buyer"):
+        issue_command("--user", "outsider")
