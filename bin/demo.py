@@ -48,10 +48,29 @@ def main() -> None:
         "import_contracts",
         *sorted(f"fixtures/contracts/{p.name}" for p in (ROOT / "fixtures" / "contracts").glob("*.yaml")),
     )
-    for period, name in MONTHS:
+    for period, name in MONTHS[:-1]:
         manage("ingest_kpis", f"fixtures/kpis/{name}")
         manage("run_billing", "--period", period)
         manage("issue_statements", "--period", period)
+    period, name = MONTHS[-1]
+    print(f"\n{period} for Acme with four-eyes: one procurement user runs and issues, another approves:")
+    for username in ("acme-procurement", "acme-approver"):
+        manage(
+            "set_user",
+            "--organisation=ACME",
+            "--role=procurement",
+            f"--username={username}",
+            f"--email={username.removeprefix('acme-')}@acme.example",
+            f"--password={PORTAL_PASSWORD}",
+        )
+    manage("ingest_kpis", f"fixtures/kpis/{name}")
+    manage("run_billing", "--period", period, "--user", "acme-procurement")
+    refused("issue_statements", "--period", period, "--approve-only", "--user", "acme-procurement")
+    manage("issue_statements", "--period", period, "--approve-only", "--user", "acme-approver")
+    manage("issue_statements", "--period", period, "--user", "acme-procurement")
+    print(f"\nThe other buyers' {period}, by the system actor:", flush=True)
+    manage("run_billing", "--period", period)
+    manage("issue_statements", "--period", period)
     print("\nA late correction to February arrives after February was issued:", flush=True)
     manage("ingest_kpis", "fixtures/kpis/2026-02-correction.csv")
     manage("run_billing", "--period", "2026-02")
@@ -62,15 +81,7 @@ def main() -> None:
     for username, code in PORTAL_USERS.items():
         who = [f"--organisation={code}", f"--username={username}", f"--email={username}@example.com"]
         manage("set_user", *who, "--role=supplier", f"--password={PORTAL_PASSWORD}")
-    print("\nAcme's procurement and finance users; finance gets an API token, shown once and stored hashed:")
-    manage(
-        "set_user",
-        "--organisation=ACME",
-        "--role=procurement",
-        "--username=acme-procurement",
-        "--email=procurement@acme.example",
-        f"--password={PORTAL_PASSWORD}",
-    )
+    print("\nAcme's finance user gets an API token, shown once and stored hashed:")
     manage(
         "set_user",
         "--organisation=ACME",
@@ -92,7 +103,10 @@ def main() -> None:
     serve = f"DEBUG=1 DATABASE_URL=sqlite:///{DB.name} MEDIA_ROOT=media/demo python manage.py runserver"
     print(f"\nDemo database: {DB.name}. Try: {serve}")
     print(f"Supplier portal at /: log in as {', '.join(PORTAL_USERS)}, password {PORTAL_PASSWORD}")
-    print(f"Admin at /admin/: acme-procurement, password {PORTAL_PASSWORD}, sees only Acme's contracts")
+    print(
+        f"Admin at /admin/: acme-procurement or acme-approver, password {PORTAL_PASSWORD}, see only Acme's "
+        "contracts; a statement's page shows who did what"
+    )
 
 
 if __name__ == "__main__":
