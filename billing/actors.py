@@ -8,6 +8,7 @@ that priced a draft may not approve it, and the user who approved a statement ma
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
 
 from contracts.tenancy import EVERYTHING, buyer_scope
 
@@ -18,13 +19,20 @@ SYSTEM_USERNAME = "system"
 
 def system_actor():
     """The user scheduled runs act as: username ``system``, no usable password, not staff;
-    created the first time it is needed."""
-    user, created = get_user_model().objects.get_or_create(
-        username=SYSTEM_USERNAME, defaults={"is_staff": False, "is_active": True}
-    )
-    if created:
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
+    created the first time it is needed. Read, then (if missing) one insert in its own
+    transaction: a read followed by a write in one SQLite transaction fails at once when
+    another process writes ("database is locked") instead of waiting its turn."""
+    users = get_user_model().objects
+    user = users.filter(username=SYSTEM_USERNAME).first()
+    if user is not None:
+        return user
+    user = get_user_model()(username=SYSTEM_USERNAME, is_staff=False, is_active=True)
+    user.set_unusable_password()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError:  # created by another process meanwhile
+        return users.get(username=SYSTEM_USERNAME)
     return user
 
 

@@ -11,9 +11,10 @@ def sqlite_query_params(sender, connection, **kwargs) -> None:
     """Let ``bulk_create`` on SQLite use the variables the library allows (at most
     ``SQLITE_VARIABLES``) instead of Django's fixed 999: with the statement's ~36 columns, 999
     split a 30-contract pricing chunk's insert in two, so a chunk's queries grew with its size."""
-    if connection.vendor != "sqlite":
+    getlimit = getattr(connection.connection, "getlimit", None)  # only sqlite3 connections have it
+    if getlimit is None:
         return
-    limit = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    limit = getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
     connection.features.max_query_params = min(limit, SQLITE_VARIABLES)
 
 

@@ -387,7 +387,7 @@ def _locked(statement_id: int) -> Statement:
     draft replaced by a run of its month since it was read)."""
     statement = (
         Statement.objects.select_for_update()
-        .select_related("contract__buyer", "contract__supplier", "billing_run")
+        .select_related("contract__buyer", "contract__supplier")
         .filter(pk=statement_id)
         .first()
     )
