@@ -1,8 +1,8 @@
 """Issued documents cannot change: the rule, stated once, for the model layer and PostgreSQL.
 
 A statement that is issued, paid or void keeps every column for ever, except the few that
-``MUTABLE_COLUMNS`` names, and those only as it says: issued → paid sets ``paid_at``, issued →
-void sets ``void_reason`` and ``voided_at``, the PDF is stored once, ``updated_at`` follows
+``MUTABLE_COLUMNS`` names, and those only as it says: issued → paid sets ``paid_at`` and
+``paid_by``, issued → void sets ``void_reason``, ``voided_at`` and ``voided_by``, the PDF is stored once, ``updated_at`` follows
 every save. A paid or void document is frozen whole (bar a PDF not yet stored). Its lines
 never change and are never deleted.
 

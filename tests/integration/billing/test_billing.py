@@ -315,6 +315,8 @@ def test_export_statements_json(issued, contract):
             "tax": "2660.00",
             "gross": "15960.00",
             "flags": [],
+            "approved_by": None,
+            "issued_by": None,
         }
     ]
     draft_only = StringIO()
