@@ -288,7 +288,9 @@ def test_the_api_shows_who_acted_and_records_the_payer(contract):
 
 
 def test_a_command_user_acts_only_on_its_own_buyers_contracts(contract):
-    other = load_contract("BETA-T-001", supplier="Gamma CX Ltd", buyer_code="BETAB", buyer_name="Beta Bank plc")
+    other = load_contract(
+        "BETA-T-001", supplier="Gamma CX Ltd", buyer_code="BETAB", buyer_name="Beta Bank plc"
+    )
     procurement(other, "beta-procurement")
     priced_by(contract, None)
     assert "0 statement(s) approved" in issue_command("--approve-only", "--user", "beta-procurement")
