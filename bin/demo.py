@@ -113,7 +113,7 @@ def history_and_self_billing() -> None:
         "print('History page: /admin/' + reverse('admin:contracts_contract_history', args=[c.pk]).split('/admin/')[1]); "
         "print('Issuing on 2028-03-01 is refused:', self_billing_problem(c, date(2028, 3, 1)))"
     )
-    manage("shell", "-c", code)
+    manage("shell", "--no-imports", "-c", code)
 
 
 if __name__ == "__main__":
