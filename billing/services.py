@@ -28,6 +28,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from contracts.models import Contract
+from contracts.selectors import self_billing_problem
 from pricing import price_period
 from pricing.correction import correction
 from pricing.period import Period
@@ -453,6 +454,9 @@ def statement_issue(*, statement_id: int, user=None, issue_date: date | None = N
             raise BillingError(f"{statement} is {statement.status}: only an approved statement can be issued")
         check_four_eyes_issue(statement, user)
         issue_date = issue_date or timezone.localdate()
+        problem = self_billing_problem(statement.contract, issue_date)
+        if problem:
+            raise BillingError(problem)
         statement.number = _next_number(statement, issue_date)
         statement.status = Statement.Status.ISSUED
         statement.issue_date = issue_date

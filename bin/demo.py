@@ -100,6 +100,7 @@ def main() -> None:
         [sys.executable, "manage.py", "ingest_kpis", "fixtures/kpis/bad/2026-03-bad.csv"], cwd=ROOT, env=ENV
     )
     assert bad.returncode != 0
+    history_and_self_billing()
     serve = f"DEBUG=1 DATABASE_URL=sqlite:///{DB.name} MEDIA_ROOT=media/demo python manage.py runserver"
     print(f"\nDemo database: {DB.name}. Try: {serve}")
     print(f"Supplier portal at /: log in as {', '.join(PORTAL_USERS)}, password {PORTAL_PASSWORD}")
@@ -107,6 +108,26 @@ def main() -> None:
         f"Admin at /admin/: acme-procurement or acme-approver, password {PORTAL_PASSWORD}, see only Acme's "
         "contracts; a statement's page shows who did what"
     )
+
+
+def history_and_self_billing() -> None:
+    """A changed contract file imported by a named user, then where its History page is; and the
+    self-billing rule refusing an issue date after the agreement with the supplier ends."""
+    print("\nA changed contract file, imported by acme-procurement, is kept in the contract's history:")
+    changed = ROOT / "out" / "acme-telecom-renamed.yaml"
+    changed.parent.mkdir(exist_ok=True)
+    source = (ROOT / "fixtures" / "contracts" / "acme-telecom.yaml").read_text()
+    changed.write_text(
+        source.replace("title: Acme Telecom consumer customer care", "title: Acme Telecom care")
+    )
+    manage("import_contracts", str(changed.relative_to(ROOT)), "--user=acme-procurement")
+    code = (
+        "from datetime import date; from django.urls import reverse; from contracts.models import Contract; "
+        "from contracts.selectors import self_billing_problem; c = Contract.objects.get(reference='ACME-TEL-001'); "
+        "print('History page: /admin/' + reverse('admin:contracts_contract_history', args=[c.pk]).split('/admin/')[1]); "
+        "print('Issuing on 2028-03-01 is refused:', self_billing_problem(c, date(2028, 3, 1)))"
+    )
+    manage("shell", "--no-imports", "-c", code)
 
 
 if __name__ == "__main__":

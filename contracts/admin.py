@@ -1,16 +1,29 @@
 """Procurement's admin: organisations, contracts with their terms versions and components, the
 KPI catalogue."""
 
+from datetime import timedelta
+
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
 
-from .forms import ComponentForm, ContractFileUploadForm
-from .models import Component, Contract, Kpi, Membership, Organisation, TermsVersion
+from .forms import ComponentForm, ContractFileUploadForm, OrganisationForm, SelfBillingAgreementForm
+from .models import (
+    Component,
+    Contract,
+    Kpi,
+    Membership,
+    Organisation,
+    SelfBillingAgreement,
+    TermsVersion,
+)
 from .schema import ContractFileError, validate_contract
 from .selectors import kpi_catalogue
 from .services import FROZEN_STATUSES, MAX_FILE_BYTES, contract_export, contract_import_content
@@ -24,11 +37,44 @@ from .tenancy import (
 from .yamlio import DocumentError, parse_document
 
 
-@admin.register(Organisation)
-class OrganisationAdmin(BuyerScopedAdminMixin, admin.ModelAdmin):
-    """A procurement user sees its buyer, the buyer's suppliers and organisations that are
-    nobody's yet, and may add a new supplier (see ``organisations_for_buyer_of``)."""
+class HistoryAdmin(SimpleHistoryAdmin):
+    """The History page of an object: every change with its author, time and the fields it
+    changed (django-simple-history), shown only for an object the admin's scoped queryset
+    holds, so another buyer's object's history is a 404 like its change page. History is
+    read, never reverted from: a change goes through the contract file or the change form,
+    which validate it."""
 
+    def _in_scope(self, request, object_id) -> bool:
+        if request.user.is_active and request.user.is_superuser:
+            return True  # including the history of a deleted object
+        try:
+            return self.get_queryset(request).filter(pk=unquote(object_id)).exists()
+        except (ValueError, ValidationError):
+            return False
+
+    def history_view(self, request, object_id, extra_context=None):
+        if not self._in_scope(request, object_id):
+            raise Http404
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if not self._in_scope(request, object_id):
+            raise Http404
+        if request.method != "GET":
+            raise PermissionDenied  # no revert: see the class docstring
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(BuyerScopedAdminMixin, HistoryAdmin):
+    """A procurement user sees its buyer, the buyer's suppliers and organisations that are
+    nobody's yet, and may add a new supplier (see ``organisations_for_buyer_of``). The VAT
+    number is checked for the country (``contracts.vat``)."""
+
+    form = OrganisationForm
     list_display = ["name", "code", "country", "vat_number"]
     list_filter = ["country"]
     search_fields = ["name", "code", "vat_number"]
@@ -75,8 +121,77 @@ class TermsVersionInline(BuyerScopedAdminMixin, admin.TabularInline):
         )
 
 
+class SelfBillingAgreementInline(BuyerScopedAdminMixin, admin.TabularInline):
+    """The register of self-billing agreements with the supplier; an agreement recorded is
+    kept as it is (a new one replaces it)."""
+
+    model = SelfBillingAgreement
+    form = SelfBillingAgreementForm
+    buyer_path = "contract__buyer_id"
+    extra = 0
+    fields = ["start_date", "end_date", "supplier_vat_number", "recorded_by", "recorded_at"]
+    readonly_fields = ["recorded_by", "recorded_at"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+EXPIRY_WINDOW_DAYS = 60
+
+
+class ExpiringFilter(admin.SimpleListFilter):
+    title = "expiry"
+    parameter_name = "expiring"
+
+    def lookups(self, request, model_admin):
+        return [("60", f"Expiring within {EXPIRY_WINDOW_DAYS} days"), ("expired", "Expired")]
+
+    def queryset(self, request, queryset):
+        today = timezone.localdate()
+        if self.value() == "60":
+            return queryset.filter(
+                end_date__gte=today, end_date__lte=today + timedelta(days=EXPIRY_WINDOW_DAYS)
+            )
+        if self.value() == "expired":
+            return queryset.filter(end_date__lt=today)
+        return queryset
+
+
+@admin.register(SelfBillingAgreement)
+class SelfBillingAgreementAdmin(BuyerScopedAdminMixin, admin.ModelAdmin):
+    """The register of self-billing agreements of the buyer's contracts. An agreement is
+    recorded, never edited or deleted: a new agreement (a new period, a new VAT number)
+    replaces it for the days it covers."""
+
+    form = SelfBillingAgreementForm
+    buyer_path = "contract__buyer_id"
+    list_display = ["contract", "start_date", "end_date", "supplier_vat_number", "recorded_by", "recorded_at"]
+    list_filter = [ExpiringFilter, ("contract__supplier", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["contract__reference", "supplier_vat_number"]
+    list_select_related = ["contract", "recorded_by"]
+    readonly_fields = ["recorded_by", "recorded_at"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "contract":
+            kwargs["queryset"] = contracts_for_buyer_of(request.user).filter(self_billing=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        obj.recorded_by = request.user
+        super().save_model(request, obj, form, change)
+
+
 @admin.register(Contract)
-class ContractAdmin(BuyerScopedAdminMixin, admin.ModelAdmin):
+class ContractAdmin(BuyerScopedAdminMixin, HistoryAdmin):
     list_display = [
         "reference",
         "title",
@@ -98,7 +213,7 @@ class ContractAdmin(BuyerScopedAdminMixin, admin.ModelAdmin):
     search_fields = ["reference", "title", "buyer__name", "supplier__name"]
     list_select_related = ["buyer", "supplier"]
     autocomplete_fields = ["buyer", "supplier"]
-    inlines = [TermsVersionInline]
+    inlines = [TermsVersionInline, SelfBillingAgreementInline]
     actions = ["export_files"]
     change_list_template = "admin/contracts/contract/change_list.html"
 
@@ -112,6 +227,14 @@ class ContractAdmin(BuyerScopedAdminMixin, admin.ModelAdmin):
             ),
         ]
         return extra + super().get_urls()
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is SelfBillingAgreement:
+            for agreement in formset.save(commit=False):
+                agreement.recorded_by = request.user
+                agreement.save()
+            return
+        super().save_formset(request, form, formset, change)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         scope = buyer_scope(request.user)
@@ -148,7 +271,9 @@ class ContractAdmin(BuyerScopedAdminMixin, admin.ModelAdmin):
             try:
                 errors = contract_file_outside_scope(request.user, file_name=upload.name, content=content)
                 if not errors:
-                    result = contract_import_content(file_name=upload.name, content=content)
+                    result = contract_import_content(
+                        file_name=upload.name, content=content, user=request.user
+                    )
             except ContractFileError as error:
                 errors = error.lines()
             else:
@@ -211,7 +336,7 @@ class ComponentInline(admin.StackedInline):
 
 
 @admin.register(TermsVersion)
-class TermsVersionAdmin(BuyerScopedAdminMixin, admin.ModelAdmin):
+class TermsVersionAdmin(BuyerScopedAdminMixin, HistoryAdmin):
     buyer_path = "contract__buyer_id"
     list_display = ["contract", "effective_from", "frozen"]
     list_filter = [
@@ -239,7 +364,7 @@ class TermsVersionAdmin(BuyerScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(HistoryAdmin):
     """Who acts for which organisation decides what everyone sees, so only superusers manage
     memberships here (``manage.py set_user`` is the other way in)."""
 

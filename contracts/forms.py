@@ -6,9 +6,10 @@ from django import forms
 
 from .checks import Checker
 from .components import ComponentValidator
-from .models import Component
+from .models import Component, Organisation, SelfBillingAgreement
 from .selectors import kpi_catalogue
 from .services import MAX_FILE_BYTES
+from .vat import vat_number_problem
 from .yamlio import json_depth_problem, json_number_hooks
 
 
@@ -81,3 +82,43 @@ class ContractFileUploadForm(forms.Form):
                 f"{upload.name}: the file is {upload.size:,} bytes; the limit is {MAX_FILE_BYTES:,}"
             )
         return upload
+
+
+class OrganisationForm(forms.ModelForm):
+    """The VAT number is checked for the organisation's country, as in a contract file."""
+
+    class Meta:
+        model = Organisation
+        fields = ["name", "code", "country", "vat_number", "address", "email"]
+
+    def clean(self):
+        cleaned = super().clean()
+        problem = vat_number_problem(cleaned.get("country", ""), cleaned.get("vat_number", ""))
+        if problem and "vat_number" not in self.errors:
+            self.add_error("vat_number", problem)
+        return cleaned
+
+
+class SelfBillingAgreementForm(forms.ModelForm):
+    """An agreement covers at least one day of a self-billed contract; the VAT number agreed
+    is checked for the supplier's country."""
+
+    class Meta:
+        model = SelfBillingAgreement
+        fields = ["contract", "start_date", "end_date", "supplier_vat_number"]
+
+    def clean(self):
+        cleaned = super().clean()
+        contract = cleaned.get("contract") or getattr(self.instance, "contract", None)
+        start, end = cleaned.get("start_date"), cleaned.get("end_date")
+        if start and end and end < start:
+            self.add_error("end_date", f"ends ({end}) before it starts ({start})")
+        if contract is not None and not contract.self_billing:
+            self.add_error(
+                None, f"{contract.reference} is not self-billed: it needs no self-billing agreement"
+            )
+        if contract is not None and "supplier_vat_number" not in self.errors:
+            problem = vat_number_problem(contract.supplier.country, cleaned.get("supplier_vat_number", ""))
+            if problem:
+                self.add_error("supplier_vat_number", problem)
+        return cleaned

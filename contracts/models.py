@@ -13,6 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 from djmoney.models.fields import CurrencyField
+from simple_history.models import HistoricalRecords
 
 PERIOD_VALIDATOR = RegexValidator(r"^\d{4}-(0[1-9]|1[0-2])$", "Enter a period as YYYY-MM.")
 
@@ -32,6 +33,7 @@ class Organisation(models.Model):
     email = models.EmailField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["name"]
@@ -65,6 +67,7 @@ class Contract(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["reference"]
@@ -92,6 +95,7 @@ class TermsVersion(models.Model):
     effective_from = models.CharField(max_length=7, validators=[PERIOD_VALIDATOR], help_text="YYYY-MM")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["contract", "effective_from"]
@@ -124,6 +128,7 @@ class Component(models.Model):
     params = models.JSONField(
         default=dict, help_text="The component's parameters as in the contract file (without id and type)."
     )
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["version", "position", "id"]
@@ -153,9 +158,42 @@ class Membership(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="members")
     role = models.CharField(max_length=20, choices=Role.choices)
+    history = HistoricalRecords()
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.organisation} ({self.role})"
+
+
+class SelfBillingAgreement(models.Model):
+    """A self-billing agreement with the supplier of a self-billed contract (HMRC VAT Notice
+    700/62): the period it covers and the supplier's VAT number as agreed. A self-billed
+    statement is issued only on a date an agreement covers, while the supplier's VAT number is
+    still the agreed one (``contracts.selectors.self_billing_problem``)."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="self_billing_agreements")
+    start_date = models.DateField()
+    end_date = models.DateField(help_text="Last day (inclusive) the agreement covers.")
+    supplier_vat_number = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="The supplier's VAT number as agreed (empty: not VAT-registered).",
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["contract", "start_date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=models.F("start_date")),
+                name="self_billing_agreement_end_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract.reference}: {self.start_date} to {self.end_date}"
 
 
 class Kpi(models.Model):

@@ -40,7 +40,9 @@ MAX_VERSIONS = 120  # ten years of monthly versions
 MAX_COMPONENTS = 50
 PAYMENT_TERMS_DAYS = (0, 365)
 TOP_REQUIRED = ("reference", "title", "buyer", "supplier", "currency", "tax_rate", "start", "terms")
-TOP_OPTIONAL = ("rounding", "end", "payment_terms_days", "self_billing")
+TOP_OPTIONAL = ("rounding", "end", "payment_terms_days", "self_billing", "self_billing_agreement")
+AGREEMENT_REQUIRED = ("start", "end")
+AGREEMENT_OPTIONAL = ("supplier_vat",)
 PARTY_REQUIRED = ("name", "country")
 PARTY_OPTIONAL = ("code", "vat_number", "address", "email")
 
@@ -85,6 +87,16 @@ class VersionSpec:
 
 
 @dataclass(frozen=True)
+class AgreementSpec:
+    """The self-billing agreement with the supplier: the days it covers, and the supplier's
+    VAT number as agreed (absent in the file: the supplier's ``vat_number`` in the file)."""
+
+    start_date: date
+    end_date: date
+    supplier_vat: str
+
+
+@dataclass(frozen=True)
 class ContractSpec:
     reference: str
     title: str
@@ -98,6 +110,7 @@ class ContractSpec:
     payment_terms_days: int
     self_billing: bool
     versions: tuple[VersionSpec, ...]
+    agreement: AgreementSpec | None = None
 
 
 def party_code(name: str) -> str:
@@ -167,9 +180,32 @@ def validate_contract(document, *, file_name: str, catalogue: KpiCatalogue) -> C
         check.error("end", f"ends ({fields['end_date']}) before it starts ({fields['start_date']})")
     if fields["buyer"] and fields["supplier"] and fields["buyer"].name == fields["supplier"].name:
         check.error("supplier.name", "buyer and supplier must be different organisations")
+    if "self_billing_agreement" in d:
+        fields["agreement"] = _agreement(check, d["self_billing_agreement"], fields)
     if check.errors:
         raise ContractFileError(file_name, check.errors)
     return ContractSpec(**fields)
+
+
+def _agreement(check: Checker, value, fields: dict) -> AgreementSpec | None:
+    path = "self_billing_agreement"
+    if fields["self_billing"] is False:
+        check.error(path, "only a self-billed contract (self_billing: true) has a self-billing agreement")
+        return None
+    if check.mapping(value, path, required=AGREEMENT_REQUIRED, optional=AGREEMENT_OPTIONAL) is None:
+        return None
+    start = check.date(value.get("start"), f"{path}.start") if "start" in value else None
+    end = check.date(value.get("end"), f"{path}.end") if "end" in value else None
+    if "supplier_vat" in value:
+        supplier_vat = check.optional_text(value["supplier_vat"], f"{path}.supplier_vat", VAT_NUMBER)
+    else:
+        supplier_vat = fields["supplier"].vat_number if fields["supplier"] else None
+    if start and end and end < start:
+        check.error(f"{path}.end", f"ends ({end}) before it starts ({start})")
+        return None
+    if start is None or end is None or supplier_vat is None:
+        return None
+    return AgreementSpec(start_date=start, end_date=end, supplier_vat=supplier_vat)
 
 
 def _party(check: Checker, value, path: str) -> PartySpec | None:

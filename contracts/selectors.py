@@ -196,3 +196,28 @@ def _terms_of(
             terms=_contract_terms(by_id[contract_id], tuple(pricing for _, pricing in components)),
         )
     return result
+
+
+def self_billing_problem(contract: Contract, issue_date) -> str | None:
+    """Why a self-billed statement of ``contract`` may not be issued on ``issue_date``, or None.
+
+    HMRC VAT Notice 700/62: the buyer self-bills only under an agreement with the supplier in
+    force on the issue date, and only while the supplier's VAT number is the one agreed. None
+    for a contract that is not self-billed."""
+    if not contract.self_billing:
+        return None
+    agreements = contract.self_billing_agreements.filter(start_date__lte=issue_date, end_date__gte=issue_date)
+    agreement = agreements.order_by("-start_date", "-pk").first()
+    if agreement is None:
+        return (
+            f"{contract.reference} is self-billed and no self-billing agreement with the supplier covers "
+            f"{issue_date}: record the agreement (start, end and the supplier's VAT number) before issuing"
+        )
+    current = contract.supplier.vat_number
+    if current != agreement.supplier_vat_number:
+        return (
+            f"{contract.reference} is self-billed and the supplier's VAT number changed since the "
+            f"self-billing agreement of {agreement.start_date} (agreed {agreement.supplier_vat_number or 'none'}, "
+            f"now {current or 'none'}): record a new agreement with the current VAT number before issuing"
+        )
+    return None

@@ -6,15 +6,20 @@ nothing. Importing an unchanged file writes nothing at all.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 from django.db import IntegrityError, transaction
+from simple_history.models import HistoricalRecords
+from simple_history.utils import bulk_create_with_history
 
 from .checks import FieldError
-from .models import Component, Contract, Organisation, TermsVersion
+from .models import Component, Contract, Organisation, SelfBillingAgreement, TermsVersion
 from .schema import (
     MAX_FILE_BYTES,
+    AgreementSpec,
     ContractFileError,
     ContractSpec,
     PartySpec,
@@ -22,6 +27,7 @@ from .schema import (
     contract_file_validate,
 )
 from .selectors import kpi_catalogue
+from .vat import vat_number_problem
 from .yamlio import dump_document
 
 __all__ = ["MAX_FILE_BYTES", "contract_export", "contract_import", "contract_import_content"]
@@ -37,7 +43,26 @@ class ImportResult:
     changes: tuple[str, ...] = ()
 
 
-def contract_import(*, path: Path) -> ImportResult:
+@contextmanager
+def history_author(user):
+    """Every history row written inside is authored by ``user`` (None: left as it is, the
+    request's user under the history middleware, else nobody)."""
+    context = HistoricalRecords.context
+    previous = getattr(context, "request", None)
+    if user is None:
+        yield
+        return
+    context.request = SimpleNamespace(user=user)
+    try:
+        yield
+    finally:
+        if previous is None:
+            del context.request
+        else:
+            context.request = previous
+
+
+def contract_import(*, path: Path, user=None) -> ImportResult:
     """Import one contract file (YAML, or JSON by its ``.json`` suffix).
 
     Raises ``ContractFileError`` naming the file, the key path and the problem; nothing is
@@ -52,25 +77,34 @@ def contract_import(*, path: Path) -> ImportResult:
         raise ContractFileError(
             path.name, [FieldError("", f"cannot read the file: {error.strerror or error}")]
         ) from None
-    return contract_import_content(file_name=str(path), content=content)
+    return contract_import_content(file_name=str(path), content=content, user=user)
 
 
-def contract_import_content(*, file_name: str, content: bytes) -> ImportResult:
+def contract_import_content(*, file_name: str, content: bytes, user=None) -> ImportResult:
     """Import a contract file given as bytes (the admin's upload). See :func:`contract_import`.
 
     Every check of :func:`contracts.schema.contract_file_validate` runs before a write.
+    ``user`` is the author of the history rows the import writes and records a new
+    self-billing agreement.
     """
     spec = contract_file_validate(file_name=file_name, content=content, catalogue=kpi_catalogue())
     try:
-        with transaction.atomic():
-            return _apply(spec, file_name)
+        with transaction.atomic(), history_author(user):
+            return _apply(spec, file_name, user)
     except IntegrityError as error:
         raise ContractFileError(
             file_name, [FieldError("", f"conflicts with existing data: {error}")]
         ) from None
 
 
-def _apply(spec: ContractSpec, file_name: str) -> ImportResult:
+def _apply(spec: ContractSpec, file_name: str, user=None) -> ImportResult:
+    vat_errors = [
+        FieldError(f"{path}.vat_number", problem)
+        for path, party in (("buyer", spec.buyer), ("supplier", spec.supplier))
+        if (problem := vat_number_problem(party.country, party.vat_number))
+    ]
+    if vat_errors:
+        raise ContractFileError(file_name, vat_errors)
     changes: list[str] = []
     buyer = _organisation(spec.buyer, changes, "buyer", file_name)
     supplier = _organisation(spec.supplier, changes, "supplier", file_name)
@@ -94,7 +128,9 @@ def _apply(spec: ContractSpec, file_name: str) -> ImportResult:
     elif _assign_changed(contract, fields):
         contract.save()
         changes.append("contract details updated")
-    changes += _apply_versions(contract, spec.versions, file_name)
+    changes += _apply_versions(contract, spec.versions, file_name, user)
+    if spec.agreement is not None:
+        changes += _apply_agreement(contract, spec.agreement, user)
     status = "created" if created else ("updated" if changes else "unchanged")
     return ImportResult(spec.reference, status, tuple(changes))
 
@@ -137,7 +173,22 @@ def _stored_components(version: TermsVersion) -> list[tuple[str, str, dict]]:
     return [(c.component_id, c.type, c.params) for c in version.components.order_by("position", "id")]
 
 
-def _apply_versions(contract: Contract, versions: tuple[VersionSpec, ...], file_name: str) -> list[str]:
+def _apply_agreement(contract: Contract, agreement: AgreementSpec, user) -> list[str]:
+    """Records the file's self-billing agreement unless the contract already has it."""
+    fields = {
+        "start_date": agreement.start_date,
+        "end_date": agreement.end_date,
+        "supplier_vat_number": agreement.supplier_vat,
+    }
+    if contract.self_billing_agreements.filter(**fields).exists():
+        return []
+    SelfBillingAgreement.objects.create(contract=contract, recorded_by=user, **fields)
+    return [f"self-billing agreement {agreement.start_date} to {agreement.end_date} recorded"]
+
+
+def _apply_versions(
+    contract: Contract, versions: tuple[VersionSpec, ...], file_name: str, user=None
+) -> list[str]:
     existing = {v.effective_from: v for v in contract.versions.all()}
     wanted = {v.effective_from: v for v in versions}
     errors, changes = [], []
@@ -175,9 +226,13 @@ def _apply_versions(contract: Contract, versions: tuple[VersionSpec, ...], file_
             version.components.all().delete()
             version.save(update_fields=["updated_at"])
             changes.append(f"version {spec.effective_from} replaced")
-        Component.objects.bulk_create(
-            Component(version=version, position=n, component_id=c.id, type=c.type, params=c.params)
-            for n, c in enumerate(spec.components)
+        bulk_create_with_history(
+            [
+                Component(version=version, position=n, component_id=c.id, type=c.type, params=c.params)
+                for n, c in enumerate(spec.components)
+            ],
+            Component,
+            default_user=user,
         )
     return changes
 
@@ -206,6 +261,13 @@ def contract_document(*, contract: Contract) -> dict:
         document["end"] = contract.end_date.isoformat()
     document["payment_terms_days"] = contract.payment_terms_days
     document["self_billing"] = contract.self_billing
+    agreement = contract.self_billing_agreements.order_by("-start_date", "-pk").first()
+    if contract.self_billing and agreement is not None:
+        document["self_billing_agreement"] = {
+            "start": agreement.start_date.isoformat(),
+            "end": agreement.end_date.isoformat(),
+            "supplier_vat": agreement.supplier_vat_number,
+        }
     document["terms"] = [
         {
             "effective_from": version.effective_from,

@@ -1,5 +1,6 @@
 from pathlib import Path
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from contracts.schema import ContractFileError
@@ -15,12 +16,20 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("files", nargs="+", type=Path, help="contract files")
+        parser.add_argument(
+            "--user", metavar="USERNAME", help="who imports: the author of the changes kept in the history"
+        )
 
-    def handle(self, *args, files, **options):
+    def handle(self, *args, files, user=None, **options):
+        if user is not None:
+            username = user
+            user = get_user_model().objects.filter(username=username, is_active=True).first()
+            if user is None:
+                raise CommandError(f"--user: no active user {username!r}")
         failed = 0
         for path in files:
             try:
-                result = contract_import(path=path)
+                result = contract_import(path=path, user=user)
             except ContractFileError as error:
                 failed += 1
                 for line in error.lines():

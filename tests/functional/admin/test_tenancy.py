@@ -19,7 +19,7 @@ from knox.models import AuthToken
 
 from billing.models import BillingRun, Statement, StatementLine
 from billing.services import statement_approve, statement_issue, statement_price_draft
-from contracts.models import Component, Contract, Membership, Organisation, TermsVersion
+from contracts.models import Component, Contract, Membership, Organisation, SelfBillingAgreement, TermsVersion
 from kpis.models import KpiBatch, KpiResult
 from pricing.period import Period
 from tests.integration.billing.conftest import CONTRACT, HEADER, load_contract, load_kpis, month
@@ -85,6 +85,7 @@ def b_objects(b: dict) -> dict:
         Statement: b["issued"],
         StatementLine: b["issued"].lines.first(),
         Membership: b["user"].membership,
+        SelfBillingAgreement: contract.self_billing_agreements.get(),
         AuthToken: b["token"],
         User: b["user"],
         TOTPDevice: TOTPDevice.objects.create(user=b["user"], name="Globex phone"),
@@ -104,6 +105,7 @@ def b_fingerprint(b: dict) -> list:
         list(KpiResult.objects.filter(contract=contract).order_by("pk").values_list("pk", "value")),
         list(BillingRun.objects.filter(contract_reference=contract.reference).values()),
         list(Membership.objects.filter(organisation=contract.buyer).values()),
+        list(SelfBillingAgreement.objects.filter(contract=contract).values()),
         list(AuthToken.objects.filter(user__membership__organisation=contract.buyer).values()),
     ]
 
@@ -157,6 +159,11 @@ CUSTOM_VIEWS = {
     "autocomplete",
     "app_list",
     "view_on_site",
+    # One past version of an object, from its History page (read-only).
+    "contracts_organisation_simple_history",
+    "contracts_contract_simple_history",
+    "contracts_termsversion_simple_history",
+    "contracts_membership_simple_history",
 }
 # Every admin action of a buyer-scoped model, requested on B's rows.
 ACTIONS = {
@@ -315,6 +322,24 @@ def test_custom_views_refuse_another_buyers_objects(buyers, a_client):
     content_type = ContentType.objects.get_for_model(Contract)
     response = a_client.get(reverse("admin:view_on_site", args=[content_type.pk, contract.pk]))
     assert response.status_code == 404
+    # A past version of B's objects is a 404, read or posted to; A's own is read-only.
+    version = contract.versions.get()
+    for name, obj in (
+        ("contracts_organisation_simple_history", contract.buyer),
+        ("contracts_contract_simple_history", contract),
+        ("contracts_termsversion_simple_history", version),
+        ("contracts_membership_simple_history", b["user"].membership),
+    ):
+        url = reverse(f"admin:{name}", args=[obj.pk, obj.history.earliest().history_id])
+        for method in ("get", "post"):
+            response = getattr(a_client, method)(url, {"title": "taken", "name": "taken"}, follow=True)
+            assert response.status_code in (403, 404), (name, method)
+            assert_clean(response, f"{method.upper()} {url}")
+    own = a["contract"]
+    url = reverse("admin:contracts_contract_simple_history", args=[own.pk, own.history.earliest().history_id])
+    assert a_client.get(url).status_code == 200
+    assert a_client.post(url, {"title": "taken"}).status_code == 403
+    assert Contract.objects.get(pk=own.pk).title != "taken"
     assert b_fingerprint(b) == before
 
 

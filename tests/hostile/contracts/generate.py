@@ -17,7 +17,7 @@ HERE = Path(__file__).resolve().parent
 BASE = """\
 reference: ACME-NW-001
 title: Hostile change
-buyer: {name: Acme Telecom plc, country: GB, vat_number: GB123456789}
+buyer: {name: Acme Telecom plc, country: GB, vat_number: GB123456782}
 supplier: {name: Northwind CX Ltd, country: GB, email: billing@northwind.example}
 currency: GBP
 tax_rate: "20"
@@ -87,7 +87,7 @@ FILES: dict[str, str | bytes] = {
     "fee-hexadecimal.yaml": changed('fee: "25.00"', "fee: 0x1F"),
     "earn-back-months-1000.yaml": changed("earn_back_months: 3", "earn_back_months: 1000"),
     # texts: column lengths, addresses, control characters
-    "vat-number-41-characters.yaml": changed("vat_number: GB123456789", "vat_number: GB" + "1" * 39),
+    "vat-number-41-characters.yaml": changed("vat_number: GB123456782", "vat_number: GB" + "1" * 39),
     "email-255-characters.yaml": changed(
         "email: billing@northwind.example", "email: " + "b" * 64 + "@" + ".".join(["n" * 60] * 3) + ".example"
     ),

@@ -9,13 +9,14 @@ from kpis.services import kpi_batch_ingest
 CONTRACT = """
 reference: {reference}
 title: Test care
-buyer: {{name: {buyer_name}, code: {buyer_code}, country: GB, vat_number: GB123456789, address: "1 Exchange Sq\\nLondon"}}
+buyer: {{name: {buyer_name}, code: {buyer_code}, country: GB, vat_number: GB123456782, address: "1 Exchange Sq\\nLondon"}}
 supplier: {{name: {supplier}, country: GB}}
 currency: GBP
 tax_rate: "20"
 start: 2026-01-01
 payment_terms_days: 30
 self_billing: true
+self_billing_agreement: {{start: 2026-01-01, end: 2028-12-31}}
 terms:
   - effective_from: 2026-01
     components:

@@ -55,7 +55,7 @@ def test_the_pdf_says_what_a_finance_team_needs(issued):
         "Self-billed invoice",
         "ACME-2026-000001",
         "Acme Telecom plc",
-        "GB123456789",
+        "GB123456782",
         "Northwind CX Ltd",
         "2026-01",
         "3 February 2026",

@@ -16,7 +16,7 @@ CATALOGUE_INFO = {k.code: KpiInfo(k.unit, k.direction, k.aggregation) for k in C
 GOOD = """
 reference: ACME-NW-001
 title: Acme Telecom customer care
-buyer: {name: Acme Telecom plc, country: GB, vat_number: GB123456789}
+buyer: {name: Acme Telecom plc, country: GB, vat_number: GB123456782}
 supplier: {name: Northwind CX Ltd, country: GB}
 currency: GBP
 tax_rate: "20"
