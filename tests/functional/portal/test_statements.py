@@ -214,3 +214,22 @@ def test_an_adjustment_and_the_statement_it_corrects_link_to_each_other(world):
     assert f'<span class="sub">adjusts {original.number}</span>' in listed
     # The corrected month's KPI values are the ones its trend shows.
     assert "<title>2026-01: 85</title>" in page
+
+
+def test_the_page_says_who_issued_the_document_and_who_recorded_its_payment(world):
+    from django.contrib.auth.models import User
+
+    from billing.services import statement_issue
+
+    issuer = User.objects.create_superuser("acme-issuer", "issuer@acme.example", "x")
+    payer = User.objects.create_superuser("acme-payments", "payments@acme.example", "x")
+    draft = world["alpha_feb_draft"]
+    statement_approve(statement_id=draft.pk)
+    feb = statement_issue(statement_id=draft.pk, user=issuer, issue_date=date(2026, 3, 3))
+    client = signed_in(world["alpha"])
+    body = client.get(f"/statements/{feb.number}/").content.decode()
+    assert re.search(r"<dt>Issued by</dt><dd>acme-issuer</dd>", body)
+    assert "recorded by" not in body  # not paid yet
+    statement_mark_paid(statement_id=feb.pk, paid_at="2026-03-20T10:00:00Z", user=payer)
+    body = client.get(f"/statements/{feb.number}/").content.decode()
+    assert "<dt>Paid</dt><dd>20 March 2026, recorded by acme-payments</dd>" in body
