@@ -3,14 +3,7 @@
 from django.utils import timezone
 
 from .models import Statement, StatementEvent
-
-
-def document_of(statement_id: int) -> int:
-    """The ``document_id`` of ``statement_id``'s history: that of its first event, or its own id."""
-    root = (
-        StatementEvent.objects.filter(statement_id=statement_id).values_list("document_id", flat=True).first()
-    )
-    return statement_id if root is None else root
+from .selectors import document_of
 
 
 def statement_event_record(

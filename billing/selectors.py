@@ -52,15 +52,20 @@ def billing_runs_stale(*, period: Period | None = None) -> QuerySet[BillingRun]:
     return runs.order_by("-created_at")
 
 
+def document_of(statement_id: int) -> int:
+    """The ``document_id`` of ``statement_id``'s history: that of its first event, or its own id."""
+    root = (
+        StatementEvent.objects.filter(statement_id=statement_id).values_list("document_id", flat=True).first()
+    )
+    return statement_id if root is None else root
+
+
 def statement_events(
     *, statement: Statement, kinds: tuple[str, ...] | None = None
 ) -> QuerySet[StatementEvent]:
     """The history of ``statement``'s document (across the drafts it replaced), oldest first,
     with each actor; only ``kinds`` when given."""
-    document_id = (
-        StatementEvent.objects.filter(statement_id=statement.pk).values_list("document_id", flat=True).first()
-    )
-    events = StatementEvent.objects.filter(document_id=document_id or statement.pk).select_related("actor")
+    events = StatementEvent.objects.filter(document_id=document_of(statement.pk)).select_related("actor")
     if kinds is not None:
         events = events.filter(kind__in=kinds)
     return events.order_by("at", "pk")
