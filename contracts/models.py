@@ -65,6 +65,12 @@ class Contract(models.Model):
     self_billing = models.BooleanField(
         default=False, help_text="Statements are self-billed invoices issued by the buyer."
     )
+    kpi_sources = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="KPI code → 'buyer' or 'supplier', where this contract names another "
+        "authoritative party than the KPI catalogue does.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
@@ -218,6 +224,10 @@ class Kpi(models.Model):
         SUM = "sum", "Sum of rows"
         RATIO = "ratio", "Σ numerator / Σ denominator"
 
+    class Source(models.TextChoices):
+        BUYER = "buyer", "Buyer"
+        SUPPLIER = "supplier", "Supplier"
+
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=100)
     description = models.TextField(blank=True)
@@ -229,6 +239,13 @@ class Kpi(models.Model):
     )
     min_value = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
     max_value = models.DecimalField(max_digits=20, decimal_places=4, null=True, blank=True)
+    source = models.CharField(
+        max_length=10,
+        choices=Source.choices,
+        default=Source.SUPPLIER,
+        help_text="The party whose figures count, unless a contract names another (its kpi_sources): "
+        "the buyer for survey and revenue data, the supplier for operational data.",
+    )
 
     class Meta:
         db_table = "kpis_kpi"

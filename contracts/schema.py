@@ -7,7 +7,7 @@ of them; a file with any problem is refused whole (``ContractFileError``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -40,7 +40,15 @@ MAX_VERSIONS = 120  # ten years of monthly versions
 MAX_COMPONENTS = 50
 PAYMENT_TERMS_DAYS = (0, 365)
 TOP_REQUIRED = ("reference", "title", "buyer", "supplier", "currency", "tax_rate", "start", "terms")
-TOP_OPTIONAL = ("rounding", "end", "payment_terms_days", "self_billing", "self_billing_agreement")
+TOP_OPTIONAL = (
+    "rounding",
+    "end",
+    "payment_terms_days",
+    "self_billing",
+    "self_billing_agreement",
+    "kpi_sources",
+)
+KPI_SOURCES = ("buyer", "supplier")
 AGREEMENT_REQUIRED = ("start", "end")
 AGREEMENT_OPTIONAL = ("supplier_vat",)
 PARTY_REQUIRED = ("name", "country")
@@ -111,6 +119,7 @@ class ContractSpec:
     self_billing: bool
     versions: tuple[VersionSpec, ...]
     agreement: AgreementSpec | None = None
+    kpi_sources: dict[str, str] = field(default_factory=dict)
 
 
 def party_code(name: str) -> str:
@@ -182,9 +191,24 @@ def validate_contract(document, *, file_name: str, catalogue: KpiCatalogue) -> C
         check.error("supplier.name", "buyer and supplier must be different organisations")
     if "self_billing_agreement" in d:
         fields["agreement"] = _agreement(check, d["self_billing_agreement"], fields)
+    if d.get("kpi_sources") is not None:
+        fields["kpi_sources"] = _kpi_sources(check, d["kpi_sources"], catalogue)
     if check.errors:
         raise ContractFileError(file_name, check.errors)
     return ContractSpec(**fields)
+
+
+def _kpi_sources(check: Checker, value, catalogue: KpiCatalogue) -> dict[str, str]:
+    """``{kpi code: buyer | supplier}``: the party whose figures count where the contract
+    departs from the catalogue. Every key is a catalogued KPI (so there are at most as many
+    entries as KPIs), every value one of ``KPI_SOURCES``."""
+    if check.mapping(value, "kpi_sources", required=(), optional=tuple(catalogue)) is None:
+        return {}
+    sources = {}
+    for code, source in value.items():
+        if code in catalogue and check.choice(source, f"kpi_sources.{code}", KPI_SOURCES) is not None:
+            sources[code] = source
+    return dict(sorted(sources.items()))
 
 
 def _agreement(check: Checker, value, fields: dict) -> AgreementSpec | None:

@@ -121,6 +121,7 @@ def _apply(spec: ContractSpec, file_name: str, user=None) -> ImportResult:
         "end_date": spec.end_date,
         "payment_terms_days": spec.payment_terms_days,
         "self_billing": spec.self_billing,
+        "kpi_sources": spec.kpi_sources,
     }
     if created:
         contract = Contract.objects.create(reference=spec.reference, **fields)
@@ -268,6 +269,8 @@ def contract_document(*, contract: Contract) -> dict:
             "end": agreement.end_date.isoformat(),
             "supplier_vat": agreement.supplier_vat_number,
         }
+    if contract.kpi_sources:
+        document["kpi_sources"] = dict(sorted(contract.kpi_sources.items()))
     document["terms"] = [
         {
             "effective_from": version.effective_from,

@@ -19,6 +19,19 @@ class KpiSpec(NamedTuple):
     description: str = ""
 
 
+# The party whose figures count for a KPI by default (a contract file's ``kpi_sources`` may name
+# the other): the buyer runs the surveys and holds the revenue, cost and complaint records; the
+# supplier measures its own operation.
+BUYER_KPIS = frozenset(
+    {"csat", "nps", "ces", "cost_to_serve", "retention_revenue", "upsell_revenue", "saves_reversed", "complaints"}
+)
+
+
+def default_source(code: str) -> str:
+    """``buyer`` or ``supplier``: who supplies ``code`` unless a contract says otherwise."""
+    return "buyer" if code in BUYER_KPIS else "supplier"
+
+
 HIGHER, LOWER = "higher_is_better", "lower_is_better"
 
 CATALOGUE: tuple[KpiSpec, ...] = (
@@ -139,18 +152,20 @@ CATALOGUE: tuple[KpiSpec, ...] = (
 
 def seed(kpi_model) -> None:
     """Create or update every catalogue entry through ``kpi_model`` (a migration's historical
-    model, or the real one)."""
+    model, which may not have every field yet, or the real one)."""
+    fields = {field.name for field in kpi_model._meta.get_fields()}
     for spec in CATALOGUE:
+        defaults = {
+            "name": spec.name,
+            "description": spec.description,
+            "unit": spec.unit,
+            "direction": spec.direction,
+            "aggregation": spec.aggregation,
+            "scale": spec.scale,
+            "min_value": spec.min_value,
+            "max_value": spec.max_value,
+            "source": default_source(spec.code),
+        }
         kpi_model.objects.update_or_create(
-            code=spec.code,
-            defaults={
-                "name": spec.name,
-                "description": spec.description,
-                "unit": spec.unit,
-                "direction": spec.direction,
-                "aggregation": spec.aggregation,
-                "scale": spec.scale,
-                "min_value": spec.min_value,
-                "max_value": spec.max_value,
-            },
+            code=spec.code, defaults={name: value for name, value in defaults.items() if name in fields}
         )
