@@ -26,6 +26,7 @@ from contracts.tenancy import (
     contracts_for_buyer_of,
     for_buyer_scope,
 )
+from kpis.models import KpiBatch
 from pricing.period import Period
 
 from . import services, tasks
@@ -317,8 +318,13 @@ def statement_review(statement, previous) -> dict:
         }
         for c in list(dict.fromkeys([*now, *before]))
     ]
+    kpis = sorted(statement.inputs.get("kpis", {}).items())
+    batch_ids = {batch_id for _, kpi in kpis for batch_id in kpi.get("batch_ids", ())}
+    batches = KpiBatch.objects.select_related("uploaded_by", "organisation").in_bulk(batch_ids)
     return {
-        "kpis": sorted(statement.inputs.get("kpis", {}).items()),
+        "kpis": [
+            (code, kpi, [batches[b] for b in kpi.get("batch_ids", ()) if b in batches]) for code, kpi in kpis
+        ],
         "flags": statement.flags,
         "comparison": comparison,
         "terms": statement.inputs.get("terms", {}),

@@ -23,3 +23,4 @@ class BillingConfig(AppConfig):
 
     def ready(self):
         connection_created.connect(sqlite_query_params, dispatch_uid="billing.sqlite_query_params")
+        from . import receivers  # noqa: F401 (connects them)

@@ -35,6 +35,19 @@ def kpi_catalogue() -> KpiCatalogue:
     }
 
 
+def kpi_default_sources() -> dict[str, str]:
+    """Each catalogued KPI's authoritative party (``buyer`` or ``supplier``), by code (one query)."""
+    return dict(Kpi.objects.values_list("code", "source"))
+
+
+def kpi_sources_of(contract: Contract, defaults: dict[str, str] | None = None) -> dict[str, str]:
+    """Every KPI's authoritative party on ``contract``: the catalogue's, unless the contract's
+    ``kpi_sources`` names another."""
+    sources = dict(kpi_default_sources() if defaults is None else defaults)
+    sources.update({code: party for code, party in contract.kpi_sources.items() if code in sources})
+    return sources
+
+
 @functools.lru_cache(maxsize=64)
 def currency_decimal_places(code: str) -> int:
     """The ISO 4217 minor unit: 2 for GBP, 0 for JPY, 3 for BHD."""

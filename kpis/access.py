@@ -7,13 +7,27 @@ does not act for learns no more than a file naming a contract that does not exis
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from contracts.models import Contract, Membership
+from contracts.tenancy import for_buyer_scope
+
+from .models import KpiBatch, KpiResult
 
 
 class NotActingForAnyone(Exception):
     """The user is not a superuser and acts for no organisation."""
+
+
+def kpi_party(user) -> tuple[str, int | None]:
+    """The party a KPI file of ``user`` comes from, with its organisation's id: ``supplier``
+    for a supplier user, ``buyer`` for a buyer's finance or procurement user, ``operator`` for
+    the command line (no user) or anyone acting for no organisation."""
+    membership = getattr(user, "membership", None) if user is not None else None
+    if membership is None:
+        return "operator", None
+    party = "supplier" if membership.role == Membership.Role.SUPPLIER else "buyer"
+    return party, membership.organisation_id
 
 
 def kpi_submittable_contract_ids(*, user) -> QuerySet | None:
@@ -37,3 +51,31 @@ def kpi_submittable_contract_ids(*, user) -> QuerySet | None:
             contracts = contracts.filter(buyer_id=membership.organisation_id)
         return contracts.values_list("pk", flat=True)
     raise NotActingForAnyone("your account does not act for an organisation")
+
+
+def batches_for_buyer_of(user, queryset: QuerySet[KpiBatch] | None = None) -> QuerySet[KpiBatch]:
+    """The batches ``user`` may see and review: for a procurement user, those whose every row
+    is of its buyer's contracts (a batch that also holds another buyer's rows would show that
+    buyer's references); for a superuser, all of them; for anyone else, none."""
+    results = KpiResult.objects.filter(batch_id=OuterRef("pk"))
+    return for_buyer_scope(
+        user,
+        KpiBatch.objects.all() if queryset is None else queryset,
+        lambda batches, buyer_id: batches.filter(
+            Exists(results.filter(contract__buyer_id=buyer_id)),
+            ~Exists(results.exclude(contract__buyer_id=buyer_id)),
+        ),
+    )
+
+
+def batches_submitted_for(user) -> QuerySet[KpiBatch]:
+    """The batches submitted for the organisation ``user`` acts for (by any of its members),
+    newest first: what a supplier sees of its own submissions, their review included. Every
+    batch for a superuser; none for anyone else."""
+    batches = KpiBatch.objects.select_related("uploaded_by", "reviewed_by").order_by("-id")
+    if user.is_superuser:
+        return batches
+    membership = getattr(user, "membership", None)
+    if membership is None:
+        return batches.none()
+    return batches.filter(organisation_id=membership.organisation_id)

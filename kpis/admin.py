@@ -2,21 +2,18 @@
 admin is in :mod:`contracts.admin`, beside its model)."""
 
 from django.contrib import admin, messages
-from django.db.models import Exists, OuterRef
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from contracts.tenancy import (
-    BuyerScopedAdminMixin,
-    contracts_for_buyer_of,
-    for_buyer_scope,
-)
+from contracts.tenancy import BuyerScopedAdminMixin, contracts_for_buyer_of
 from pricing.period import Period
 
-from .access import NotActingForAnyone, kpi_submittable_contract_ids
-from .forms import KpiFileForm, MonthViewForm
+from .access import NotActingForAnyone, batches_for_buyer_of, kpi_submittable_contract_ids
+from .forms import KpiFileForm, KpiReviewForm, MonthViewForm
 from .models import KpiBatch, KpiResult
+from .review import ReviewRefused, kpi_batch_accept, kpi_batch_reject
 from .selectors import kpi_month_values, kpi_results_history
 from .services import kpi_batch_ingest
 
@@ -42,27 +39,39 @@ class KpiBatchAdmin(BuyerScopedAdminMixin, ReadOnlyAdmin):
     list_display = [
         "id",
         "file_name",
-        "source",
+        "status",
+        "party",
+        "organisation",
         "uploaded_by",
         "uploaded_at",
         "row_count",
         "contract_list",
         "period_list",
     ]
-    list_filter = ["source", "uploaded_at"]
+    list_filter = ["status", "party", "source", "uploaded_at"]
+    list_select_related = ["organisation", "uploaded_by"]
     search_fields = ["file_name", "checksum"]
     change_list_template = "admin/kpis/kpibatch/change_list.html"
+    change_form_template = "admin/kpis/kpibatch/change_form.html"
+    fields = [
+        "file_name",
+        "checksum",
+        "source",
+        "party",
+        "organisation",
+        "uploaded_by",
+        "uploaded_at",
+        "row_count",
+        "contracts",
+        "periods",
+        "status",
+        "reviewed_by",
+        "reviewed_at",
+        "review_reason",
+    ]
 
     def scope_queryset(self, request, queryset):
-        results = KpiResult.objects.filter(batch_id=OuterRef("pk"))
-        return for_buyer_scope(
-            request.user,
-            queryset,
-            lambda batches, buyer_id: batches.filter(
-                Exists(results.filter(contract__buyer_id=buyer_id)),
-                ~Exists(results.exclude(contract__buyer_id=buyer_id)),
-            ),
-        )
+        return batches_for_buyer_of(request.user, queryset)
 
     @admin.display(description="contracts")
     def contract_list(self, batch):
@@ -79,8 +88,60 @@ class KpiBatchAdmin(BuyerScopedAdminMixin, ReadOnlyAdmin):
         extra = [
             path("upload/", self.admin_site.admin_view(self.upload_view), name="kpis_kpibatch_upload"),
             path("month/", self.admin_site.admin_view(self.month_view), name="kpis_month"),
+            path(
+                "<int:batch_id>/review/",
+                self.admin_site.admin_view(self.review_view),
+                name="kpis_kpibatch_review",
+            ),
         ]
         return extra + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        batch = self.get_queryset(request).filter(pk=object_id).first() if object_id.isdigit() else None
+        extra_context = {
+            **(extra_context or {}),
+            "held_months": batch.held_months if batch else [],
+            "can_review": bool(
+                batch
+                and batch.status == KpiBatch.Status.PENDING
+                and request.user.has_perm("kpis.review_kpibatch")
+            ),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def review_view(self, request, batch_id: int):
+        """Accept or reject a batch held for review, seeing what it changes in each issued month."""
+        batch = batches_for_buyer_of(request.user).filter(pk=batch_id).first()
+        if batch is None or not self.has_view_permission(request, batch):
+            raise Http404("No such KPI batch.")
+        form = KpiReviewForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                if form.cleaned_data["decision"] == "accept":
+                    kpi_batch_accept(batch_id=batch.pk, user=request.user)
+                    message = (
+                        f"Batch {batch.pk} accepted: its figures count, and a billing run corrects "
+                        f"each issued month it changes ({len(batch.held_months)})."
+                    )
+                else:
+                    kpi_batch_reject(batch_id=batch.pk, user=request.user, reason=form.cleaned_data["reason"])
+                    message = f"Batch {batch.pk} rejected; the supplier sees your reason."
+            except ReviewRefused as error:
+                messages.error(request, f"Batch {batch.pk}: {error}.")
+            else:
+                self.log_change(request, batch, message)
+                messages.success(request, message)
+            return redirect("admin:kpis_kpibatch_change", batch.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Review KPI batch {batch.pk}",
+            "batch": batch,
+            "form": form,
+            "can_review": batch.status == KpiBatch.Status.PENDING
+            and request.user.has_perm("kpis.review_kpibatch"),
+        }
+        return render(request, "admin/kpis/kpibatch/review.html", context)
 
     def upload_view(self, request):
         if not request.user.has_perm("kpis.add_kpibatch"):
@@ -108,6 +169,13 @@ class KpiBatchAdmin(BuyerScopedAdminMixin, ReadOnlyAdmin):
                 messages.success(
                     request,
                     f"{upload.name}: ingested as batch {result.batch.pk} ({result.row_count:,} rows).",
+                )
+                return redirect("admin:kpis_kpibatch_change", result.batch.pk)
+            if result.status == "pending_review":
+                messages.warning(
+                    request,
+                    f"{upload.name}: stored as batch {result.batch.pk}, held for review: it changes "
+                    f"{len(result.held_months)} issued month(s); it counts once procurement accepts it.",
                 )
                 return redirect("admin:kpis_kpibatch_change", result.batch.pk)
             if (

@@ -1,15 +1,16 @@
-"""``POST /api/v1/kpi-batches/``: the supplier's or buyer's systems submit KPI files."""
+"""``/api/v1/kpi-batches/``: the supplier's or buyer's systems submit KPI files (``POST``) and
+follow what became of them (``GET``: their organisation's batches, a review's outcome included)."""
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import generics, mixins, serializers, status
 from rest_framework.exceptions import ParseError, PermissionDenied
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from .access import NotActingForAnyone, kpi_submittable_contract_ids
+from .access import NotActingForAnyone, batches_submitted_for, kpi_submittable_contract_ids
 from .ingest import size_problem
 from .services import kpi_batch_ingest
 
@@ -27,17 +28,61 @@ RowErrorSerializer = inline_serializer(
         "problem": serializers.CharField(),
     },
 )
+HeldMonthSerializer = inline_serializer(
+    "KpiHeldMonth",
+    {
+        "contract": serializers.CharField(),
+        "period": serializers.CharField(),
+        "changes": inline_serializer(
+            "KpiHeldChange",
+            {
+                "kpi": serializers.CharField(),
+                "was": serializers.CharField(allow_null=True, help_text="As issued; null: not measured"),
+                "now": serializers.CharField(allow_null=True, help_text="As submitted"),
+            },
+            many=True,
+        ),
+    },
+    many=True,
+)
 BatchSerializer = inline_serializer(
     "KpiBatchResult",
     {
-        "status": serializers.ChoiceField(["accepted", "duplicate", "dry_run"]),
+        "status": serializers.ChoiceField(["accepted", "pending_review", "duplicate", "dry_run"]),
         "batch": serializers.IntegerField(allow_null=True),
         "file_name": serializers.CharField(),
         "row_count": serializers.IntegerField(),
         "contracts": serializers.ListField(child=serializers.CharField()),
         "periods": serializers.ListField(child=serializers.CharField()),
+        "held_months": HeldMonthSerializer,
     },
 )
+
+
+class SubmittedBatchSerializer(serializers.Serializer):
+    """A batch as its submitter's organisation sees it."""
+
+    id = serializers.IntegerField()
+    file_name = serializers.CharField()
+    status = serializers.ChoiceField(["accepted", "pending", "rejected"])
+    party = serializers.CharField()
+    uploaded_by = serializers.CharField(source="uploaded_by.username", allow_null=True, default=None)
+    uploaded_at = serializers.DateTimeField()
+    row_count = serializers.IntegerField()
+    contracts = serializers.ListField(child=serializers.CharField())
+    periods = serializers.ListField(child=serializers.CharField())
+    held_months = HeldMonthSerializer
+    reviewed_by = serializers.CharField(source="reviewed_by.username", allow_null=True, default=None)
+    reviewed_at = serializers.DateTimeField(allow_null=True)
+    review_reason = serializers.CharField()
+
+
+class BatchPagination(PageNumberPagination):
+    page_size = 50
+    max_page_size = 200
+    page_size_query_param = "page_size"
+
+
 RejectedSerializer = inline_serializer(
     "KpiFileRejected",
     {
@@ -83,19 +128,44 @@ def allowed_contract_ids(user):
         raise PermissionDenied(str(error)) from None
 
 
-class KpiBatchCreateView(APIView):
+class KpiBatchCreateView(mixins.ListModelMixin, generics.GenericAPIView):
     parser_classes = [MultiPartParser]
     permission_classes = [IsAuthenticated]
+    serializer_class = SubmittedBatchSerializer
+    pagination_class = BatchPagination
+    filter_backends = []
+
+    def get_queryset(self):
+        return batches_submitted_for(self.request.user)
+
+    @extend_schema(
+        summary="List your organisation's KPI batches",
+        description="Newest first, with each one's status: accepted, pending (a supplier's file that changes "
+        "an issued month waits for the buyer's review), or rejected (with the reviewer's reason).",
+        responses={
+            200: SubmittedBatchSerializer(many=True),
+            401: OpenApiResponse(ERROR_SCHEMA),
+            404: OpenApiResponse(ERROR_SCHEMA, description="No such page"),
+        },
+    )
+    def get(self, request):
+        return self.list(request)
 
     @extend_schema(
         summary="Submit a KPI file",
         description="The whole file is checked first; a file with any problem changes nothing. Rows may name only "
         "contracts the caller's organisation is party to (a supplier: as supplier; finance and procurement: as "
         "buyer); any other contract is reported exactly as an unknown one, before the file is compared with "
-        "files already ingested.",
+        "files already ingested. A supplier submits only the KPIs its contracts source from the supplier (survey "
+        "and revenue figures are the buyer's unless the contract says otherwise); a supplier's file that changes a "
+        "month already issued is stored `pending_review` and changes nothing until the buyer accepts it.",
         request={"multipart/form-data": KpiFileUploadSerializer},
         responses={
-            201: BatchSerializer,
+            201: OpenApiResponse(
+                BatchSerializer,
+                description="Stored: `accepted`, or `pending_review` for a supplier's file that changes an "
+                "issued month (`held_months`): it counts once the buyer accepts it",
+            ),
             200: OpenApiResponse(BatchSerializer, description="Already ingested (same file), or a dry run"),
             400: OpenApiResponse(
                 RejectedSerializer,
@@ -112,7 +182,7 @@ class KpiBatchCreateView(APIView):
     )
     def post(self, request):
         try:
-            serializer = KpiFileUploadSerializer(data=request.data)
+            serializer = KpiFileUploadSerializer(data=request.data)  # not the list's serializer
         except ParseError as error:
             return request_rejected({"file": [str(error.detail)]})
         if not serializer.is_valid():
@@ -153,7 +223,7 @@ class KpiBatchCreateView(APIView):
             "row_count": result.row_count,
             "contracts": batch.contracts if batch else sorted({row.contract for row in result.preview}),
             "periods": batch.periods if batch else sorted({row.period for row in result.preview}),
+            "held_months": result.held_months,
         }
-        return Response(
-            body, status=status.HTTP_201_CREATED if result.status == "accepted" else status.HTTP_200_OK
-        )
+        created = result.status in ("accepted", "pending_review")
+        return Response(body, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

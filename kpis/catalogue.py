@@ -23,7 +23,16 @@ class KpiSpec(NamedTuple):
 # the other): the buyer runs the surveys and holds the revenue, cost and complaint records; the
 # supplier measures its own operation.
 BUYER_KPIS = frozenset(
-    {"csat", "nps", "ces", "cost_to_serve", "retention_revenue", "upsell_revenue", "saves_reversed", "complaints"}
+    {
+        "csat",
+        "nps",
+        "ces",
+        "cost_to_serve",
+        "retention_revenue",
+        "upsell_revenue",
+        "saves_reversed",
+        "complaints",
+    }
 )
 
 

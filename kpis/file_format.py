@@ -62,6 +62,8 @@ class ContractRef:
     id: int
     start_date: date
     end_date: date | None
+    # The KPIs (ids) the submitter may not submit here: for a supplier, the buyer's figures.
+    others_kpis: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)

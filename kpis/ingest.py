@@ -49,6 +49,7 @@ from .row_checks import (
     check_kpi_cells,
     check_ratio_value_rows,
     check_references,
+    check_sources,
 )
 
 __all__ = [
@@ -152,6 +153,7 @@ class FileCheck:
         text, report, present = self.text, Report(self.source_rows), self.present
         check_text(text, report)
         check_references(text, report, contract_id=self.contract_id, kpi_id=self.kpi_id)
+        check_sources(text, report, contract_refs=self.contract_refs, kpi_refs=self.kpi_refs)
         dates, good_period = check_periods(
             text, report, has_date=self.has_date, month_of_day=self.month_of_day
         )

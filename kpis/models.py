@@ -9,12 +9,28 @@ from .fields import ExactDecimalField
 
 
 class KpiBatch(models.Model):
-    """One accepted KPI file. Rejected files leave nothing behind."""
+    """One stored KPI file. Files with a problem leave nothing behind.
+
+    A batch counts once it is ``accepted``. A supplier's file that would change a month already
+    issued is stored ``pending`` review: its rows change nothing until procurement accepts it
+    (``kpis.services.kpi_batch_accept``), and a ``rejected`` one stays, with its reason, for
+    the supplier to see.
+    """
 
     class Source(models.TextChoices):
         CLI = "cli", "Command line"
         ADMIN = "admin", "Admin upload"
         API = "api", "API"
+
+    class Status(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        PENDING = "pending", "Pending review"
+        REJECTED = "rejected", "Rejected"
+
+    class Party(models.TextChoices):
+        BUYER = "buyer", "Buyer"
+        SUPPLIER = "supplier", "Supplier"
+        OPERATOR = "operator", "Operator"  # the command line, or a superuser acting for no one
 
     file_name = models.CharField(max_length=255)
     checksum = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the file's bytes.")
@@ -26,9 +42,32 @@ class KpiBatch(models.Model):
     row_count = models.PositiveIntegerField(default=0)
     contracts = models.JSONField(default=list, help_text="Contract references in the file.")
     periods = models.JSONField(default=list, help_text="Periods in the file.")
+    party = models.CharField(
+        max_length=10, choices=Party.choices, default=Party.OPERATOR, help_text="The party that submitted it."
+    )
+    organisation = models.ForeignKey(
+        "contracts.Organisation",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="kpi_batches",
+        help_text="The organisation the submitter acts for.",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACCEPTED, db_index=True)
+    held_months = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="The issued months the file changes: contract, period and each KPI's value before and after.",
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_reason = models.TextField(blank=True, max_length=1000)
 
     class Meta:
         ordering = ["-uploaded_at", "-id"]
+        permissions = [("review_kpibatch", "Can accept or reject a KPI batch held for review")]
         verbose_name = "KPI batch"
         verbose_name_plural = "KPI batches"
 

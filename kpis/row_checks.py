@@ -43,6 +43,32 @@ def check_references(
     report.add(kpi_id < 0, "kpi", lambda i: f"unknown KPI {kpi[i]!r}")
 
 
+def check_sources(
+    text: dict[str, Column],
+    report: Report,
+    *,
+    contract_refs: list[ContractRef | None],
+    kpi_refs: list[KpiRef | None],
+) -> None:
+    """A supplier submits only its own figures: a row of a KPI whose contract names the buyer
+    as its source (``ContractRef.others_kpis``) is refused. Decided once per distinct
+    (contract, KPI) pair of the file."""
+    if not any(ref is not None and ref.others_kpis for ref in contract_refs):
+        return
+    contract, kpi = text["contract"], text["kpi"]
+    # One spare row and column of False: a missing cell's code (-1) indexes them.
+    forbidden = np.zeros((len(contract_refs) + 1, len(kpi_refs) + 1), dtype=bool)
+    for i, contract_ref in enumerate(contract_refs):
+        if contract_ref is not None and contract_ref.others_kpis:
+            for j, kpi_ref in enumerate(kpi_refs):
+                forbidden[i, j] = kpi_ref is not None and kpi_ref.id in contract_ref.others_kpis
+    report.add(
+        forbidden[contract.codes, kpi.codes],
+        "kpi",
+        lambda i: f"{kpi[i]} is the buyer's figure on contract {contract[i]}: only the buyer submits it",
+    )
+
+
 def _month(value: str) -> int:
     return int(value[:4]) * 12 + int(value[5:7])
 

@@ -1,7 +1,8 @@
 """Reads: a month's KPI values per contract, aggregated as PRICING.md says.
 
 Supersession: for each (contract, period, KPI, channel, site) key, only the rows of the
-latest batch that carries the key count. Sum KPIs add their rows; ratio KPIs are
+latest *accepted* batch that carries the key count (a batch pending review, or rejected, counts
+for nothing; accepted later, it takes its place by its number like any other batch). Sum KPIs add their rows; ratio KPIs are
 ``Σ numerator / Σ denominator × scale`` over every day, site and channel (never an average of
 ratios); a ratio KPI given as one monthly ``value`` is used as it is. A KPI with no rows, or a
 ratio whose denominators add up to 0, is *not measured* (``None``).
@@ -21,18 +22,48 @@ from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, localcontext
 from typing import NamedTuple
 
 from django.db import connection
+from django.db.models import QuerySet
 
-from contracts.models import Kpi
+from contracts.models import Contract, Kpi
 from core.databases import database_path
 from pricing.period import Period
 
-from .models import KpiResult
+from .models import KpiBatch, KpiResult
 
 # Ratios are exact to this many places (far below any rounding the statement does).
 RATIO_PLACES = Decimal("1e-10")
 # Additions in this context are exact whatever the number of digits.
 _EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 _IDS_PER_QUERY = 500
+# A month is issued once a statement of it was issued (and is not void).
+ISSUED_STATUSES = ("issued", "paid")
+
+
+def uncounted_batches() -> QuerySet:
+    """Ids of the batches whose rows do not count (pending review or rejected), as a subquery."""
+    return KpiBatch.objects.exclude(status=KpiBatch.Status.ACCEPTED).values("pk")
+
+
+def counted_results() -> QuerySet:
+    """The KPI rows of accepted batches: every read of values starts here."""
+    return KpiResult.objects.exclude(batch_id__in=uncounted_batches())
+
+
+def issued_months(pairs: Iterable[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The (contract id, period) months of ``pairs`` with an issued statement, in order."""
+    pairs = set(pairs)
+    ids = sorted({c for c, _ in pairs})
+    periods = sorted({p for _, p in pairs})
+    issued = set()
+    for start in range(0, len(ids), _IDS_PER_QUERY):
+        issued.update(
+            Contract.objects.filter(
+                pk__in=ids[start : start + _IDS_PER_QUERY],
+                statements__period__in=periods,
+                statements__status__in=ISSUED_STATUSES,
+            ).values_list("pk", "statements__period")
+        )
+    return sorted(pairs & issued)
 
 
 @dataclass(frozen=True)
@@ -127,7 +158,7 @@ MonthSums = list[tuple[int, str, int, KpiSums]]  # (contract, period, KPI, sums)
 
 
 def _sums_from_rows(contract_ids: list[int], periods: list[str]) -> MonthSums:
-    rows = KpiResult.objects.filter(contract_id__in=contract_ids, period__in=periods).values_list(*_FIELDS)
+    rows = counted_results().filter(contract_id__in=contract_ids, period__in=periods).values_list(*_FIELDS)
     return [
         (contract_id, period, kpi_id, sums_of_rows(current))
         for (contract_id, period, kpi_id), current in sorted(_current_rows(rows).items())
@@ -148,6 +179,7 @@ FROM (
            MAX(batch_id) OVER (PARTITION BY contract_id, period, kpi_id, channel, site) AS latest
     FROM {table}
     WHERE contract_id = ANY(%s) AND period = ANY(%s)
+      AND batch_id NOT IN (SELECT id FROM {batches} WHERE status <> %s)
 ) AS keyed
 WHERE batch_id = latest
 GROUP BY contract_id, period, kpi_id
@@ -156,9 +188,10 @@ ORDER BY contract_id, period, kpi_id
 
 
 def _sums_in_database(contract_ids: list[int], periods: list[str]) -> MonthSums:
-    sql = _SUMS_SQL.format(table=KpiResult._meta.db_table)  # a fixed table name, no user input
+    # Fixed table names, no user input.
+    sql = _SUMS_SQL.format(table=KpiResult._meta.db_table, batches=KpiBatch._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [contract_ids, periods])
+        cursor.execute(sql, [contract_ids, periods, KpiBatch.Status.ACCEPTED.value])
         rows = cursor.fetchall()
     return [
         (contract_id, period, kpi_id, _queried_sums(*sums)) for contract_id, period, kpi_id, *sums in rows
@@ -214,7 +247,8 @@ def kpi_month_values(*, contract_id: int, period: Period) -> dict[str, KpiMonthV
 
 
 def kpi_results_history(*, contract_id: int, period: Period) -> list[dict]:
-    """Every row of a contract's month, newest batch first, marked current or superseded."""
+    """Every row of a contract's month, newest batch first, marked current or not (superseded,
+    or of a batch pending review or rejected: ``row.batch.status`` says which)."""
     rows = list(
         KpiResult.objects.filter(contract_id=contract_id, period=str(period))
         .select_related("kpi", "batch")
@@ -222,8 +256,11 @@ def kpi_results_history(*, contract_id: int, period: Period) -> list[dict]:
     )
     latest: dict[tuple, int] = {}
     for row in rows:
+        if row.batch.status != KpiBatch.Status.ACCEPTED:
+            continue
         key = (row.kpi_id, row.channel, row.site)
         latest[key] = max(latest.get(key, 0), row.batch_id)
     return [
-        {"row": row, "current": latest[(row.kpi_id, row.channel, row.site)] == row.batch_id} for row in rows
+        {"row": row, "current": latest.get((row.kpi_id, row.channel, row.site)) == row.batch_id}
+        for row in rows
     ]

@@ -8,6 +8,11 @@ server (``COPY``) while the file is checked, and a bad file cancels the ``COPY``
 transaction back. The same file twice (by SHA-256) is recognised and changes nothing, once
 the file has been read and found to name only contracts its submitter acts for. A dry run
 checks the file first, does the whole ingestion, computes what would change, and rolls back.
+
+Whose numbers count: each batch records the party that submitted it (``kpis.access.kpi_party``).
+A supplier submits only its own figures (the buyer's KPIs of a contract are refused row by row,
+``ContractRef.others_kpis``), and a supplier's file that would change a month already issued is
+stored *pending review*: it changes nothing until procurement accepts it (``kpis.review``).
 """
 
 from __future__ import annotations
@@ -22,13 +27,20 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
 
 from contracts.models import Contract, Kpi
+from contracts.selectors import kpi_default_sources
 from core.databases import database_path, is_postgresql
 from pricing.period import Period
 
 from . import ingest
+from .access import kpi_party
 from .ingest import ContractRef, KpiFileRejected, KpiRef, RowError
 from .models import KpiBatch, KpiResult
-from .selectors import KpiMonthValue, kpi_month_values_for_contracts
+from .selectors import (
+    KpiMonthValue,
+    issued_months,
+    kpi_month_values_for_contracts,
+    kpi_month_values_for_periods,
+)
 
 Progress = Callable[[str, int, int], None]
 CHUNK = 100_000
@@ -48,13 +60,16 @@ class PreviewRow:
 
 @dataclass
 class IngestResult:
-    status: str  # "accepted" | "rejected" | "duplicate" | "dry_run"
+    status: str  # "accepted" | "pending_review" | "rejected" | "duplicate" | "dry_run"
     file_name: str
     batch: KpiBatch | None = None
     row_count: int = 0
     errors: list[RowError] = field(default_factory=list)
     error_count: int = 0
     preview: list[PreviewRow] = field(default_factory=list)
+    # The issued months the file changes (``KpiBatch.held_months``): a supplier's file that
+    # has any waits for review (and a dry run says it would).
+    held_months: list[dict] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -83,15 +98,23 @@ def kpi_batch_ingest(
     earlier batches, so a caller learns nothing of another party's contracts or files.
     Returns the result; a rejected file lists every bad row (the first 1,000, with
     ``error_count`` of all). Never raises for a bad file: every refusal is a result.
+
+    The submitter's party comes from ``uploaded_by``: a supplier user's rows of the buyer's
+    KPIs are refused, and its file that changes an issued month is stored ``pending_review``.
     """
     checksum = hashlib.sha256(content).hexdigest()
+    party, organisation_id = kpi_party(uploaded_by)
     progress("reading", 0, 1)
     try:
         frame = ingest.read_kpi_file(
             file_name=file_name, content=content, max_bytes=settings.KPI_FILE_MAX_BYTES
         )
         progress("checking", 0, len(frame))
-        check = ingest.FileCheck(frame, contracts=_contract_refs(allowed_contracts), kpis=_kpi_refs())
+        check = ingest.FileCheck(
+            frame,
+            contracts=_contract_refs(allowed_contracts, supplier=party == KpiBatch.Party.SUPPLIER),
+            kpis=_kpi_refs(),
+        )
         del frame
         # Tenancy before anything else: a contract the caller does not act for is an unknown
         # contract, and the file's report is given before the duplicate check could name a batch.
@@ -114,6 +137,8 @@ def kpi_batch_ingest(
                 checksum=checksum,
                 source=source,
                 uploaded_by=uploaded_by,
+                party=party,
+                organisation_id=organisation_id,
                 dry_run=dry_run,
                 progress=progress,
             )
@@ -144,41 +169,117 @@ def _write_batch(
     checksum: str,
     source: str,
     uploaded_by,
+    party: str,
+    organisation_id: int | None,
     dry_run: bool,
     progress: Progress,
 ) -> IngestResult:
     """Store the rows as one batch in one transaction (rolled back for a dry run, or when
-    ``verify`` finds the file bad while the rows are being stored)."""
+    ``verify`` finds the file bad while the rows are being stored). A supplier's batch that
+    changes an issued month's values is left ``pending`` review."""
     with transaction.atomic():
         pairs = rows.pairs()
         before = _month_values(pairs) if dry_run else {}
+        issued = issued_months(pairs) if party == KpiBatch.Party.SUPPLIER else []
+        issued_before = _measured(issued)
+        references = dict(
+            Contract.objects.filter(pk__in={c for c, _ in pairs}).values_list("pk", "reference")
+        )
         batch = KpiBatch.objects.create(
             file_name=file_name[-255:],
             checksum=checksum,
             source=source,
             uploaded_by=uploaded_by,
+            party=party,
+            organisation_id=organisation_id,
             row_count=len(rows),
-            contracts=sorted(
-                Contract.objects.filter(pk__in={c for c, _ in pairs}).values_list("reference", flat=True)
-            ),
+            contracts=sorted(references.values()),
             periods=sorted({p for _, p in pairs}),
         )
         write_results(rows, batch.pk, progress, verify)
+        held = _changes(issued, issued_before, _measured(issued), references)
+        if held and not dry_run:
+            batch.status = KpiBatch.Status.PENDING
+            batch.held_months = held
+            batch.save(update_fields=["status", "held_months"])
+            return IngestResult(
+                "pending_review", file_name, batch=batch, row_count=len(rows), held_months=held
+            )
         if not dry_run:
             return IngestResult("accepted", file_name, batch=batch, row_count=len(rows))
         preview = _preview(pairs, before, _month_values(pairs))
         transaction.set_rollback(True)
-    return IngestResult("dry_run", file_name, row_count=len(rows), preview=preview)
+    return IngestResult("dry_run", file_name, row_count=len(rows), preview=preview, held_months=held)
 
 
-def _contract_refs(allowed: Iterable[int] | None) -> dict[str, ContractRef]:
+def _changes(months, before, after, references) -> list[dict]:
+    """The months whose figures differ, each with its KPIs' values before and after the file
+    (as text; ``None``: not measured): what a reviewer and the supplier read."""
+    held = []
+    for key in months:
+        old, new = before[key], after[key]
+        changes = [
+            {"kpi": code, "was": _text(old.get(code)), "now": _text(new.get(code))}
+            for code in sorted(set(old) | set(new))
+            if old.get(code) != new.get(code)
+        ]
+        if changes:
+            held.append({"contract": references[key[0]], "period": key[1], "changes": changes})
+    return held
+
+
+def _text(measured: tuple | None) -> str | None:
+    return None if measured is None or measured[0] is None else str(measured[0])
+
+
+def _measured(months: list[tuple[int, str]]) -> dict[tuple[int, str], dict]:
+    """What each (contract, period) month measures, KPI by KPI: the figures a statement is
+    priced from (which batches they come from does not matter)."""
+    if not months:
+        return {}
+    values = kpi_month_values_for_periods(
+        contract_ids=sorted({c for c, _ in months}), periods=[Period.parse(p) for p in {p for _, p in months}]
+    )
+    return {
+        (c, p): {
+            code: (v.value, v.numerator, v.denominator) for code, v in values[Period.parse(p)][c].items()
+        }
+        for c, p in months
+    }
+
+
+def _contract_refs(allowed: Iterable[int] | None, *, supplier: bool) -> dict[str, ContractRef]:
+    """The contracts a file may name, by reference; for a supplier each names the KPIs that
+    are the buyer's figures (``others_kpis``): the catalogue's, unless the contract's
+    ``kpi_sources`` says otherwise."""
     contracts = Contract.objects.all()
     if allowed is not None:
         contracts = contracts.filter(pk__in=allowed if isinstance(allowed, QuerySet) else list(allowed))
+    others = _buyer_kpis(supplier)
     return {
-        reference: ContractRef(pk, start, end)
-        for pk, reference, start, end in contracts.values_list("pk", "reference", "start_date", "end_date")
+        reference: ContractRef(pk, start, end, others(kpi_sources))
+        for pk, reference, start, end, kpi_sources in contracts.values_list(
+            "pk", "reference", "start_date", "end_date", "kpi_sources"
+        )
     }
+
+
+def _buyer_kpis(supplier: bool) -> Callable[[dict], frozenset[int]]:
+    """A contract's ``kpi_sources`` → the ids of its buyer-sourced KPIs (none for anyone but
+    a supplier, who may not submit them)."""
+    if not supplier:
+        return lambda overrides: frozenset()
+    ids = dict(Kpi.objects.values_list("code", "pk"))
+    defaults = kpi_default_sources()
+    default = frozenset(ids[code] for code, party in defaults.items() if party == "buyer")
+
+    def others(overrides: dict) -> frozenset[int]:
+        if not overrides:
+            return default
+        sources = {**defaults, **{c: p for c, p in overrides.items() if c in defaults}}
+        return frozenset(ids[code] for code, party in sources.items() if party == "buyer")
+
+    return others
 
 
 def _kpi_refs() -> dict[str, KpiRef]:

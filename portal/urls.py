@@ -36,4 +36,5 @@ urlpatterns = [
     path("statements/", views.statement_list, name="statement-list"),
     path("statements/<document_number:number>/", views.statement_detail, name="statement-detail"),
     path("statements/<document_number:number>/pdf/", views.statement_pdf, name="statement-pdf"),
+    path("kpi-submissions/", views.kpi_submissions, name="kpi-submissions"),
 ]

@@ -23,6 +23,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from billing.pdf import statement_pdf_store
+from kpis.access import batches_submitted_for
 
 from . import selectors
 from .forms import StatementFilterForm, TOTPConfirmForm
@@ -89,6 +90,18 @@ def statement_pdf(request, number: str):
         as_attachment=True,
         filename=f"{statement.number}.pdf",
     )
+
+
+@require_GET
+@supplier_required
+def kpi_submissions(request):
+    """The KPI files the supplier's organisation submitted, newest first: which count, which
+    wait for the buyer's review (and what they change in issued months), and why any was
+    rejected."""
+    page = Paginator(batches_submitted_for(request.user), selectors.PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "portal/kpi_submissions.html", {"page": page})
 
 
 def _counted(key: str, window_seconds: int) -> int:

@@ -154,6 +154,7 @@ CUSTOM_VIEWS = {
     "contracts_contract_import",
     "contracts_contract_export",
     "kpis_kpibatch_upload",
+    "kpis_kpibatch_review",
     "kpis_month",
     "billing_billingrun_run",
     "autocomplete",
@@ -290,6 +291,14 @@ def test_custom_views_refuse_another_buyers_objects(buyers, a_client):
     )
     assert reverse("admin:kpis_kpibatch_change", args=[b["batch"].pk]).encode() not in response.content
     assert b"unknown contract" in response.content and KpiBatch.objects.count() == batches
+    # B's batch held for review can be neither seen nor accepted nor rejected.
+    KpiBatch.objects.filter(pk=b["batch"].pk).update(status="pending")
+    review = reverse("admin:kpis_kpibatch_review", args=[b["batch"].pk])
+    assert a_client.get(review).status_code == 404
+    for decision in ({"decision": "accept"}, {"decision": "reject", "reason": "no"}):
+        assert a_client.post(review, decision).status_code == 404
+    assert KpiBatch.objects.get(pk=b["batch"].pk).status == "pending"
+    KpiBatch.objects.filter(pk=b["batch"].pk).update(status="accepted")
     # The month view neither offers nor accepts B's contract.
     response = a_client.get(reverse("admin:kpis_month"), {"contract": contract.pk, "period": "2026-02"})
     assert response.status_code == 200 and "contract" in response.context["form"].errors

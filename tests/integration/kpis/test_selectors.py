@@ -182,3 +182,29 @@ def test_postgresql_sums_agree_on_generated_multi_site_multi_day_months_with_cor
     in_database = as_text(month_sums.postgresql(ids, periods))
     assert in_database == as_text(month_sums.portable(ids, periods))
     assert len(in_database) == 3 * 2 * 5
+
+
+def held_batch_counts_for_nothing(contracts, sums, status: str) -> None:
+    first = batch(
+        "first.csv", [(contracts[0], "2026-03", "contacts_voice", None, "1500", None, None, "", "")]
+    )
+    held = batch("held.csv", [(contracts[0], "2026-03", "contacts_voice", None, "1400", None, None, "", "")])
+    KpiBatch.objects.filter(pk=held.pk).update(status=status)
+    assert [(s.value_sum, s.batch_ids) for *_, s in sums([contracts[0].pk], ["2026-03"])] == [
+        (Decimal("1500"), (first.pk,))
+    ]
+    KpiBatch.objects.filter(pk=held.pk).update(status="accepted")
+    assert [(s.value_sum, s.batch_ids) for *_, s in sums([contracts[0].pk], ["2026-03"])] == [
+        (Decimal("1400"), (held.pk,))
+    ]
+
+
+@pytest.mark.parametrize("status", ["pending", "rejected"])
+def test_a_batch_pending_review_or_rejected_counts_for_nothing(contracts, status):
+    held_batch_counts_for_nothing(contracts, month_sums.portable, status)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("status", ["pending", "rejected"])
+def test_a_batch_pending_review_or_rejected_counts_for_nothing_in_the_query(contracts, status):
+    held_batch_counts_for_nothing(contracts, month_sums.postgresql, status)
