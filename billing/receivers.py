@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from celery import current_app
 from django.db import transaction
 from django.dispatch import receiver
 
@@ -47,6 +48,15 @@ def correct_issued_months(sender, *, batch, user, months, **kwargs) -> list[int]
             buyer_id=contract.buyer_id,
             requested_by=user,
         )
-        transaction.on_commit(lambda run_id=run.pk: tasks.run_billing.delay(run_id))
+        transaction.on_commit(lambda run_id=run.pk: _start(run_id))
         runs.append(run.pk)
     return runs
+
+
+def _start(run_id: int) -> None:
+    """Start the run on the workers; in-process when Celery runs tasks eagerly (without the
+    broker connection ``delay`` opens first)."""
+    if current_app.conf.task_always_eager:
+        tasks.run_billing.apply(args=(run_id,), throw=current_app.conf.task_eager_propagates)
+    else:
+        tasks.run_billing.delay(run_id)

@@ -5,6 +5,7 @@ Run with ``make demo``. Every step is a management command a user could run by h
 """
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -90,6 +91,7 @@ def main() -> None:
         "--email=finance@acme.example",
     )
     manage("create_api_token", "--username=acme-finance")
+    supplier_late_submission()
     print("\nHostile files are refused before they can cost memory or reach the database:", flush=True)
     refused("ingest_kpis", "tests/hostile/kpis/dimension-xfd1048576.xlsx")
     refused("ingest_kpis", "tests/hostile/kpis/zip-bomb-ratio.xlsx")
@@ -107,6 +109,30 @@ def main() -> None:
     print(
         f"Admin at /admin/: acme-procurement or acme-approver, password {PORTAL_PASSWORD}, see only Acme's "
         "contracts; a statement's page shows who did what"
+    )
+
+
+def supplier_late_submission() -> None:
+    """Northwind, a supplier user, may send only its own figures; its change to January, which is
+    issued, waits for procurement's review, and once accepted becomes an adjustment that the
+    other procurement user approves (four-eyes)."""
+    print(
+        "\nNorthwind sends only its own figures (CSAT is Acme's survey), and a change to issued January waits:"
+    )
+    refused("ingest_kpis", "fixtures/kpis/bad/2026-01-northwind-csat.csv", "--user=northwind")
+    args = ("ingest_kpis", "fixtures/kpis/2026-01-northwind-late.csv", "--user=northwind")
+    print(f"$ python manage.py {' '.join(args)}", flush=True)
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=ENV, check=True, capture_output=True, text=True
+    )
+    print(result.stdout, end="", flush=True)
+    batch = re.search(r"as batch (\d+)", result.stdout).group(1)
+    manage("review_kpis")
+    manage("review_kpis", batch, "--accept", "--user=acme-procurement")
+    manage("issue_statements", "--period", "2026-01", "--approve-only", "--user", "acme-approver")
+    manage("issue_statements", "--period", "2026-01", "--user", "acme-procurement")
+    print(
+        f"  Review page: /admin/kpis/kpibatch/{batch}/; Northwind sees it under KPI submissions in the portal"
     )
 
 

@@ -248,7 +248,7 @@ def _measured(months: list[tuple[int, str]]) -> dict[tuple[int, str], dict]:
     }
 
 
-def _contract_refs(allowed: Iterable[int] | None, *, supplier: bool) -> dict[str, ContractRef]:
+def _contract_refs(allowed: Iterable[int] | None, *, supplier: bool = False) -> dict[str, ContractRef]:
     """The contracts a file may name, by reference; for a supplier each names the KPIs that
     are the buyer's figures (``others_kpis``): the catalogue's, unless the contract's
     ``kpi_sources`` says otherwise."""

@@ -1,12 +1,16 @@
 """Whose KPIs count: a supplier submits only its own figures, and its file that would change a
 month already issued waits for procurement's review, through the API, the admin and the portal."""
 
+import io
+import re
 from decimal import Decimal
 
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group, User
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -255,3 +259,46 @@ def test_the_draft_review_shows_who_submitted_each_input(world):
     page = signed_in(world["reviewer"]).get(reverse("admin:billing_statement_change", args=[draft.pk]))
     assert page.status_code == 200
     assert f">{batch.pk}</a>: supplier Alpha CX Ltd (supplier-alpha)".encode() in page.content
+
+
+# --- the command line ----------------------------------------------------------------------------
+
+
+def run(*args) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def test_the_command_line_submits_as_a_user_and_reviews_by_name(
+    world, tmp_path, django_capture_on_commit_callbacks
+):
+    late = tmp_path / "late.csv"
+    late.write_text(HEADER + month("ACME-A-001", "2026-01", 1450, 78))
+    out = run("ingest_kpis", str(late), "--user", "supplier-alpha")
+    batch = KpiBatch.objects.get(status="pending")
+    assert f"stored as batch {batch.pk}, held for review" in out
+    assert "ACME-A-001 2026-01 contacts_voice: 1500 → 1450" in out
+    assert run("review_kpis") == f"batch {batch.pk}: {late} from supplier-alpha, changes ACME-A-001 2026-01\n"
+    refusals = [
+        ((str(batch.pk), "--accept"), "--user: a review is made by a named procurement user"),
+        ((str(batch.pk), "--user", "acme-procurement"), "say --accept or --reject REASON"),
+        ((str(batch.pk), "--accept", "--user", "nobody\x00"), "--user: no active user"),
+        ((str(batch.pk), "--reject", "a\x00b", "--user", "acme-procurement"), "control character"),
+        ((str(batch.pk), "--accept", "--user", "supplier-alpha"), "may not review KPI batches"),
+        (("999999", "--accept", "--user", "acme-procurement"), "no KPI batch 999999"),
+    ]
+    for args, message in refusals:
+        with pytest.raises(CommandError, match=re.escape(message)):
+            run("review_kpis", *args)
+    assert KpiBatch.objects.get(pk=batch.pk).status == "pending"
+    with django_capture_on_commit_callbacks(execute=True):
+        out = run("review_kpis", str(batch.pk), "--accept", "--user", "acme-procurement")
+    assert (
+        out
+        == f"batch {batch.pk} accepted by acme-procurement: its figures count; billing runs correct ACME-A-001 2026-01\n"
+    )
+    assert Statement.objects.get(adjusts=world["january"]).net == Decimal("-95.00")
+    with pytest.raises(CommandError, match="--user: your account does not act for an organisation"):
+        User.objects.create_user("loner")
+        run("ingest_kpis", str(late), "--user", "loner")

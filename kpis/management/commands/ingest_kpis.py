@@ -1,9 +1,11 @@
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from kpis.access import NotActingForAnyone, kpi_submittable_contract_ids
 from kpis.ingest import size_problem
 from kpis.services import kpi_batch_ingest
 
@@ -19,8 +21,24 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="check and show what would change; write nothing"
         )
+        parser.add_argument(
+            "--user",
+            metavar="USERNAME",
+            help="submit as this user: only its organisation's contracts, and as its party (a supplier's "
+            "change to an issued month waits for review); without it, as the operator",
+        )
 
-    def handle(self, *args, file, dry_run, **options):
+    def handle(self, *args, file, dry_run, user=None, **options):
+        allowed = None
+        if user is not None:
+            username = user
+            user = get_user_model().objects.filter(username=username[:150], is_active=True).first()
+            if user is None:
+                raise CommandError(f"--user: no active user {username!r}")
+            try:
+                allowed = kpi_submittable_contract_ids(user=user)
+            except NotActingForAnyone as error:
+                raise CommandError(f"--user: {error}") from None
         try:
             # Asked before reading: a file over the limit is never held in memory.
             if (
@@ -40,7 +58,13 @@ class Command(BaseCommand):
             bar.refresh()
 
         result = kpi_batch_ingest(
-            file_name=str(file), content=content, source="cli", dry_run=dry_run, progress=progress
+            file_name=str(file),
+            content=content,
+            source="cli",
+            uploaded_by=user,
+            allowed_contracts=allowed,
+            dry_run=dry_run,
+            progress=progress,
         )
         bar.close()
         if result.status == "rejected":
@@ -63,6 +87,19 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"  {row.contract} {row.period} {row.kpi}: {_shown(row.current)} → {_shown(row.new)}"
                 )
+            if result.held_months:
+                self.stdout.write("  it would wait for review: it changes issued months")
+        elif result.status == "pending_review":
+            self.stdout.write(
+                f"{file}: stored as batch {result.batch.pk}, held for review: it changes issued months; "
+                "nothing counts until procurement accepts it"
+            )
+            for month in result.held_months:
+                for change in month["changes"]:
+                    self.stdout.write(
+                        f"  {month['contract']} {month['period']} {change['kpi']}: "
+                        f"{change['was'] or 'not measured'} → {change['now'] or 'not measured'}"
+                    )
         else:
             batch = result.batch
             self.stdout.write(
