@@ -53,6 +53,7 @@ class KpiBatchAdmin(BuyerScopedAdminMixin, ReadOnlyAdmin):
     search_fields = ["file_name", "checksum"]
     change_list_template = "admin/kpis/kpibatch/change_list.html"
     change_form_template = "admin/kpis/kpibatch/change_form.html"
+    readonly_fields = ["contract_list", "period_list"]
     fields = [
         "file_name",
         "checksum",
@@ -62,8 +63,8 @@ class KpiBatchAdmin(BuyerScopedAdminMixin, ReadOnlyAdmin):
         "uploaded_by",
         "uploaded_at",
         "row_count",
-        "contracts",
-        "periods",
+        "contract_list",
+        "period_list",
         "status",
         "reviewed_by",
         "reviewed_at",
