@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 
 from contracts.tenancy import EVERYTHING, buyer_scope
+from core.users import MAX_USERNAME, active_user_named
 
 from .errors import BillingError
 
@@ -65,9 +66,9 @@ def user_by_username(username: str | None):
     given. Raises ``BillingError`` naming the option when there is no such active user."""
     if username is None:
         return None
-    if len(username) > 150:
-        raise BillingError("--user: a username has at most 150 characters")
-    user = get_user_model().objects.filter(username=username, is_active=True).first()
+    if len(username) > MAX_USERNAME:
+        raise BillingError(f"--user: a username has at most {MAX_USERNAME} characters")
+    user = active_user_named(username)
     if user is None:
         raise BillingError(f"--user: no active user named {username!r}")
     return user

@@ -1,10 +1,10 @@
 from pathlib import Path
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from core.users import active_user_named
 from kpis.access import NotActingForAnyone, kpi_submittable_contract_ids
 from kpis.ingest import size_problem
 from kpis.services import kpi_batch_ingest
@@ -32,7 +32,7 @@ class Command(BaseCommand):
         allowed = None
         if user is not None:
             username = user
-            user = get_user_model().objects.filter(username=username[:150], is_active=True).first()
+            user = active_user_named(username)
             if user is None:
                 raise CommandError(f"--user: no active user {username!r}")
             try:

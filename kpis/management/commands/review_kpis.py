@@ -1,6 +1,6 @@
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from core.users import active_user_named
 from kpis.models import KpiBatch
 from kpis.review import MAX_REASON_CHARS, ReviewRefused, kpi_batch_accept, kpi_batch_reject
 
@@ -33,7 +33,7 @@ class Command(BaseCommand):
             raise CommandError("say --accept or --reject REASON")
         if user is None:
             raise CommandError("--user: a review is made by a named procurement user")
-        reviewer = get_user_model().objects.filter(username=user[:150], is_active=True).first()
+        reviewer = active_user_named(user)
         if reviewer is None:
             raise CommandError(f"--user: no active user {user!r}")
         try:
