@@ -211,11 +211,11 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
     )
     @action(detail=True, methods=["get"], filter_backends=[])
     def events(self, request, number=None):
-        """The events of a document the caller may see (a 404 otherwise, as on its detail
-        route), in pages; a supplier user sees only those of ``visible_event_kinds``. Four
-        queries whatever the page size, after the token's: the document, the first event of
-        its history, the count and the page (each event with its actor). The list's filters
-        and ordering do not apply here: they choose documents, not events."""
+        """A document's history, oldest first, for whoever may see the document (anyone else
+        gets the 404 of its detail route); its supplier sees it from the issue on. The list's
+        filters and ordering do not apply here: they choose documents, not events."""
+        # Four queries whatever the page size, after the token's: the document, the first
+        # event of its history, the count, and the page with each event's actor.
         statement = self.get_object()
         events = statement_events(statement=statement, kinds=visible_event_kinds(request.user))
         page = self.paginate_queryset(events)
