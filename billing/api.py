@@ -24,12 +24,14 @@ from . import services
 from .filters import InvoiceFilter
 from .models import IdempotencyKey
 from .pdf import statement_pdf_store
-from .permissions import can_record_payments, visible_statements
+from .permissions import can_record_payments, visible_event_kinds, visible_statements
+from .selectors import statement_events
 from .serializers import (
     VALIDATION_ERROR_SCHEMA,
     ErrorSerializer,
     InvoiceSerializer,
     MarkPaidSerializer,
+    StatementEventSerializer,
     invoice_document,
     invoice_json,
 )
@@ -192,6 +194,33 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
         return FileResponse(
             statement.pdf.open("rb"), content_type="application/pdf", filename=f"{statement.number}.pdf"
         )
+
+    @extend_schema(
+        summary="A document's history, oldest first",
+        description="Every state change of the document, with who made it and when: from its first "
+        "draft to its payment for the buyer's users; from its issue on (issued, PDF stored, voided, "
+        "paid) for its supplier.",
+        responses={
+            200: StatementEventSerializer(many=True),
+            404: OpenApiResponse(
+                ErrorSerializer,
+                description="No such document among those the caller may see, or a page past the last",
+            ),
+            **COMMON_ERRORS,
+        },
+    )
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def events(self, request, number=None):
+        """A document's history, oldest first, for whoever may see the document (anyone else
+        gets the 404 of its detail route); its supplier sees it from the issue on. The list's
+        filters and ordering do not apply here: they choose documents, not events."""
+        # Four queries whatever the page size, after the token's: the document, the first
+        # event of its history, the count, and the page with each event's actor.
+        statement = self.get_object()
+        events = statement_events(statement=statement, kinds=visible_event_kinds(request.user))
+        page = self.paginate_queryset(events)
+        serializer = StatementEventSerializer(page, many=True, context={"number": statement.number})
+        return self.get_paginated_response(serializer.data)
 
     @extend_schema(
         summary="Record that a document was paid",

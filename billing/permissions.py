@@ -18,6 +18,11 @@ from contracts.tenancy import EVERYTHING, buyer_scope
 from .models import Statement
 
 VISIBLE_STATUSES = ("issued", "paid", "void")
+# What a supplier sees of a visible document's history: the document as issued and what has
+# happened to it since. The drafts, re-pricings, changed inputs and approval that led to it
+# are the buyer's internal review, and stay the buyer's.
+SUPPLIER_EVENT_KINDS = ("issued", "pdf stored", "voided", "paid")
+
 MAX_TOKEN_CHARS = 128  # knox makes 64; anything longer is refused before it is hashed
 
 
@@ -87,6 +92,16 @@ def visible_statements(user) -> QuerySet[Statement]:
     if scope is None:
         return statements.none()
     return statements.filter(buyer_id=scope)
+
+
+def visible_event_kinds(user) -> tuple[str, ...] | None:
+    """The kinds of event ``user`` sees in the history of a document it may see
+    (:func:`visible_statements`): a supplier user :data:`SUPPLIER_EVENT_KINDS`, everyone else
+    every kind (``None``). Decided by the membership alone, as the documents are."""
+    membership = getattr(user, "membership", None)
+    if membership is not None and membership.role == "supplier":
+        return SUPPLIER_EVENT_KINDS
+    return None
 
 
 def can_record_payments(user) -> bool:

@@ -10,7 +10,8 @@ Documents issued before the text was kept have it built from their document inst
 import json
 
 from django.utils import timezone
-from drf_spectacular.utils import inline_serializer
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from .document_json import (
@@ -23,7 +24,7 @@ from .document_json import (
     render_json,
 )
 from .documents import IdsQuery, document, documents, rows_by_ids
-from .models import Statement, StatementLine
+from .models import Statement, StatementEvent, StatementLine
 
 
 class LineSerializer(serializers.ModelSerializer):
@@ -167,6 +168,39 @@ class MarkPaidSerializer(serializers.Serializer):
         if timezone.localdate(paid_at) < issue_date:
             raise serializers.ValidationError(f"a payment cannot be before the issue date {issue_date}")
         return paid_at
+
+
+class StatementEventSerializer(serializers.ModelSerializer):
+    """One entry of a document's history: what happened, who did it and when."""
+
+    number = serializers.SerializerMethodField(
+        help_text="The document's number, as its detail route names it."
+    )
+    actor = serializers.CharField(
+        source="actor.username",
+        read_only=True,
+        allow_null=True,
+        default=None,
+        help_text="Who did it (`system` for scheduled runs); null when no user was named.",
+    )
+    revision = serializers.IntegerField(
+        read_only=True,
+        help_text="The revision of the month the event was about (each re-priced draft and adjustment has its own).",
+    )
+    detail = serializers.DictField(
+        read_only=True, help_text="What the event records, by kind (for example `number`, `reason`)."
+    )
+
+    class Meta:
+        model = StatementEvent
+        fields = ["kind", "at", "actor", "number", "revision", "detail"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_number(self, event: StatementEvent) -> str:
+        """``context["number"]``, the document's: it names every event of the history, those
+        of the drafts that led to it (rows of their own, deleted when re-priced) included."""
+        return self.context["number"]
 
 
 ErrorSerializer = inline_serializer("Error", {"detail": serializers.CharField()})
