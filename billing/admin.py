@@ -26,6 +26,7 @@ from contracts.tenancy import (
     contracts_for_buyer_of,
     for_buyer_scope,
 )
+from kpis.access import batches_for_buyer_of
 from kpis.models import KpiBatch
 from pricing.period import Period
 
@@ -233,11 +234,16 @@ class StatementAdmin(BuyerScopedAdminMixin, ReadOnly, admin.ModelAdmin):
         statement = self.get_object(request, object_id)
         extra = {}
         if statement is not None:
-            previous = live_statement(
-                contract_id=statement.contract_id, period=Period.parse(statement.period).previous()
+            # An adjustment is read against the document it corrects, not last month's.
+            previous = (
+                None
+                if statement.adjusts_id
+                else live_statement(
+                    contract_id=statement.contract_id, period=Period.parse(statement.period).previous()
+                )
             )
             extra = {
-                "review": statement_review(statement, previous),
+                "review": statement_review(statement, previous, user=request.user),
                 "previous": previous,
                 "events": statement_events(statement=statement),
             }
@@ -299,8 +305,10 @@ class StatementAdmin(BuyerScopedAdminMixin, ReadOnly, admin.ModelAdmin):
         return request.user.has_perm("billing.issue_statement")
 
 
-def statement_review(statement, previous) -> dict:
-    """Review aids: KPI inputs, flags, and each component this month against last month."""
+def statement_review(statement, previous, *, user) -> dict:
+    """Review aids: KPI inputs with who submitted them, flags, and each component this month
+    against last month. A batch is linked only where ``user`` may open it (a file that also
+    holds another buyer's rows is not)."""
 
     def by_component(document):
         totals = {}
@@ -321,7 +329,9 @@ def statement_review(statement, previous) -> dict:
     kpis = sorted(statement.inputs.get("kpis", {}).items())
     batch_ids = {batch_id for _, kpi in kpis for batch_id in kpi.get("batch_ids", ())}
     batches = KpiBatch.objects.select_related("uploaded_by", "organisation").in_bulk(batch_ids)
+    openable = set(batches_for_buyer_of(user).filter(pk__in=batch_ids).values_list("pk", flat=True))
     return {
+        "openable_batches": openable,
         "kpis": [
             (code, kpi, [batches[b] for b in kpi.get("batch_ids", ()) if b in batches]) for code, kpi in kpis
         ],

@@ -327,15 +327,15 @@ class StatementEvent(models.Model):
     ``DELETE`` (migration 0013)."""
 
     class Kind(models.TextChoices):
-        CREATED = "created"
-        REPRICED = "re-priced"
-        INPUTS_CHANGED = "inputs changed"
-        APPROVED = "approved"
-        ISSUED = "issued"
+        CREATED = "created", "Created"
+        REPRICED = "re-priced", "Re-priced"
+        INPUTS_CHANGED = "inputs changed", "Inputs changed"
+        APPROVED = "approved", "Approved"
+        ISSUED = "issued", "Issued"
         PDF_STORED = "pdf stored", "PDF stored"
-        VOIDED = "voided"
-        PAID = "paid"
-        ADJUSTMENT_CREATED = "adjustment created"
+        VOIDED = "voided", "Voided"
+        PAID = "paid", "Paid"
+        ADJUSTMENT_CREATED = "adjustment created", "Adjustment created"
 
     contract = models.ForeignKey(
         "contracts.Contract", on_delete=models.PROTECT, related_name="+", db_index=False

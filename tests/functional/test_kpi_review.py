@@ -302,3 +302,23 @@ def test_the_command_line_submits_as_a_user_and_reviews_by_name(
     with pytest.raises(CommandError, match="--user: your account does not act for an organisation"):
         User.objects.create_user("loner")
         run("ingest_kpis", str(late), "--user", "loner")
+
+
+def test_the_draft_review_links_only_the_batches_procurement_may_open(world):
+    """A file that also holds another buyer's rows is named, not linked: its page would show
+    that buyer's references."""
+    load_contract("GLOBEX-001", supplier="Zeta CX Ltd", buyer_code="GLOBEX", buyer_name="Globex Ltd")
+    shared = kpi_batch_ingest(
+        file_name="both-buyers.csv",
+        content=(
+            HEADER + month("ACME-A-001", "2026-04", 1700, 80) + month("GLOBEX-001", "2026-04", 10, 80)
+        ).encode(),
+        source="cli",
+    ).batch
+    draft = statement_price_draft(contract_id=world["contract"].pk, period=Period(2026, 4))
+    page = signed_in(world["reviewer"]).get(reverse("admin:billing_statement_change", args=[draft.pk]))
+    assert (
+        f"<td>{shared.pk}: operator;".encode() in page.content
+        or f"<td>{shared.pk}: operator</td>".encode() in page.content
+    )
+    assert reverse("admin:kpis_kpibatch_change", args=[shared.pk]).encode() not in page.content
