@@ -1,5 +1,5 @@
 """Procurement's admin: organisations, contracts with their terms versions and components, the
-KPI catalogue."""
+record of contract-file imports, the KPI catalogue."""
 
 from datetime import timedelta
 
@@ -11,13 +11,14 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from .forms import ComponentForm, ContractFileUploadForm, OrganisationForm, SelfBillingAgreementForm
 from .models import (
     Component,
     Contract,
+    ContractImport,
     Kpi,
     Membership,
     Organisation,
@@ -25,7 +26,7 @@ from .models import (
     TermsVersion,
 )
 from .schema import ContractFileError, validate_contract
-from .selectors import kpi_catalogue
+from .selectors import COMPONENT_HISTORY_LIMIT, component_history, kpi_catalogue
 from .services import FROZEN_STATUSES, MAX_FILE_BYTES, contract_export, contract_import_content
 from .tenancy import (
     EVERYTHING,
@@ -337,7 +338,11 @@ class ComponentInline(admin.StackedInline):
 
 @admin.register(TermsVersion)
 class TermsVersionAdmin(BuyerScopedAdminMixin, HistoryAdmin):
+    """A version's History page lists its components' changes too (they are edited on this
+    page and by contract files): who, when, and each field or parameter before and after."""
+
     buyer_path = "contract__buyer_id"
+    object_history_template = "admin/contracts/termsversion/object_history.html"
     list_display = ["contract", "effective_from", "frozen"]
     list_filter = [
         ("contract__buyer", admin.RelatedOnlyFieldListFilter),
@@ -361,6 +366,61 @@ class TermsVersionAdmin(BuyerScopedAdminMixin, HistoryAdmin):
         return super().has_delete_permission(request, obj) and not (
             obj is not None and obj.statements.exists()
         )
+
+    def history_view(self, request, object_id, extra_context=None):
+        if not self._in_scope(request, object_id):
+            raise Http404
+        version = TermsVersion.objects.filter(pk=unquote(object_id)).first()
+        changes, truncated = component_history(version=version) if version else ([], False)
+        context = {
+            "component_changes": changes,
+            "component_changes_truncated": truncated,
+            "component_history_limit": COMPONENT_HISTORY_LIMIT,
+            **(extra_context or {}),
+        }
+        return super().history_view(request, object_id, context)
+
+
+@admin.register(ContractImport)
+class ContractImportAdmin(BuyerScopedAdminMixin, admin.ModelAdmin):
+    """The record of contract-file imports of the buyer's contracts: read, never added,
+    changed or deleted by hand (an import writes its own record)."""
+
+    buyer_path = "contract__buyer_id"
+    list_display = ["imported_at", "reference", "status", "short_sha256", "imported_by", "file_name"]
+    list_filter = ["status"]
+    search_fields = ["reference", "sha256"]
+    list_select_related = ["imported_by"]
+    fields = [
+        "imported_at",
+        "contract",
+        "reference",
+        "status",
+        "file_name",
+        "sha256",
+        "imported_by",
+        "changes_list",
+    ]
+    readonly_fields = fields
+
+    @admin.display(description="SHA-256")
+    def short_sha256(self, record):
+        return record.sha256[:12]
+
+    @admin.display(description="changes")
+    def changes_list(self, record):
+        if not record.changes:
+            return "— (the file changed nothing)"
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((c,) for c in record.changes)))
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Membership)

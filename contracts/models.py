@@ -16,6 +16,7 @@ from djmoney.models.fields import CurrencyField
 from simple_history.models import HistoricalRecords
 
 PERIOD_VALIDATOR = RegexValidator(r"^\d{4}-(0[1-9]|1[0-2])$", "Enter a period as YYYY-MM.")
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
 
 
 class Organisation(models.Model):
@@ -196,10 +197,97 @@ class SelfBillingAgreement(models.Model):
                 condition=Q(end_date__gte=models.F("start_date")),
                 name="self_billing_agreement_end_after_start",
             ),
+            # Two imports of one file at once record its agreement once (the second finds it).
+            models.UniqueConstraint(
+                fields=["contract", "start_date", "end_date", "supplier_vat_number"],
+                name="self_billing_agreement_recorded_once",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.contract.reference}: {self.start_date} to {self.end_date}"
+
+
+class ImportStatus(models.TextChoices):
+    """What a successful contract-file import did (``contracts.services.ImportResult.status``)."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+class ContractImportQuerySet(models.QuerySet):
+    """Import records are appended, never changed or removed."""
+
+    def update(self, **kwargs):
+        raise ContractImport.AppendOnlyError("contract imports are kept as recorded: they cannot change")
+
+    def delete(self):
+        raise ContractImport.AppendOnlyError("contract imports are kept as recorded: they cannot be deleted")
+
+
+class ContractImport(models.Model):
+    """One successful import of a contract file: which bytes (their SHA-256), who imported
+    them, when, and what they changed. Written in the import's own transaction, so a record
+    exists exactly when the import took effect; an unchanged file is recorded too (an auditor
+    sees it was imported again and changed nothing), a refused file is not (nothing changed).
+
+    ``reference`` repeats the contract's reference at the time: the contract may be renamed
+    later, the record stays as it was. Rows are never changed or deleted (model and queryset
+    refuse it) and hold their contract (PROTECT)."""
+
+    Status = ImportStatus
+
+    class AppendOnlyError(Exception):
+        """An attempt to change or delete a recorded import."""
+
+    FILE_NAME_CHARS = 255
+
+    file_name = models.CharField(
+        max_length=FILE_NAME_CHARS, help_text="The file as named on import (its last 255 characters)."
+    )
+    sha256 = models.CharField(
+        max_length=64,
+        validators=[RegexValidator(SHA256_PATTERN, "Enter 64 lower-case hexadecimal digits.")],
+        help_text="SHA-256 of the file's bytes as imported, in hexadecimal.",
+    )
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty: imported on the command line without --user.",
+    )
+    imported_at = models.DateTimeField(auto_now_add=True)
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="imports")
+    reference = models.CharField(max_length=50)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    changes = models.JSONField(default=list, blank=True, help_text="What the import changed, one text each.")
+
+    objects = ContractImportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-imported_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sha256__regex=SHA256_PATTERN), name="contract_import_sha256_hex"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ImportStatus.values), name="contract_import_status"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.status} {self.imported_at:%Y-%m-%d %H:%M} ({self.sha256[:12]})"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise self.AppendOnlyError("contract imports are kept as recorded: they cannot change")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise self.AppendOnlyError("contract imports are kept as recorded: they cannot be deleted")
 
 
 class Kpi(models.Model):

@@ -221,7 +221,9 @@ def _agreement(check: Checker, value, fields: dict) -> AgreementSpec | None:
     start = check.date(value.get("start"), f"{path}.start") if "start" in value else None
     end = check.date(value.get("end"), f"{path}.end") if "end" in value else None
     if "supplier_vat" in value:
-        supplier_vat = check.optional_text(value["supplier_vat"], f"{path}.supplier_vat", VAT_NUMBER)
+        supplier_vat = check.optional_text(
+            _vat_as_written(value["supplier_vat"]), f"{path}.supplier_vat", VAT_NUMBER
+        )
     else:
         supplier_vat = fields["supplier"].vat_number if fields["supplier"] else None
     if start and end and end < start:
@@ -242,17 +244,24 @@ def _party(check: Checker, value, path: str) -> PartySpec | None:
     code = value.get("code") or (party_code(name) if name else None)
     if code is not None and not (is_text(code) and CODE_RE.fullmatch(code)):
         check.error(f"{path}.code", f"expected 1–10 upper-case letters or digits, got {shown(code)}")
-    vat_number = value.get("vat_number")
-    if isinstance(vat_number, int | NumberLiteral) and not isinstance(vat_number, bool):
-        vat_number = str(vat_number)  # digits only, written without quotes: the number as written
     optional = {
-        "vat_number": check.optional_text(vat_number, f"{path}.vat_number", VAT_NUMBER),
+        "vat_number": check.optional_text(
+            _vat_as_written(value.get("vat_number")), f"{path}.vat_number", VAT_NUMBER
+        ),
         "address": check.optional_text(value.get("address"), f"{path}.address", ADDRESS),
         "email": check.email(value.get("email"), f"{path}.email"),
     }
     if name is None or None in optional.values():
         return None
     return PartySpec(name=name, country=str(country), code=str(code), **optional)
+
+
+def _vat_as_written(value):
+    """A VAT number of digits only written without quotes is the number as written (its text);
+    anything else is left for the text check to accept or refuse."""
+    if isinstance(value, int | NumberLiteral) and not isinstance(value, bool):
+        return str(value)
+    return value
 
 
 def _currency(check: Checker, value) -> str | None:

@@ -1,4 +1,5 @@
-"""Reads: contracts active in a period, the terms version in force, pricing terms."""
+"""Reads: contracts active in a period, the terms version in force, pricing terms, a contract
+as it stands now or stood at a moment, a terms version's component history."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 import moneyed
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection
 from django.db.models import Q, QuerySet, TextField
 from django.db.models.functions import Cast
@@ -20,7 +23,7 @@ from pricing.period import Period
 from pricing.terms import ContractTerms
 
 from .components import KpiCatalogue, KpiInfo, component_to_pricing
-from .models import Component, Contract, Kpi, TermsVersion
+from .models import Component, Contract, Kpi, Organisation, SelfBillingAgreement, TermsVersion
 from .schema import ComponentSpec
 
 
@@ -234,3 +237,172 @@ def self_billing_problem(contract: Contract, issue_date) -> str | None:
             f"now {current or 'none'}): record a new agreement with the current VAT number before issuing"
         )
     return None
+
+
+# A terms version as a contract file states it: its month and its components in position
+# order, each as (component id, type, parameters).
+StoredComponent = tuple[str, str, dict]
+StoredVersion = tuple[str, tuple[StoredComponent, ...]]
+
+
+@dataclass(frozen=True)
+class ContractRecord:
+    """What a contract file holds of a contract: the contract, its two parties, its terms
+    versions in month order and the self-billing agreement the file states (the latest
+    recorded), now or as they stood at a moment. The contract and parties are model instances
+    (at a moment: rebuilt from their history, not saved)."""
+
+    contract: Contract
+    buyer: Organisation
+    supplier: Organisation
+    versions: tuple[StoredVersion, ...]
+    agreement: SelfBillingAgreement | None
+
+
+def stored_components(version: TermsVersion) -> tuple[StoredComponent, ...]:
+    """The components of ``version`` as (id, type, parameters), in position order."""
+    return tuple((c.component_id, c.type, c.params) for c in version.components.order_by("position", "id"))
+
+
+def _latest_agreement(contract: Contract, moment: datetime | None = None) -> SelfBillingAgreement | None:
+    agreements = contract.self_billing_agreements.all()
+    if moment is not None:  # agreements are recorded, never changed: those recorded by then
+        agreements = agreements.filter(recorded_at__lte=moment)
+    return agreements.order_by("-start_date", "-pk").first()
+
+
+def contract_record(*, contract: Contract) -> ContractRecord:
+    """``contract`` as it is now."""
+    return ContractRecord(
+        contract=contract,
+        buyer=contract.buyer,
+        supplier=contract.supplier,
+        versions=tuple(
+            (version.effective_from, stored_components(version))
+            for version in contract.versions.order_by("effective_from")
+        ),
+        agreement=_latest_agreement(contract),
+    )
+
+
+class HistoryGap(Exception):
+    """The history kept does not reach back to the moment asked for (rows older than the
+    history, migration 0004, have none until they next change)."""
+
+
+def _as_of(model, moment: datetime, pk: int, what: str):
+    try:
+        return model.history.as_of(moment).get(pk=pk)
+    except ObjectDoesNotExist:
+        raise HistoryGap(f"the history of {what} does not reach back to {moment:%Y-%m-%d %H:%M}") from None
+
+
+def contract_record_as_of(*, contract: Contract, moment: datetime) -> ContractRecord | None:
+    """``contract`` as it stood at ``moment`` (aware; inclusive), rebuilt from the history of
+    the contract, its parties, terms versions and components (django-simple-history's
+    ``as_of``: the latest record of each row at or before ``moment``, deleted rows left out),
+    and the agreements recorded by then. ``None`` when the contract had not been created by
+    then; raises ``HistoryGap`` when it had, but its history or a party's does not go back so
+    far. Six queries whatever the number of versions."""
+    if contract.created_at > moment:
+        return None
+    then = _as_of(Contract, moment, contract.pk, contract.reference)
+    versions = sorted(
+        TermsVersion.history.as_of(moment).filter(contract_id=contract.pk), key=lambda v: v.effective_from
+    )
+    components: dict[int, list[Component]] = defaultdict(list)
+    for component in Component.history.as_of(moment).filter(version_id__in=[v.pk for v in versions]):
+        components[component.version_id].append(component)
+    return ContractRecord(
+        contract=then,
+        buyer=_as_of(Organisation, moment, then.buyer_id, f"{contract.reference}'s buyer"),
+        supplier=_as_of(Organisation, moment, then.supplier_id, f"{contract.reference}'s supplier"),
+        versions=tuple(
+            (
+                version.effective_from,
+                tuple(
+                    (c.component_id, c.type, c.params)
+                    for c in sorted(components[version.pk], key=lambda c: (c.position, c.pk))
+                ),
+            )
+            for version in versions
+        ),
+        agreement=_latest_agreement(contract, moment),
+    )
+
+
+# Most component records a terms version's History page lists (newest first): a version's
+# components change a few times a year; a longer story is cut, and says so.
+COMPONENT_HISTORY_LIMIT = 500
+# Longest value a change shows before and after (a band list of 50 bands is about 2,500).
+SHOWN_VALUE_CHARS = 4000
+
+
+@dataclass(frozen=True)
+class ComponentChange:
+    """One recorded change of a component of a terms version: who, when, what it did
+    (added, changed, removed, added again) and each field or parameter changed, with its
+    value before and after as text (``""``: absent)."""
+
+    at: datetime
+    author: object  # the user, or None (a command run without --user)
+    component_id: str
+    action: str
+    fields: tuple[tuple[str, str, str], ...]
+
+
+def _shown_value(value) -> str:
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
+    return text if len(text) <= SHOWN_VALUE_CHARS else f"{text[:SHOWN_VALUE_CHARS]}… ({len(text)} characters)"
+
+
+def _component_fields(before: dict | None, after: dict) -> tuple[tuple[str, str, str], ...]:
+    """(name, before, after) of each field that differs; parameters one key at a time."""
+    before = before or {"position": None, "type": None, "params": {}}
+    changed = [
+        (name, _shown_value(before[name]), _shown_value(after[name]))
+        for name in ("type", "position")
+        if before[name] != after[name]
+    ]
+    old, new = before["params"] or {}, after["params"] or {}
+    for key in [*old, *(key for key in new if key not in old)]:
+        if old.get(key) != new.get(key):
+            changed.append((f"params.{key}", _shown_value(old.get(key)), _shown_value(new.get(key))))
+    return tuple(changed)
+
+
+def component_history(*, version: TermsVersion) -> tuple[list[ComponentChange], bool]:
+    """The recorded changes of ``version``'s components, newest first, each compared with the
+    component of the same id as it was before (whatever its row: an import before migration
+    0007 replaced a version's components by new rows, so the same component continued on a
+    new row). Returns the latest ``COMPONENT_HISTORY_LIMIT`` changes and whether older ones
+    were left out. A record that changed nothing (a form saved as it was) is left out. One
+    query."""
+    records = (
+        Component.history.filter(version_id=version.pk)
+        .select_related("history_user")
+        .order_by("history_date", "history_id")
+    )
+    current: dict[str, dict] = {}
+    removed: dict[str, dict] = {}
+    changes: list[ComponentChange] = []
+    for record in records.iterator():
+        state = {"type": record.type, "position": record.position, "params": record.params}
+        cid = record.component_id
+        if record.history_type == "-":
+            action, fields = "removed", ()
+            removed[cid] = current.pop(cid, state)
+        elif cid in current:
+            action, fields = "changed", _component_fields(current[cid], state)
+            current[cid] = state
+            if not fields:
+                continue
+        else:
+            action = "added again" if cid in removed else "added"
+            fields = _component_fields(removed.pop(cid, None), state)
+            current[cid] = state
+        changes.append(ComponentChange(record.history_date, record.history_user, cid, action, fields))
+    changes.reverse()
+    return changes[:COMPONENT_HISTORY_LIMIT], len(changes) > COMPONENT_HISTORY_LIMIT

@@ -1,22 +1,27 @@
 """Writes: importing and exporting contract files.
 
 An import is atomic per file: every check runs first, and a file with any problem changes
-nothing. Importing an unchanged file writes nothing at all.
+nothing. Importing an unchanged file changes no contract, party, version or component; it is
+recorded, like every successful import, as a ``ContractImport`` (the file's SHA-256, who
+imported it, what it changed) in the import's transaction.
 """
 
 from __future__ import annotations
 
+import hashlib
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from pathlib import Path
 from types import SimpleNamespace
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
-from simple_history.utils import bulk_create_with_history
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from .checks import FieldError
-from .models import Component, Contract, Organisation, SelfBillingAgreement, TermsVersion
+from .models import Component, Contract, ContractImport, Organisation, SelfBillingAgreement, TermsVersion
 from .schema import (
     MAX_FILE_BYTES,
     AgreementSpec,
@@ -26,21 +31,42 @@ from .schema import (
     VersionSpec,
     contract_file_validate,
 )
-from .selectors import kpi_catalogue
+from .selectors import (
+    ContractRecord,
+    HistoryGap,
+    contract_record,
+    contract_record_as_of,
+    kpi_catalogue,
+    stored_components,
+)
 from .vat import vat_number_problem
 from .yamlio import dump_document
 
-__all__ = ["MAX_FILE_BYTES", "contract_export", "contract_import", "contract_import_content"]
+__all__ = [
+    "MAX_FILE_BYTES",
+    "HistoryGap",
+    "contract_export",
+    "contract_export_as_of",
+    "contract_import",
+    "contract_import_content",
+]
 
 # Statement states after which the terms version that priced them is frozen.
 FROZEN_STATUSES = ("issued", "paid", "void")
 
 
+# Attempts at one import: an import that loses a race with another writing the same rows
+# (two first imports of one file at once, each creating the contract and its parties) fails on
+# a unique constraint, and is tried once more, when it finds what the other wrote.
+IMPORT_ATTEMPTS = 2
+
+
 @dataclass(frozen=True)
 class ImportResult:
     reference: str
-    status: str  # "created" | "updated" | "unchanged"
+    status: str  # "created" | "updated" | "unchanged" (models.ImportStatus)
     changes: tuple[str, ...] = ()
+    sha256: str = ""  # of the file's bytes, as recorded in its ContractImport
 
 
 @contextmanager
@@ -84,25 +110,59 @@ def contract_import_content(*, file_name: str, content: bytes, user=None) -> Imp
     """Import a contract file given as bytes (the admin's upload). See :func:`contract_import`.
 
     Every check of :func:`contracts.schema.contract_file_validate` runs before a write.
-    ``user`` is the author of the history rows the import writes and records a new
-    self-billing agreement.
+    ``user`` is the author of the history rows the import writes, records a new
+    self-billing agreement and is recorded as the importer (None: nobody, the command line
+    without ``--user``). The import is recorded (``ContractImport``: the last 255 characters
+    of ``file_name``, the SHA-256 of ``content``, the status and changes) in its transaction.
+
+    An import that meets a unique constraint (another import of the same new contract
+    committed first) is tried again once (``IMPORT_ATTEMPTS``) and then finds the other's
+    rows: ``unchanged`` when both files are the same. A conflict that remains is a
+    ``ContractFileError``, never an ``IntegrityError``.
     """
     spec = contract_file_validate(file_name=file_name, content=content, catalogue=kpi_catalogue())
-    try:
-        with transaction.atomic(), history_author(user):
-            return _apply(spec, file_name, user)
-    except IntegrityError as error:
-        raise ContractFileError(
-            file_name, [FieldError("", f"conflicts with existing data: {error}")]
-        ) from None
+    sha256 = hashlib.sha256(content).hexdigest()
+    for attempt in range(1, IMPORT_ATTEMPTS + 1):
+        try:
+            with transaction.atomic(), history_author(user):
+                contract, result = _apply(spec, file_name, user)
+                ContractImport.objects.create(
+                    file_name=file_name[-ContractImport.FILE_NAME_CHARS :],
+                    sha256=sha256,
+                    imported_by=user,
+                    contract=contract,
+                    reference=result.reference,
+                    status=result.status,
+                    changes=list(result.changes),
+                )
+                return ImportResult(result.reference, result.status, result.changes, sha256)
+        except IntegrityError as error:
+            if attempt == IMPORT_ATTEMPTS:
+                raise ContractFileError(
+                    file_name, [FieldError("", f"conflicts with existing data: {error}")]
+                ) from None
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-def _apply(spec: ContractSpec, file_name: str, user=None) -> ImportResult:
-    vat_errors = [
-        FieldError(f"{path}.vat_number", problem)
-        for path, party in (("buyer", spec.buyer), ("supplier", spec.supplier))
+def _vat_errors(spec: ContractSpec) -> list[FieldError]:
+    """The parties' VAT numbers, and the agreement's where the file gives another one,
+    checked for the party's country (``contracts.vat``)."""
+    numbers = [("buyer.vat_number", spec.buyer), ("supplier.vat_number", spec.supplier)]
+    errors = [
+        FieldError(path, problem)
+        for path, party in numbers
         if (problem := vat_number_problem(party.country, party.vat_number))
     ]
+    agreement = spec.agreement
+    if agreement is not None and agreement.supplier_vat != spec.supplier.vat_number:
+        problem = vat_number_problem(spec.supplier.country, agreement.supplier_vat)
+        if problem:
+            errors.append(FieldError("self_billing_agreement.supplier_vat", problem))
+    return errors
+
+
+def _apply(spec: ContractSpec, file_name: str, user=None) -> tuple[Contract, ImportResult]:
+    vat_errors = _vat_errors(spec)
     if vat_errors:
         raise ContractFileError(file_name, vat_errors)
     changes: list[str] = []
@@ -133,7 +193,7 @@ def _apply(spec: ContractSpec, file_name: str, user=None) -> ImportResult:
     if spec.agreement is not None:
         changes += _apply_agreement(contract, spec.agreement, user)
     status = "created" if created else ("updated" if changes else "unchanged")
-    return ImportResult(spec.reference, status, tuple(changes))
+    return contract, ImportResult(spec.reference, status, tuple(changes))
 
 
 def _assign_changed(instance, fields: dict) -> bool:
@@ -170,20 +230,30 @@ def _organisation(party: PartySpec, changes: list[str], path: str, file_name: st
     return organisation
 
 
-def _stored_components(version: TermsVersion) -> list[tuple[str, str, dict]]:
-    return [(c.component_id, c.type, c.params) for c in version.components.order_by("position", "id")]
+def _agreement_recorded(contract: Contract, fields: dict) -> bool:
+    return contract.self_billing_agreements.filter(**fields).exists()
 
 
 def _apply_agreement(contract: Contract, agreement: AgreementSpec, user) -> list[str]:
-    """Records the file's self-billing agreement unless the contract already has it."""
+    """Records the file's self-billing agreement unless the contract already has it.
+
+    The contract row is locked by the import, but an agreement recorded in the admin is not:
+    one recorded meanwhile makes the insert meet the unique constraint (on PostgreSQL after
+    waiting for the other's commit), and is then the agreement, recorded once."""
     fields = {
         "start_date": agreement.start_date,
         "end_date": agreement.end_date,
         "supplier_vat_number": agreement.supplier_vat,
     }
-    if contract.self_billing_agreements.filter(**fields).exists():
+    if _agreement_recorded(contract, fields):
         return []
-    SelfBillingAgreement.objects.create(contract=contract, recorded_by=user, **fields)
+    try:
+        with transaction.atomic():
+            SelfBillingAgreement.objects.create(contract=contract, recorded_by=user, **fields)
+    except IntegrityError:
+        if _agreement_recorded(contract, fields):
+            return []
+        raise
     return [f"self-billing agreement {agreement.start_date} to {agreement.end_date} recorded"]
 
 
@@ -201,8 +271,8 @@ def _apply_versions(
             plan.append(("delete", version, None))
     for i, (month, spec) in enumerate(sorted(wanted.items())):
         current = existing.get(month)
-        new_components = [(c.id, c.type, c.params) for c in spec.components]
-        if current is not None and _stored_components(current) == new_components:
+        new_components = tuple((c.id, c.type, c.params) for c in spec.components)
+        if current is not None and stored_components(current) == new_components:
             continue
         if current is not None and current.statements.filter(status__in=FROZEN_STATUSES).exists():
             errors.append(
@@ -224,22 +294,50 @@ def _apply_versions(
             version = TermsVersion.objects.create(contract=contract, effective_from=spec.effective_from)
             changes.append(f"version {spec.effective_from} added")
         else:
-            version.components.all().delete()
             version.save(update_fields=["updated_at"])
             changes.append(f"version {spec.effective_from} replaced")
-        bulk_create_with_history(
-            [
-                Component(version=version, position=n, component_id=c.id, type=c.type, params=c.params)
-                for n, c in enumerate(spec.components)
-            ],
-            Component,
-            default_user=user,
-        )
+        _write_components(version, spec.components, user)
     return changes
 
 
-def contract_document(*, contract: Contract) -> dict:
-    """The contract as a canonical contract-file document (decimals as strings)."""
+def _write_components(version: TermsVersion, components, user) -> None:
+    """Make ``version``'s components those of the file, in its order. A component whose id
+    the version has already is updated in its row, so that its history continues as one
+    component (an auditor reads ``amount: 15000.00 → 16000.00``, not a removal and an
+    addition); the others are added, and those the file no longer has are removed. Every
+    write keeps its history record, authored by ``user``."""
+    stored = {component.component_id: component for component in version.components.all()}
+    wanted = {component.id for component in components}
+    gone = [component.pk for component_id, component in stored.items() if component_id not in wanted]
+    if gone:
+        Component.objects.filter(pk__in=gone).delete()
+    changed, added = [], []
+    for position, spec in enumerate(components):
+        row = stored.get(spec.id)
+        if row is None:
+            added.append(
+                Component(
+                    version=version,
+                    position=position,
+                    component_id=spec.id,
+                    type=spec.type,
+                    params=spec.params,
+                )
+            )
+        elif (row.position, row.type, row.params) != (position, spec.type, spec.params):
+            row.position, row.type, row.params = position, spec.type, spec.params
+            changed.append(row)
+    if changed:
+        bulk_update_with_history(changed, Component, ["position", "type", "params"], default_user=user)
+    if added:
+        bulk_create_with_history(added, Component, default_user=user)
+
+
+def contract_document(*, record: ContractRecord) -> dict:
+    """A contract as a canonical contract-file document (decimals as strings), from what
+    :func:`contracts.selectors.contract_record` or ``contract_record_as_of`` read: the
+    present and a past state are written by this one function."""
+    contract = record.contract
 
     def party(org: Organisation) -> dict:
         data = {"name": org.name, "code": org.code, "country": org.country}
@@ -251,8 +349,8 @@ def contract_document(*, contract: Contract) -> dict:
     document = {
         "reference": contract.reference,
         "title": contract.title,
-        "buyer": party(contract.buyer),
-        "supplier": party(contract.supplier),
+        "buyer": party(record.buyer),
+        "supplier": party(record.supplier),
         "currency": str(contract.currency),
         "tax_rate": str(contract.tax_rate),
         "rounding": contract.rounding,
@@ -262,7 +360,7 @@ def contract_document(*, contract: Contract) -> dict:
         document["end"] = contract.end_date.isoformat()
     document["payment_terms_days"] = contract.payment_terms_days
     document["self_billing"] = contract.self_billing
-    agreement = contract.self_billing_agreements.order_by("-start_date", "-pk").first()
+    agreement = record.agreement
     if contract.self_billing and agreement is not None:
         document["self_billing_agreement"] = {
             "start": agreement.start_date.isoformat(),
@@ -273,16 +371,30 @@ def contract_document(*, contract: Contract) -> dict:
         document["kpi_sources"] = dict(sorted(contract.kpi_sources.items()))
     document["terms"] = [
         {
-            "effective_from": version.effective_from,
-            "components": [
-                {"id": cid, "type": type_, **params} for cid, type_, params in _stored_components(version)
-            ],
+            "effective_from": effective_from,
+            "components": [{"id": cid, "type": type_, **params} for cid, type_, params in components],
         }
-        for version in contract.versions.order_by("effective_from")
+        for effective_from, components in record.versions
     ]
     return document
 
 
 def contract_export(*, contract: Contract, fmt: str = "yaml") -> str:
     """The contract file text (YAML or JSON); importing it changes nothing."""
-    return dump_document(contract_document(contract=contract), fmt=fmt)
+    return dump_document(contract_document(record=contract_record(contract=contract)), fmt=fmt)
+
+
+def end_of_day(day: date) -> datetime:
+    """The last instant of ``day`` in the project's time zone (``settings.TIME_ZONE``)."""
+    return timezone.make_aware(datetime.combine(day, time.max))
+
+
+def contract_export_as_of(*, contract: Contract, day: date, fmt: str = "yaml") -> str | None:
+    """The contract file text as the contract stood at the end of ``day`` in the project's
+    time zone (:func:`end_of_day`), or None when it did not exist then. Raises ``HistoryGap``
+    when it existed but its history does not reach back so far. Importing the text of today
+    changes nothing, like :func:`contract_export`'s."""
+    record = contract_record_as_of(contract=contract, moment=end_of_day(day))
+    if record is None:
+        return None
+    return dump_document(contract_document(record=record), fmt=fmt)
