@@ -69,6 +69,20 @@ class HistoryAdmin(SimpleHistoryAdmin):
         return True
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written by the application alone (a migration, an import): read in the admin,
+    never added, changed or deleted by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(BuyerScopedAdminMixin, HistoryAdmin):
     """A procurement user sees its buyer, the buyer's suppliers and organisations that are
@@ -382,7 +396,7 @@ class TermsVersionAdmin(BuyerScopedAdminMixin, HistoryAdmin):
 
 
 @admin.register(ContractImport)
-class ContractImportAdmin(BuyerScopedAdminMixin, admin.ModelAdmin):
+class ContractImportAdmin(BuyerScopedAdminMixin, ReadOnlyAdmin):
     """The record of contract-file imports of the buyer's contracts: read, never added,
     changed or deleted by hand (an import writes its own record)."""
 
@@ -413,15 +427,6 @@ class ContractImportAdmin(BuyerScopedAdminMixin, admin.ModelAdmin):
             return "— (the file changed nothing)"
         return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((c,) for c in record.changes)))
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Membership)
 class MembershipAdmin(HistoryAdmin):
@@ -448,19 +453,10 @@ class MembershipAdmin(HistoryAdmin):
 
 
 @admin.register(Kpi)
-class KpiAdmin(admin.ModelAdmin):
+class KpiAdmin(ReadOnlyAdmin):
     """The KPI catalogue is seeded by a migration and contract files refer to its codes: it is
     read, never edited by hand."""
 
     list_display = ["code", "name", "unit", "direction", "aggregation", "scale", "min_value", "max_value"]
     list_filter = ["unit", "direction", "aggregation"]
     search_fields = ["code", "name"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
