@@ -323,6 +323,12 @@ def _key(key) -> str:
     return text if len(text) <= SHOWN_CHARS else f"{text[:SHOWN_CHARS]}…"
 
 
+def key_path(path: str, key) -> str:
+    """The path of ``key`` under ``path`` as messages show it: text as written (cut, controls
+    escaped), anything else shown (a number, a date)."""
+    return _join(path, _key(key))
+
+
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else key
 

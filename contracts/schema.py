@@ -25,6 +25,7 @@ from .checks import (
     FieldError,
     NumberLiteral,
     is_text,
+    key_path,
     shown,
 )
 from .components import COMPONENT_TYPES, ComponentValidator, KpiCatalogue
@@ -200,13 +201,21 @@ def validate_contract(document, *, file_name: str, catalogue: KpiCatalogue) -> C
 
 def _kpi_sources(check: Checker, value, catalogue: KpiCatalogue) -> dict[str, str]:
     """``{kpi code: buyer | supplier}``: the party whose figures count where the contract
-    departs from the catalogue. Every key is a catalogued KPI (so there are at most as many
-    entries as KPIs), every value one of ``KPI_SOURCES``."""
-    if check.mapping(value, "kpi_sources", required=(), optional=tuple(catalogue)) is None:
+    departs from the catalogue. Every key is a code of the catalogue, every value one of
+    ``KPI_SOURCES``; a mapping with more entries than the catalogue has KPIs is refused before
+    its entries are read (a megabyte of keys is one problem, not a hundred thousand)."""
+    path = "kpi_sources"
+    if not isinstance(value, dict):
+        check.mapping(value, path, required=())  # records "expected a mapping, got …"
+        return {}
+    if len(value) > len(catalogue):
+        check.error(path, f"has {len(value)} entries; the KPI catalogue has {len(catalogue)} KPIs")
         return {}
     sources = {}
     for code, source in value.items():
-        if code in catalogue and check.choice(source, f"kpi_sources.{code}", KPI_SOURCES) is not None:
+        if not (is_text(code) and code in catalogue):
+            check.error(key_path(path, code), f"unknown KPI code {shown(code)}")
+        elif check.choice(source, f"{path}.{code}", KPI_SOURCES) is not None:
             sources[code] = source
     return dict(sorted(sources.items()))
 

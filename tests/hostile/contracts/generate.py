@@ -70,6 +70,26 @@ def laughs() -> str:
     return BASE + "\n".join(lines) + "\n"
 
 
+def self_billed(agreement: str, *, self_billing: bool = True) -> str:
+    """The base file self-billed (or not) with the given ``self_billing_agreement`` value."""
+    flag = "true" if self_billing else "false"
+    return changed(
+        "payment_terms_days: 30\n",
+        f"payment_terms_days: 30\nself_billing: {flag}\nself_billing_agreement: {agreement}\n",
+    )
+
+
+def json_with(key: str, value: str) -> str:
+    """The base file as JSON with one more top-level key, its value as JSON text."""
+    return as_json(BASE)[:-2] + f',\n "self_billing": true,\n "{key}": {value}\n}}'
+
+
+def with_kpi_sources(value: str) -> str:
+    return changed("payment_terms_days: 30\n", f"payment_terms_days: 30\nkpi_sources: {value}\n")
+
+
+AGREEMENT = "{start: 2026-01-01, end: 2026-12-31, supplier_vat: %s}"
+
 FILES: dict[str, str | bytes] = {
     # numbers: exponent notation, non-finite values, booleans, digit counts, decimals, ranges
     "amount-exponent-text.yaml": changed('amount: "15000.00"', 'amount: "1E+400"'),
@@ -113,6 +133,37 @@ FILES: dict[str, str | bytes] = {
     "latin-1.yaml": changed("name: Northwind CX Ltd", "name: Northwind CX Sàrl").encode("latin-1"),
     "binary.yaml": bytes(range(128)) * 8,
     "invalid-date.yaml": changed("start: 2026-01-01", "start: 2026-02-30"),
+    # the self-billing agreement: its VAT number, its shape, its dates, its contract
+    "agreement-vat-41-characters.yaml": self_billed(AGREEMENT % ("GB" + "1" * 39)),
+    "agreement-vat-with-nul.json": json_with(
+        "self_billing_agreement",
+        '{"start": "2026-01-01", "end": "2026-12-31", "supplier_vat": "GB12\\u00003456782"}',
+    ),
+    "agreement-vat-with-tab.yaml": self_billed(AGREEMENT % '"GB123\\t456782"'),
+    "agreement-vat-list.yaml": self_billed(AGREEMENT % "[GB123456782]"),
+    "agreement-vat-decimal.yaml": self_billed(AGREEMENT % "1234.5"),
+    "agreement-vat-boolean.yaml": self_billed(AGREEMENT % "yes"),
+    "agreement-vat-fails-its-check.yaml": self_billed(AGREEMENT % "GB999999999"),
+    "agreement-a-list.yaml": self_billed("[2026-01-01, 2026-12-31]"),
+    "agreement-a-number.json": json_with("self_billing_agreement", "20260101"),
+    "agreement-month-13.yaml": self_billed("{start: 2026-01-01, end: 2026-13-01}"),
+    "agreement-date-time.yaml": self_billed("{start: 2026-01-01T09:00:00, end: 2026-12-31}"),
+    "agreement-date-as-number.yaml": self_billed("{start: 20260101, end: 2026-12-31}"),
+    "agreement-ends-before-it-starts.yaml": self_billed("{start: 2026-01-01, end: 2025-12-31}"),
+    "agreement-without-end.yaml": self_billed("{start: 2026-01-01}"),
+    "agreement-unknown-key.yaml": self_billed("{start: 2026-01-01, end: 2026-12-31, signed_by: Jo}"),
+    "agreement-not-self-billed.yaml": self_billed("{start: 2026-01-01, end: 2026-12-31}", self_billing=False),
+    # kpi_sources: KPI code to the party whose figures count
+    "kpi-sources-unknown-kpi.yaml": with_kpi_sources("{csat: buyer, first_call: supplier}"),
+    "kpi-sources-not-a-party.yaml": with_kpi_sources("{csat: procurement}"),
+    "kpi-sources-null-party.yaml": with_kpi_sources("{csat: null}"),
+    "kpi-sources-a-list.yaml": with_kpi_sources("[csat, buyer]"),
+    "kpi-sources-a-number.json": json_with("kpi_sources", "7"),
+    "kpi-sources-number-key.yaml": with_kpi_sources("{404: buyer}"),
+    "kpi-sources-nul-in-key.json": json_with("kpi_sources", '{"cs\\u0000at": "buyer"}'),
+    "kpi-sources-5000-entries.yaml": with_kpi_sources(
+        "{" + ", ".join(f"kpi{n}: buyer" for n in range(5000)) + "}"
+    ),
     "too-many-bands.yaml": changed(
         'bands: [{up_to: 10000, price: "3.00"}, {up_to: null, price: "2.00"}]',
         "bands: ["

@@ -16,13 +16,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
-from contracts.models import Contract
+from contracts.models import Contract, ContractImport, SelfBillingAgreement
 from contracts.services import MAX_FILE_BYTES, contract_import_content
 from tests.integration.contracts.test_import import snapshot
 
 pytestmark = pytest.mark.django_db
 CORPUS = Path(__file__).resolve().parents[2] / "hostile" / "contracts"
 TERMS = "terms[0].components"
+AGREEMENT = "self_billing_agreement"
 
 # The line each file must give after "<path>: ".
 EXPECTED = {
@@ -64,6 +65,32 @@ EXPECTED = {
     "latin-1.yaml": "the file is not UTF-8 text (byte 147)",
     "binary.yaml": "line 1: a NUL character; this is not a text file",
     "too-many-bands.yaml": f"{TERMS}[1].bands: has 61 items; at most 50 are allowed",
+    # the self-billing agreement
+    "agreement-vat-41-characters.yaml": f"{AGREEMENT}.supplier_vat: is 41 characters long; at most 40 are allowed",
+    "agreement-vat-with-nul.json": f"{AGREEMENT}.supplier_vat: contains control character (U+0000), which is not allowed in text",
+    "agreement-vat-with-tab.yaml": f"{AGREEMENT}.supplier_vat: contains control character (U+0009), which is not allowed in text",
+    "agreement-vat-list.yaml": f"{AGREEMENT}.supplier_vat: expected non-empty text, got a list",
+    "agreement-vat-decimal.yaml": f"{AGREEMENT}.supplier_vat: expected non-empty text, got 1234.5",
+    "agreement-vat-boolean.yaml": f"{AGREEMENT}.supplier_vat: expected non-empty text, got true/false",
+    "agreement-vat-fails-its-check.yaml": f"{AGREEMENT}.supplier_vat: 'GB999999999' is not a UK VAT number",
+    "agreement-a-list.yaml": f"{AGREEMENT}: expected a mapping, got a list",
+    "agreement-a-number.json": f"{AGREEMENT}: expected a mapping, got 20260101",
+    "agreement-month-13.yaml": f"{AGREEMENT}.end: expected a date YYYY-MM-DD, got '2026-13-01'",
+    "agreement-date-time.yaml": f"{AGREEMENT}.start: expected a date YYYY-MM-DD, got datetime",
+    "agreement-date-as-number.yaml": f"{AGREEMENT}.start: expected a date YYYY-MM-DD, got 20260101",
+    "agreement-ends-before-it-starts.yaml": f"{AGREEMENT}.end: ends (2025-12-31) before it starts (2026-01-01)",
+    "agreement-without-end.yaml": f"{AGREEMENT}.end: is required",
+    "agreement-unknown-key.yaml": f"{AGREEMENT}.signed_by: unknown key (allowed: end, start, supplier_vat)",
+    "agreement-not-self-billed.yaml": f"{AGREEMENT}: only a self-billed contract (self_billing: true) has a self-billing agreement",
+    # kpi_sources
+    "kpi-sources-unknown-kpi.yaml": "kpi_sources.first_call: unknown KPI code 'first_call'",
+    "kpi-sources-not-a-party.yaml": "kpi_sources.csat: must be one of buyer, supplier, got 'procurement'",
+    "kpi-sources-null-party.yaml": "kpi_sources.csat: must be one of buyer, supplier, got None",
+    "kpi-sources-a-list.yaml": "kpi_sources: expected a mapping, got a list",
+    "kpi-sources-a-number.json": "kpi_sources: expected a mapping, got 7",
+    "kpi-sources-number-key.yaml": "kpi_sources.404: unknown KPI code 404",
+    "kpi-sources-nul-in-key.json": "kpi_sources.'cs\\x00at': unknown KPI code 'cs\\x00at'",
+    "kpi-sources-5000-entries.yaml": "kpi_sources: has 5000 entries; the KPI catalogue has",
     "thousand-unknown-keys.yaml": "… and 900 more problems",
 }
 
@@ -81,6 +108,14 @@ def existing_contract():
     result = contract_import_content(file_name="base.yaml", content=load_generator().BASE.encode())
     assert result.status == "created"
     return Contract.objects.get(reference=result.reference)
+
+
+def records() -> tuple[list, list]:
+    """What an import writes besides the contract's rows: agreements and import records."""
+    return (
+        list(SelfBillingAgreement.objects.order_by("pk").values()),
+        list(ContractImport.objects.order_by("pk").values_list("pk", flat=True)),
+    )
 
 
 def import_file(path: Path) -> list[str]:
@@ -106,13 +141,13 @@ def test_the_base_file_without_a_hostile_change_imports(existing_contract):
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_a_hostile_file_gives_its_message_and_changes_nothing(name, existing_contract):
     Contract.objects.filter(pk=existing_contract.pk).update(title="Before the hostile file")
-    before = snapshot()
+    before = snapshot(), records()
     path = CORPUS / name
     lines = import_file(path)
     assert any(line.startswith(f"{path}: {EXPECTED[name]}") for line in lines), lines
     assert len(lines) <= 101  # the first 100 problems and a count of the rest
     assert all(len(line) < 400 for line in lines)  # a megabyte value is not repeated
-    assert snapshot() == before
+    assert (snapshot(), records()) == before
 
 
 def test_a_file_over_the_size_limit_is_refused_unread(tmp_path, existing_contract):
@@ -146,6 +181,8 @@ def superuser_client(client):
         "nested-5000-deep.json",
         "billion-laughs.yaml",
         "binary.yaml",
+        "agreement-vat-with-nul.json",
+        "kpi-sources-nul-in-key.json",
     ],
 )
 def test_the_admin_import_form_shows_the_message_and_imports_nothing(
