@@ -46,12 +46,13 @@ class HistoryAdmin(SimpleHistoryAdmin):
     which validate it."""
 
     def _in_scope(self, request, object_id) -> bool:
+        try:
+            pk = self.model._meta.pk.to_python(unquote(object_id))
+        except ValidationError:
+            return False  # not an id at all: a 404, for a superuser too
         if request.user.is_active and request.user.is_superuser:
             return True  # including the history of a deleted object
-        try:
-            return self.get_queryset(request).filter(pk=unquote(object_id)).exists()
-        except (ValueError, ValidationError):
-            return False
+        return self.get_queryset(request).filter(pk=pk).exists()
 
     def history_view(self, request, object_id, extra_context=None):
         if not self._in_scope(request, object_id):
@@ -384,7 +385,7 @@ class TermsVersionAdmin(BuyerScopedAdminMixin, HistoryAdmin):
     def history_view(self, request, object_id, extra_context=None):
         if not self._in_scope(request, object_id):
             raise Http404
-        version = TermsVersion.objects.filter(pk=unquote(object_id)).first()
+        version = TermsVersion.objects.filter(pk=unquote(object_id)).first()  # an id: _in_scope
         changes, truncated = component_history(version=version) if version else ([], False)
         context = {
             "component_changes": changes,

@@ -125,3 +125,10 @@ def test_a_long_parameter_is_shown_cut_with_its_length(tmp_path):
     after = rows(page)[0][6]
     length = len(json.dumps(voice.params["bands"], ensure_ascii=False))
     assert after.endswith(f"… ({length} characters)") and len(after) < 4100
+
+
+def test_a_superuser_asking_for_a_malformed_or_missing_history_gets_a_404(admin_client):
+    for model in ("termsversion", "contract", "organisation"):
+        for bad in ("x", "1e5", "999999", "-1"):
+            response = admin_client.get(f"/admin/contracts/{model}/{bad}/history/")
+            assert response.status_code == 404, (model, bad)
