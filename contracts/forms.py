@@ -3,10 +3,11 @@
 import json
 
 from django import forms
+from django.db import transaction
 
 from .checks import Checker
 from .components import ComponentValidator
-from .models import Component, Organisation, SelfBillingAgreement
+from .models import Component, Contract, Organisation, SelfBillingAgreement
 from .selectors import kpi_catalogue
 from .services import MAX_FILE_BYTES
 from .vat import vat_number_problem
@@ -101,7 +102,12 @@ class OrganisationForm(forms.ModelForm):
 
 class SelfBillingAgreementForm(forms.ModelForm):
     """An agreement covers at least one day of a self-billed contract; the VAT number agreed
-    is checked for the supplier's country."""
+    is checked for the supplier's country.
+
+    The contract's row is locked (in the admin's transaction) before the form checks that the
+    agreement is not recorded yet, as a contract-file import locks it before recording one:
+    an agreement recorded meanwhile by an import or another user is then found and named on
+    the form, instead of failing the insert on the database's constraint."""
 
     class Meta:
         model = SelfBillingAgreement
@@ -113,6 +119,8 @@ class SelfBillingAgreementForm(forms.ModelForm):
         start, end = cleaned.get("start_date"), cleaned.get("end_date")
         if start and end and end < start:
             self.add_error("end_date", f"ends ({end}) before it starts ({start})")
+        if contract is not None and contract.pk is not None and transaction.get_connection().in_atomic_block:
+            list(Contract.objects.select_for_update().filter(pk=contract.pk).values_list("pk", flat=True))
         if contract is not None and not contract.self_billing:
             self.add_error(
                 None, f"{contract.reference} is not self-billed: it needs no self-billing agreement"

@@ -30,6 +30,8 @@ class Command(BaseCommand):
             username = user
             if len(username) > USERNAME_CHARS:
                 raise CommandError(f"--user: a username has at most {USERNAME_CHARS} characters")
+            if not username.isprintable():  # a NUL would reach PostgreSQL, which refuses it
+                raise CommandError(f"--user: no active user {username!r}")
             user = get_user_model().objects.filter(username=username, is_active=True).first()
             if user is None:
                 raise CommandError(f"--user: no active user {username!r}")

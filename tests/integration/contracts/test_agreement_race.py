@@ -7,6 +7,7 @@ from datetime import date
 from unittest import mock
 
 import pytest
+from django.contrib.auth.models import Group, Permission
 from django.db import IntegrityError, close_old_connections, connection, transaction
 from django.urls import reverse
 
@@ -95,6 +96,25 @@ def waiting_for_a_lock() -> bool:
         return cursor.fetchone()[0] > 0
 
 
+def applying_then_holding(applied: threading.Event, calls: list):
+    """``services._apply`` patched: the first call applies, sets ``applied`` and then holds its
+    transaction open until another connection waits for a lock (10 s at most); later calls
+    apply. ``calls`` gets one entry per call."""
+    real_apply = services._apply
+
+    def apply(*args, **kwargs):
+        calls.append(threading.get_ident())
+        result = real_apply(*args, **kwargs)
+        if not applied.is_set():
+            applied.set()
+            deadline = time.monotonic() + 10
+            while not waiting_for_a_lock() and time.monotonic() < deadline:
+                time.sleep(0.02)
+        return result
+
+    return mock.patch("contracts.services._apply", side_effect=apply)
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("kpi_catalogue")
@@ -103,19 +123,8 @@ def test_two_first_imports_of_one_file_at_once_create_it_once_and_the_loser_repo
     (the new parties' unique names), so the second meets the constraint, is tried again and
     finds the first's contract, agreement and all."""
     content = contract_text().encode()
-    real_apply = services._apply
     calls = []
     first = threading.Event()
-
-    def apply_and_hold(*args, **kwargs):
-        calls.append(threading.get_ident())
-        result = real_apply(*args, **kwargs)
-        if not first.is_set():
-            first.set()
-            deadline = time.monotonic() + 10
-            while not waiting_for_a_lock() and time.monotonic() < deadline:
-                time.sleep(0.02)
-        return result
 
     def importer():
         return contract_import_content(file_name="acme.yaml", content=content)
@@ -124,7 +133,7 @@ def test_two_first_imports_of_one_file_at_once_create_it_once_and_the_loser_repo
         first.wait(timeout=10)
         return importer()
 
-    with mock.patch("contracts.services._apply", side_effect=apply_and_hold):
+    with applying_then_holding(first, calls):
         results = in_parallel(importer, second_importer)
     assert not [r for r in results if isinstance(r, Exception)], results
     assert sorted(r.status for r in results) == ["created", "unchanged"]
@@ -162,3 +171,39 @@ def test_a_conflict_that_remains_after_the_retry_is_a_file_error_not_an_integrit
         contract_import_content(file_name="acme.yaml", content=content)
     assert applied.call_count == services.IMPORT_ATTEMPTS
     assert not Contract.objects.filter(reference="ACME-H-001").exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("kpi_catalogue")
+def test_an_admin_user_recording_the_agreement_an_import_is_recording_is_told_on_the_form():
+    """The import holds the contract's row until the admin's form waits for it; the form then
+    finds the agreement the import recorded and says so (no server error, one agreement)."""
+    contract_import_content(file_name="acme.yaml", content=contract_text().encode())
+    contract = Contract.objects.get(reference="ACME-H-001")
+    # A transactional test empties the tables, the Procurement group with them (permissions
+    # are made again): the group as migration 0005 leaves it, for agreements.
+    group, _ = Group.objects.get_or_create(name="Procurement")
+    group.permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="contracts",
+            codename__in=["add_selfbillingagreement", "view_selfbillingagreement"],
+        )
+    )
+    client = procurement_client(contract, "proc")
+    content = contract_text(NEW_AGREEMENT).encode()
+    applied = threading.Event()
+
+    def admin_user():
+        applied.wait(timeout=10)
+        data = {"contract": contract.pk, "start_date": "2029-01-01", "end_date": "2029-12-31"}
+        return client.post(reverse("admin:contracts_selfbillingagreement_add"), data)
+
+    with applying_then_holding(applied, []):
+        imported, response = in_parallel(
+            lambda: contract_import_content(file_name="acme-2029.yaml", content=content), admin_user
+        )
+    assert imported.status == "updated", imported
+    assert response.status_code == 200, response
+    assert "already exists" in str(response.context["adminform"].form.errors)
+    assert contract.self_billing_agreements.filter(start_date=date(2029, 1, 1)).count() == 1

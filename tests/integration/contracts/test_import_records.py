@@ -155,3 +155,21 @@ def test_procurement_may_view_imports_but_not_change_them():
         group.permissions.filter(content_type__model="contractimport").values_list("codename", flat=True)
     )
     assert codenames == {"view_contractimport"}
+
+
+@pytest.mark.parametrize(
+    ("username", "message"),
+    [
+        ("nobody", "--user: no active user 'nobody'"),
+        ("nobody\x00", "--user: no active user 'nobody\\x00'"),
+        ("u" * 151, "--user: a username has at most 150 characters"),
+    ],
+)
+def test_an_unknown_or_malformed_user_is_refused_before_anything_is_imported(tmp_path, username, message):
+    path = tmp_path / "acme.yaml"
+    path.write_text(contract_text())
+    with pytest.raises(CommandError) as refused:
+        run_import(path, "--user", username)
+    assert str(refused.value) == message
+    assert not Contract.objects.filter(reference="ACME-H-001").exists()
+    assert not ContractImport.objects.exists()
