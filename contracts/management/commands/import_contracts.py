@@ -1,12 +1,10 @@
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from contracts.schema import ContractFileError
 from contracts.services import contract_import
-
-USERNAME_CHARS = 150  # django.contrib.auth's username column
+from core.users import MAX_USERNAME, active_user_named
 
 
 class Command(BaseCommand):
@@ -28,11 +26,9 @@ class Command(BaseCommand):
     def handle(self, *args, files, user=None, **options):
         if user is not None:
             username = user
-            if len(username) > USERNAME_CHARS:
-                raise CommandError(f"--user: a username has at most {USERNAME_CHARS} characters")
-            if not username.isprintable():  # a NUL would reach PostgreSQL, which refuses it
-                raise CommandError(f"--user: no active user {username!r}")
-            user = get_user_model().objects.filter(username=username, is_active=True).first()
+            if len(username) > MAX_USERNAME:
+                raise CommandError(f"--user: a username has at most {MAX_USERNAME} characters")
+            user = active_user_named(username)
             if user is None:
                 raise CommandError(f"--user: no active user {username!r}")
         failed = 0
