@@ -64,7 +64,21 @@ class HistoryAdmin(SimpleHistoryAdmin):
             raise Http404
         if request.method != "GET":
             raise PermissionDenied  # no revert: see the class docstring
+        # A past version is read, every field as text: it is a record, not a form to submit.
+        request.history_record = self.model.history.filter(pk=version_id).first()
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def get_readonly_fields(self, request, obj=None):
+        if getattr(request, "history_record", None) is not None:
+            return [field.name for field in self.model._meta.fields]
+        return super().get_readonly_fields(request, obj)
+
+    def history_form_view_title(self, request, obj):
+        record = getattr(request, "history_record", None)
+        if record is None:
+            return super().history_form_view_title(request, obj)
+        who = record.history_user.username if record.history_user else "no user named"
+        return f"{obj} as it stood after the change of {record.history_date:%Y-%m-%d %H:%M} ({who})"
 
     def revert_disabled(self, request, obj=None):
         return True
@@ -458,6 +472,16 @@ class KpiAdmin(ReadOnlyAdmin):
     """The KPI catalogue is seeded by a migration and contract files refer to its codes: it is
     read, never edited by hand."""
 
-    list_display = ["code", "name", "unit", "direction", "aggregation", "scale", "min_value", "max_value"]
-    list_filter = ["unit", "direction", "aggregation"]
+    list_display = [
+        "code",
+        "name",
+        "source",
+        "unit",
+        "direction",
+        "aggregation",
+        "scale",
+        "min_value",
+        "max_value",
+    ]
+    list_filter = ["source", "unit", "direction", "aggregation"]
     search_fields = ["code", "name"]
