@@ -19,7 +19,15 @@ from knox.models import AuthToken
 
 from billing.models import BillingRun, Statement, StatementLine
 from billing.services import statement_approve, statement_issue, statement_price_draft
-from contracts.models import Component, Contract, Membership, Organisation, SelfBillingAgreement, TermsVersion
+from contracts.models import (
+    Component,
+    Contract,
+    ContractImport,
+    Membership,
+    Organisation,
+    SelfBillingAgreement,
+    TermsVersion,
+)
 from kpis.models import KpiBatch, KpiResult
 from pricing.period import Period
 from tests.integration.billing.conftest import CONTRACT, HEADER, load_contract, load_kpis, month
@@ -86,6 +94,7 @@ def b_objects(b: dict) -> dict:
         StatementLine: b["issued"].lines.first(),
         Membership: b["user"].membership,
         SelfBillingAgreement: contract.self_billing_agreements.get(),
+        ContractImport: contract.imports.get(),
         AuthToken: b["token"],
         User: b["user"],
         TOTPDevice: TOTPDevice.objects.create(user=b["user"], name="Globex phone"),
