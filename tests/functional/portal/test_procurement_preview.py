@@ -30,7 +30,7 @@ def test_an_issued_statement_is_the_suppliers_page_under_a_banner(acme):  # noqa
     for shared in ('id="lines-heading"', 'id="scorecard-heading"', "Alpha CX Ltd", issued.number):
         assert shared in supplier_page.content.decode() and shared in page, shared
     assert reverse("portal:statement-pdf", args=[issued.number]) not in page
-    assert "Download PDF (disabled in preview)" in page
+    assert "Download PDF: disabled in the preview" in page
     assert reverse("admin:billing_statement_change", args=[issued.pk]) in page
     assert "Log out" not in page  # the supplier's navigation is not offered to procurement
     # CSP: the preview adds no inline script or style, and the policy is sent.
