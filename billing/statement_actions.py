@@ -193,7 +193,11 @@ class StatementObjectActionsMixin:
         if action == "approve":
             return f"Approved {statement}: it can now be issued by someone allowed to issue."
         if action == "issue":
-            return f"Issued as {statement.number}, dated {statement.issue_date:%d %B %Y}; its PDF is stored once."
+            issued = statement.issue_date
+            return (
+                f"Issued as {statement.number}, dated {issued.day} {issued:%B %Y}; "
+                f"{statement.contract.supplier.name} now sees it in its portal."
+            )
         return f"Voided {statement.number}: {statement.void_reason}"
 
     def _act(self, request, action: str, statement: Statement, form) -> Statement:
