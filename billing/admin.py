@@ -34,6 +34,7 @@ from . import services, tasks
 from .forms import RunBillingForm, VoidForm
 from .models import BillingRun, Statement, StatementLine
 from .selectors import live_statement, statement_events
+from .statement_actions import StatementObjectActionsMixin
 
 
 class ReadOnly:
@@ -173,7 +174,7 @@ class StatementLineInline(ReadOnly, admin.TabularInline):
 
 
 @admin.register(Statement)
-class StatementAdmin(BuyerScopedAdminMixin, ReadOnly, admin.ModelAdmin):
+class StatementAdmin(StatementObjectActionsMixin, BuyerScopedAdminMixin, ReadOnly, admin.ModelAdmin):
     buyer_path = "contract__buyer_id"
     list_display = [
         "__str__",
@@ -246,6 +247,7 @@ class StatementAdmin(BuyerScopedAdminMixin, ReadOnly, admin.ModelAdmin):
                 "review": statement_review(statement, previous, user=request.user),
                 "previous": previous,
                 "events": statement_events(statement=statement),
+                **self.object_actions_context(request, statement),
             }
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 

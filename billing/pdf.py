@@ -20,11 +20,24 @@ from .rendering import render_pdf
 from .statement_context import statement_pdf_context
 
 
-def statement_pdf_bytes(*, statement: Statement) -> bytes:
-    """Render the saved statement now (a preview for drafts; never stored)."""
+def statement_pdf_bytes(*, statement: Statement, preview: bool = False) -> bytes:
+    """Render the saved statement now (a preview for drafts; never stored). With ``preview``
+    the template marks every page "DRAFT — not a tax invoice"."""
     document = documents([statement.pk], with_scorecard=True)[statement.pk]
     context = statement_pdf_context(document=document)
-    return render_pdf(render_to_string("billing/statement_pdf.html", context))
+    return render_pdf(render_to_string("billing/statement_pdf.html", {**context, "preview": preview}))
+
+
+def statement_pdf_preview_bytes(*, statement: Statement) -> bytes:
+    """The draft or approved ``statement`` as its PDF will look, every page marked "DRAFT — not
+    a tax invoice", with no number: rendered on request, never stored, no event recorded.
+    Raises ``ValueError`` for an issued (or paid, void) statement, whose stored PDF is the
+    document; ``RenderError`` when the render fails or takes too long."""
+    if statement.number or statement.status not in (Statement.Status.DRAFT, Statement.Status.APPROVED):
+        raise ValueError(
+            f"{statement} is {statement.status}: only a draft or approved statement has a preview"
+        )
+    return statement_pdf_bytes(statement=statement, preview=True)
 
 
 def statement_pdf_store(*, statement_id: int) -> None:

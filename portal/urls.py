@@ -1,3 +1,4 @@
+from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path, register_converter, reverse_lazy
 from django.views.generic import RedirectView
@@ -37,4 +38,10 @@ urlpatterns = [
     path("statements/<document_number:number>/", views.statement_detail, name="statement-detail"),
     path("statements/<document_number:number>/pdf/", views.statement_pdf, name="statement-pdf"),
     path("kpi-submissions/", views.kpi_submissions, name="kpi-submissions"),
+    # Procurement's "see as the supplier": behind the admin's login (and MFA), read-only.
+    path(
+        "preview/statements/<int:statement_id>/",
+        admin.site.admin_view(views.procurement_preview),
+        name="procurement-preview",
+    ),
 ]

@@ -16,13 +16,15 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from billing.models import Statement
 from billing.pdf import statement_pdf_store
+from contracts.tenancy import for_buyer_of
 from kpis.access import batches_submitted_for
 
 from . import selectors
@@ -90,6 +92,49 @@ def statement_pdf(request, number: str):
         as_attachment=True,
         filename=f"{statement.number}.pdf",
     )
+
+
+# The statuses whose preview PDF exists; an issued document's PDF is the stored one.
+PREVIEW_PDF_STATUSES = (Statement.Status.DRAFT, Statement.Status.APPROVED)
+
+
+@require_GET
+def procurement_preview(request, statement_id: int):
+    """What the supplier sees of a statement, for the buyer's procurement user looking at it
+    in the admin (routed through the admin's login and MFA check): the portal's statement page
+    with the same context, read-only, under a banner. A statement of another buyer, or a user
+    without ``billing.view_statement``, gets a 404. A draft or approved statement is shown as it
+    will look once issued, without a number; its PDF link is the DRAFT preview, and an issued
+    document's download is disabled here (the supplier downloads the stored PDF)."""
+    if not request.user.has_perm("billing.view_statement"):
+        raise Http404("No such statement")
+    statement = (
+        for_buyer_of(
+            request.user,
+            Statement.objects.select_related("contract__supplier"),
+            buyer_path="contract__buyer_id",
+        )
+        .filter(pk=statement_id)
+        .first()
+    )
+    if statement is None:
+        raise Http404("No such statement")
+    context = selectors.statement_page(user=request.user, statement=statement)
+    unissued = statement.status in PREVIEW_PDF_STATUSES
+    context.update(
+        {
+            "preview": True,
+            "preview_supplier": statement.contract.supplier.name,
+            "preview_unissued": unissued,
+            "preview_admin_url": reverse("admin:billing_statement_change", args=[statement.pk]),
+            "preview_pdf_url": reverse("admin:billing_statement_preview_pdf", args=[statement.pk])
+            if unissued
+            else None,
+        }
+    )
+    if unissued:
+        context["number"] = "(number assigned on issue)"
+    return render(request, "portal/statement_preview.html", context)
 
 
 @require_GET

@@ -157,7 +157,16 @@ SITE_VIEWS = {"index", "login", "logout", "password_change", "password_change_do
 # Per-model views Django generates for every ModelAdmin.
 MODEL_VIEWS = ("changelist", "add", "history", "delete", "change")
 # Other views of one object, requested like the change view with B's object.
-OBJECT_VIEWS = {"auth_user_password_change", "otp_totp_totpdevice_config", "otp_totp_totpdevice_qrcode"}
+OBJECT_VIEWS = {
+    "auth_user_password_change",
+    "otp_totp_totpdevice_config",
+    "otp_totp_totpdevice_qrcode",
+    # A statement's own actions and its DRAFT PDF preview.
+    "billing_statement_approve",
+    "billing_statement_issue",
+    "billing_statement_void",
+    "billing_statement_preview_pdf",
+}
 # Custom views, each with its own hostile requests below.
 CUSTOM_VIEWS = {
     "contracts_contract_import",

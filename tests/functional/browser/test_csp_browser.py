@@ -42,6 +42,14 @@ def visit(page, url: str, ready: str, shot, timeout: float = 15_000) -> None:
     page.screenshot(path=shot, full_page=True)
 
 
+def admin_log_in(page, base_url: str, username: str) -> None:
+    page.goto(f"{base_url}/admin/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{base_url}/admin/")
+
+
 @pytest.fixture
 def staff(world):  # noqa: F811
     return User.objects.create_superuser("procurement-admin", "admin@example.com", PASSWORD)
@@ -67,11 +75,7 @@ def test_the_admin_works_under_the_policy(live_server, world, staff, browser, tm
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
     watch = ConsoleWatch(page)
-    page.goto(f"{live_server.url}/admin/login/")
-    page.fill("#id_username", staff.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/")
+    admin_log_in(page, live_server.url, staff.username)
     visit(page, f"{live_server.url}/admin/", "#content-main", tmp_path / "admin-index.png")
     visit(
         page, f"{live_server.url}/admin/billing/statement/", "#result_list", tmp_path / "admin-statements.png"

@@ -55,11 +55,19 @@ def test_every_portal_route_with_parameters_answers_404_for_another_suppliers_do
         "mfa-enrol": None,  # the signed-in staff user's own device only (tests/functional/test_mfa.py)
         # Its parameters are a user id and a signed token, checked by Django, not a document.
         "password-reset-confirm": None,
+        # Procurement's preview by statement id, behind the admin's login: a supplier user is sent
+        # to that login (tests/functional/portal/test_procurement_preview.py).
+        "procurement-preview": None,
     }
     routes = route_names(urlpatterns)
     assert set(routes) == set(cases)
     with_parameters = {name for name, has_parameters in routes.items() if has_parameters}
-    assert with_parameters == {"statement-detail", "statement-pdf", "password-reset-confirm"}
+    assert with_parameters == {
+        "statement-detail",
+        "statement-pdf",
+        "password-reset-confirm",
+        "procurement-preview",
+    }
 
     beta = signed_in(world["beta"])
     alpha = signed_in(world["alpha"])
