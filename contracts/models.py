@@ -71,6 +71,12 @@ class Contract(models.Model):
         help_text="KPI code → 'buyer' or 'supplier', where this contract names another "
         "authoritative party than the KPI catalogue does.",
     )
+    kpi_checks = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Consistency rules on the month's KPI values (sums, ranges), as the contract "
+        "file's kpi_checks: a violation is a warning on a KPI upload's dry run and a flag on the draft.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
