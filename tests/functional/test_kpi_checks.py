@@ -4,24 +4,20 @@ a warning in a KPI upload's dry run (admin and command line), a flag on the mont
 from io import StringIO
 
 import pytest
-from django.contrib.auth.models import Group, User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 
 from billing.services import statement_approve, statement_issue, statement_price_draft
-from contracts.models import Contract, Membership
+from contracts.models import Contract
 from contracts.services import contract_export, contract_import_content
 from kpis.models import KpiBatch
 from pricing.period import Period
-from tests.integration.billing.conftest import CONTRACT, HEADER, load_kpis
+from tests.functional.conftest import RULES, contract_text
+from tests.integration.billing.conftest import HEADER, load_kpis
 
 pytestmark = pytest.mark.django_db
 MARCH = Period(2026, 3)
-RULES = """kpi_checks:
-  - {kpi: contacts_total, equals_sum_of: [contacts_voice, contacts_chat], tolerance_percent: "1"}
-  - {kpi: service_level, min: "50"}
-"""
 WARNING = (
     "ACME-T-001 2026-03: contacts_total 31,673 is not contacts_voice + contacts_chat 30,862 "
     "(2.6 % apart; tolerance 1 %)"
@@ -35,25 +31,14 @@ MISMATCHED = (
 )
 
 
-def contract_text(rules: str = RULES) -> str:
-    text = CONTRACT.format(
-        reference="ACME-T-001", supplier="Northwind CX Ltd", buyer_code="ACME", buyer_name="Acme Telecom plc"
-    )
-    return text.replace("terms:\n", rules + "terms:\n", 1)
+@pytest.fixture
+def contract(checked_contract):
+    return checked_contract
 
 
 @pytest.fixture
-def contract():
-    contract_import_content(file_name="acme.yaml", content=contract_text().encode())
-    return Contract.objects.get(reference="ACME-T-001")
-
-
-@pytest.fixture
-def procurement(contract):
-    user = User.objects.create_user("procurement-acme", password="pw", is_staff=True)
-    user.groups.add(Group.objects.get(name="Procurement"))
-    Membership.objects.create(user=user, organisation=contract.buyer, role="procurement")
-    return user
+def procurement(acme_procurement):
+    return acme_procurement
 
 
 # --- the contract file ------------------------------------------------------------------------
