@@ -38,7 +38,7 @@ class MonthRowsForm(forms.Form):
 
     contract = forms.ModelChoiceField(queryset=Contract.objects.order_by("reference"))
     period = forms.RegexField(regex=PERIOD_RE, max_length=7, help_text="YYYY-MM")
-    kpi = KpiCodeField(queryset=Kpi.objects.order_by("code"), to_field_name="code")
+    kpi = KpiCodeField(queryset=Kpi.objects.order_by("code"), to_field_name="code", label="KPI")
     page = forms.IntegerField(min_value=1, max_value=MAX_PAGE, required=False)
 
 
