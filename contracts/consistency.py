@@ -16,7 +16,9 @@ bounded. Evaluating them on month values is :mod:`kpis.consistency`.
 
 from __future__ import annotations
 
-from .checks import KPI_VALUE, PERCENT, Checker, is_text, shown
+from django.core.exceptions import ValidationError
+
+from .checks import KPI_VALUE, MAX_REPORTED, PERCENT, Checker, is_text, shown
 from .components import KpiCatalogue
 
 MAX_KPI_CHECKS = 50
@@ -41,6 +43,20 @@ def kpi_checks_validate(check: Checker, value, catalogue: KpiCatalogue) -> list[
         if canonical is not None and len(check.errors) == before:
             rules.append(canonical)
     return rules
+
+
+def validate_kpi_checks(value) -> None:
+    """The validator of ``Contract.kpi_checks``: a form that edits the field directly (the
+    admin's contract page) stores only rules a contract file could give, in the canonical form
+    the evaluation reads. Raises ``ValidationError`` with every problem, by key path."""
+    from .selectors import kpi_catalogue  # the selectors import the models, which use this
+
+    check = Checker()
+    rules = kpi_checks_validate(check, value, kpi_catalogue())
+    if not check.errors and rules != value:
+        check.error("kpi_checks", f"write the rules as an export writes them: {rules}")
+    if check.errors:
+        raise ValidationError([str(error) for error in check.errors[:MAX_REPORTED]])
 
 
 def _rule(check: Checker, rule, path: str, catalogue: KpiCatalogue) -> dict | None:

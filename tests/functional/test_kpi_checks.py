@@ -173,3 +173,59 @@ def test_a_draft_adjustment_is_flagged_too(contract):
         "ACME-T-001 2026-03: contacts_total 30,862 is not contacts_voice + contacts_chat 31,673 "
         "(2.6 % apart; tolerance 1 %)"
     )
+
+
+# --- the admin's contract page ----------------------------------------------------------------
+
+
+def form_data(form) -> dict:
+    """What a browser posts for ``form`` as rendered (unticked boxes left out)."""
+    data = {}
+    for name in form.fields:
+        value = form[name].value()
+        if value is False or value is None:
+            continue
+        data[form.add_prefix(name)] = "on" if value is True else value
+    return data
+
+
+def contract_page_post(client, contract, kpi_checks: str):
+    """Post the contract's change page as it is rendered, with ``kpi_checks`` typed in."""
+    url = reverse("admin:contracts_contract_change", args=[contract.pk])
+    page = client.get(url)
+    data = form_data(page.context["adminform"].form)
+    for inline in page.context["inline_admin_formsets"]:
+        formset = inline.formset
+        data |= form_data(formset.management_form)
+        for form in formset.forms:
+            data |= form_data(form)
+    data["kpi_checks"] = kpi_checks
+    return client.post(url, data)
+
+
+@pytest.mark.parametrize(
+    ("typed", "problem"),
+    [
+        ('[{"kpi": "foo", "min": "0"}]', "kpi_checks[0].kpi: unknown KPI &#x27;foo&#x27;"),
+        ('[{"kpi": "csat", "min": 1.5}]', "kpi_checks[0].min: 1.5 is a float, which is not exact"),
+        ('{"kpi": "csat"}', "kpi_checks: expected a list, got a mapping"),
+        ('[{"kpi": "contacts_total", "equals_sum_of": ["contacts_voice"]}]', "write the rules as an export"),
+    ],
+)
+def test_the_admin_contract_page_refuses_a_rule_a_contract_file_could_not_give(
+    client, contract, procurement, typed, problem
+):
+    client.force_login(procurement)
+    response = contract_page_post(client, contract, typed)
+    assert response.status_code == 200
+    assert problem in response.content.decode()
+    contract.refresh_from_db()
+    assert contract.kpi_checks[1] == {"kpi": "service_level", "min": "50"}
+
+
+def test_the_admin_contract_page_saves_canonical_rules(client, contract, procurement):
+    client.force_login(procurement)
+    response = contract_page_post(client, contract, '[{"kpi": "csat", "min": "70"}]')
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    contract.refresh_from_db()
+    assert contract.kpi_checks == [{"kpi": "csat", "min": "70"}]
