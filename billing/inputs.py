@@ -22,6 +22,7 @@ from django.db.models import Q
 from contracts.models import Contract
 from contracts.selectors import TermsInForce, terms_in_force_for_contracts, terms_of_versions
 from core.databases import database_path
+from kpis.consistency import KpiCheckFailure, kpi_checks_evaluate, kpi_units
 from kpis.selectors import KpiMonthValue, kpi_month_values_for_periods
 from pricing.correction import LineKey
 from pricing.period import Period
@@ -47,12 +48,14 @@ class MonthInputs:
     """A contract's pricing inputs and the snapshot of them a statement keeps (``inputs``).
 
     ``components_json`` is ``snapshot["terms"]["components"]`` serialised, shared by the
-    contracts whose terms share their stored components."""
+    contracts whose terms share their stored components. ``kpi_check_failures`` are the
+    contract's ``kpi_checks`` that the month's values fail (the draft's review flags)."""
 
     version_id: int
     inputs: PricingInput
     snapshot: dict
     components_json: str
+    kpi_check_failures: tuple[KpiCheckFailure, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -290,6 +293,8 @@ def _month_inputs(
     # ``terms_in_force_for_contracts``): their part of the snapshot is built and serialised
     # once per distinct tuple of components.
     components: dict[tuple[int, ...], tuple[list, str]] = {}
+    # Only a chunk with consistency rules reads the units their messages are shown in.
+    units = kpi_units() if any(c.kpi_checks for c in contracts) else {}
     result: dict[int, MonthInputs | BillingError] = {}
     for contract in contracts:
         if contract.pk not in terms:
@@ -328,5 +333,10 @@ def _month_inputs(
                 for c in inputs.prior_credits
             ],
         }
-        result[contract.pk] = MonthInputs(in_force.version_id, inputs, snapshot, components_json)
+        failures = kpi_checks_evaluate(
+            rules=contract.kpi_checks, values=inputs.kpis, units=units, where=f"{contract.reference} {period}"
+        )
+        result[contract.pk] = MonthInputs(
+            in_force.version_id, inputs, snapshot, components_json, tuple(failures)
+        )
     return result

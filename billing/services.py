@@ -121,13 +121,16 @@ def _price_month(
         priced = price_period(loaded.inputs)
         if month.billed is None:
             check_storable(contract.reference, period, priced)
-            flags = review_flags(priced, loaded.snapshot, month.previous, month.live)
+            flags = review_flags(
+                priced, loaded.snapshot, month.previous, month.live, kpi_checks=loaded.kpi_check_failures
+            )
             return _new_statement(month, period, billing_run_id, loaded, priced, flags)
         adjustment = correction(priced, month.billed, loaded.inputs.terms)
         if adjustment is None:
             return None
         check_storable(contract.reference, period, adjustment)
         flags = [{"code": "adjustment", "message": f"corrects {month.live.number} after KPI changes"}]
+        flags += kpi_check_flags(loaded.kpi_check_failures)
         return _new_statement(month, period, billing_run_id, loaded, adjustment, flags, adjusts=month.live)
     except Exception as error:  # one contract's failure is its own, not the chunk's
         return contract_error(reference=contract.reference, period=period, error=error)
@@ -158,9 +161,16 @@ def _new_statement(
 
 
 def review_flags(
-    priced: PricedStatement, snapshot: dict, previous: PreviousMonth | None, replaced: Statement | None
+    priced: PricedStatement,
+    snapshot: dict,
+    previous: PreviousMonth | None,
+    replaced: Statement | None,
+    *,
+    kpi_checks: tuple = (),
 ) -> list:
-    """The pricing's flags, plus a net change over 25 % from last month and changed inputs."""
+    """The pricing's flags, plus a net change over 25 % from last month, changed inputs, and
+    each of the contract's ``kpi_checks`` the month's values fail (``kpi_checks``, from
+    :mod:`kpis.consistency`): a figure that does not add up is never a silent pass."""
     flags = [
         {"code": str(f.code), "message": f.message, "component": f.component_id, "kpi": f.kpi}
         for f in priced.flags
@@ -174,7 +184,12 @@ def review_flags(
         flags.append({"code": "net_changed", "message": f"net changed {change:+.1f}% from {previous.period}"})
     if replaced is not None and replaced.inputs.get("kpis") != snapshot["kpis"]:
         flags.append({"code": "inputs_changed", "message": "KPI inputs changed since the previous draft"})
-    return flags
+    return flags + kpi_check_flags(kpi_checks)
+
+
+def kpi_check_flags(failures: tuple) -> list[dict]:
+    """A ``kpi_check_failed`` flag per failed consistency rule, on a draft as on a draft adjustment."""
+    return [{"code": "kpi_check_failed", "message": f.message, "kpi": f.kpi} for f in failures]
 
 
 def statement_price_draft(

@@ -15,6 +15,8 @@ from django.db.models import Q
 from djmoney.models.fields import CurrencyField
 from simple_history.models import HistoricalRecords
 
+from .consistency import validate_kpi_checks
+
 PERIOD_VALIDATOR = RegexValidator(r"^\d{4}-(0[1-9]|1[0-2])$", "Enter a period as YYYY-MM.")
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 
@@ -71,6 +73,13 @@ class Contract(models.Model):
         blank=True,
         help_text="KPI code → 'buyer' or 'supplier', where this contract names another "
         "authoritative party than the KPI catalogue does.",
+    )
+    kpi_checks = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_kpi_checks],
+        help_text="Consistency rules on the month's KPI values (sums, ranges), as the contract "
+        "file's kpi_checks: a violation is a warning on a KPI upload's dry run and a flag on the draft.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

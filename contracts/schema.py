@@ -29,6 +29,7 @@ from .checks import (
     shown,
 )
 from .components import COMPONENT_TYPES, ComponentValidator, KpiCatalogue
+from .consistency import kpi_checks_validate
 from .yamlio import DocumentError, parse_document
 
 # The largest contract file read (1 MiB): an honest one is a few kilobytes. Checked before
@@ -48,6 +49,7 @@ TOP_OPTIONAL = (
     "self_billing",
     "self_billing_agreement",
     "kpi_sources",
+    "kpi_checks",
 )
 KPI_SOURCES = ("buyer", "supplier")
 AGREEMENT_REQUIRED = ("start", "end")
@@ -121,6 +123,7 @@ class ContractSpec:
     versions: tuple[VersionSpec, ...]
     agreement: AgreementSpec | None = None
     kpi_sources: dict[str, str] = field(default_factory=dict)
+    kpi_checks: list[dict] = field(default_factory=list)  # canonical, see contracts.consistency
 
 
 def party_code(name: str) -> str:
@@ -194,6 +197,8 @@ def validate_contract(document, *, file_name: str, catalogue: KpiCatalogue) -> C
         fields["agreement"] = _agreement(check, d["self_billing_agreement"], fields)
     if d.get("kpi_sources") is not None:
         fields["kpi_sources"] = _kpi_sources(check, d["kpi_sources"], catalogue)
+    if d.get("kpi_checks") is not None:
+        fields["kpi_checks"] = kpi_checks_validate(check, d["kpi_checks"], catalogue)
     if check.errors:
         raise ContractFileError(file_name, check.errors)
     return ContractSpec(**fields)

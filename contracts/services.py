@@ -182,6 +182,7 @@ def _apply(spec: ContractSpec, file_name: str, user=None) -> tuple[Contract, Imp
         "payment_terms_days": spec.payment_terms_days,
         "self_billing": spec.self_billing,
         "kpi_sources": spec.kpi_sources,
+        "kpi_checks": spec.kpi_checks,
     }
     if created:
         contract = Contract.objects.create(reference=spec.reference, **fields)
@@ -369,6 +370,8 @@ def contract_document(*, record: ContractRecord) -> dict:
         }
     if contract.kpi_sources:
         document["kpi_sources"] = dict(sorted(contract.kpi_sources.items()))
+    if contract.kpi_checks:
+        document["kpi_checks"] = contract.kpi_checks
     document["terms"] = [
         {
             "effective_from": effective_from,

@@ -1,7 +1,10 @@
 """Procurement's admin for KPIs: batches, results, uploads and the month view (the catalogue's
 admin is in :mod:`contracts.admin`, beside its model)."""
 
+from urllib.parse import urlencode
+
 from django.contrib import admin, messages
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
@@ -11,11 +14,14 @@ from contracts.tenancy import BuyerScopedAdminMixin, contracts_for_buyer_of
 from pricing.period import Period
 
 from .access import NotActingForAnyone, batches_for_buyer_of, kpi_submittable_contract_ids
-from .forms import KpiFileForm, KpiReviewForm, MonthViewForm
+from .forms import KpiFileForm, KpiReviewForm, MonthRowsForm, MonthViewForm
 from .models import KpiBatch, KpiResult
+from .overview import contract_result_periods, kpi_month_overview
 from .review import ReviewRefused, kpi_batch_accept, kpi_batch_reject
-from .selectors import kpi_month_values, kpi_results_history
+from .selectors import kpi_current_batches, kpi_month_rows, marked_rows
 from .services import kpi_batch_ingest
+
+ROWS_PER_PAGE = 100
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -89,6 +95,7 @@ class KpiBatchAdmin(BuyerScopedAdminMixin, ReadOnlyAdmin):
         extra = [
             path("upload/", self.admin_site.admin_view(self.upload_view), name="kpis_kpibatch_upload"),
             path("month/", self.admin_site.admin_view(self.month_view), name="kpis_month"),
+            path("month/rows/", self.admin_site.admin_view(self.month_rows_view), name="kpis_month_rows"),
             path(
                 "<int:batch_id>/review/",
                 self.admin_site.admin_view(self.review_view),
@@ -200,31 +207,59 @@ class KpiBatchAdmin(BuyerScopedAdminMixin, ReadOnlyAdmin):
         return render(request, "admin/kpis/kpibatch/upload.html", context)
 
     def month_view(self, request):
+        """One line per KPI of a contract's month, as priced, with a drill-down to its rows."""
         form = MonthViewForm(request.GET or None)
         # Another buyer's contract is neither offered nor accepted.
         form.fields["contract"].queryset = contracts_for_buyer_of(request.user).order_by("reference")
-        values, history, period = None, [], None
+        overview, period = None, None
         if form.is_valid():
             contract = form.cleaned_data["contract"]
-            periods = sorted(set(contract.kpi_results.values_list("period", flat=True)), reverse=True)
+            periods = contract_result_periods(contract=contract)
             period = form.cleaned_data["period"] or (periods[0] if periods else None)
             if period:
-                values = sorted(
-                    kpi_month_values(contract_id=contract.pk, period=Period.parse(period)).values(),
-                    key=lambda v: v.code,
-                )
-                history = kpi_results_history(contract_id=contract.pk, period=Period.parse(period))
-            form.fields["period"].help_text = "Months with results: " + ", ".join(periods)
+                overview = kpi_month_overview(contract=contract, period=Period.parse(period))
+            # The bound field took its help text when the form was validated.
+            form["period"].help_text = "Months with results: " + ", ".join(periods)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": "KPI results by month",
             "form": form,
-            "values": values,
-            "history": history,
+            "overview": overview,
             "period": period,
         }
         return render(request, "admin/kpis/kpibatch/month.html", context)
+
+    def month_rows_view(self, request):
+        """One KPI's rows of a contract's month, ``ROWS_PER_PAGE`` at a time, each marked current,
+        superseded, pending review or rejected. Bad parameters are form errors."""
+        form = MonthRowsForm(request.GET or None)
+        form.fields["contract"].queryset = contracts_for_buyer_of(request.user).order_by("reference")
+        page, query = None, ""
+        if form.is_valid():
+            data = form.cleaned_data
+            contract, kpi, period = data["contract"], data["kpi"], Period.parse(data["period"])
+            rows = kpi_month_rows(contract_id=contract.pk, period=period, kpi_id=kpi.pk).select_related(
+                "batch__organisation", "batch__uploaded_by"
+            )
+            query = urlencode({"contract": contract.pk, "period": str(period), "kpi": kpi.code})
+            paginator = Paginator(rows, ROWS_PER_PAGE)
+            number = data["page"] or 1
+            if number > paginator.num_pages:
+                form.add_error("page", f"there are {paginator.num_pages} page(s) of rows")
+            else:
+                page = paginator.page(number)
+                current = kpi_current_batches(contract_id=contract.pk, period=period, kpi_id=kpi.pk)
+                page.marked = marked_rows(page.object_list, current)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "KPI rows of a month",
+            "form": form,
+            "page": page,
+            "query": query,
+        }
+        return render(request, "admin/kpis/kpibatch/month_rows.html", context)
 
 
 @admin.register(KpiResult)

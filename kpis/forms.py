@@ -1,6 +1,11 @@
+import re
+
 from django import forms
 
-from contracts.models import Contract
+from contracts.models import Contract, Kpi
+
+PERIOD_RE = r"^\d{4}-(0[1-9]|1[0-2])$"
+MAX_PAGE = 100_000  # at 100 rows a page, ten million rows of one KPI in one month
 
 
 class KpiFileForm(forms.Form):
@@ -15,7 +20,26 @@ class KpiFileForm(forms.Form):
 
 class MonthViewForm(forms.Form):
     contract = forms.ModelChoiceField(queryset=Contract.objects.order_by("reference"))
-    period = forms.RegexField(regex=r"^\d{4}-(0[1-9]|1[0-2])$", help_text="YYYY-MM", required=False)
+    period = forms.RegexField(regex=PERIOD_RE, max_length=7, help_text="YYYY-MM", required=False)
+
+
+class KpiCodeField(forms.ModelChoiceField):
+    """A catalogued KPI by its code; anything that is not a code is refused before the query
+    (a NUL byte would make PostgreSQL refuse the query itself)."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and not re.fullmatch(r"[a-z0-9_]{1,40}", str(value)):
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
+class MonthRowsForm(forms.Form):
+    """The drill-down to one KPI's rows of a contract's month, one page at a time."""
+
+    contract = forms.ModelChoiceField(queryset=Contract.objects.order_by("reference"))
+    period = forms.RegexField(regex=PERIOD_RE, max_length=7, help_text="YYYY-MM")
+    kpi = KpiCodeField(queryset=Kpi.objects.order_by("code"), to_field_name="code", label="KPI")
+    page = forms.IntegerField(min_value=1, max_value=MAX_PAGE, required=False)
 
 
 class KpiReviewForm(forms.Form):

@@ -22,7 +22,7 @@ from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, localcontext
 from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Max, QuerySet
 
 from contracts.models import Contract, Kpi
 from core.databases import database_path
@@ -246,21 +246,46 @@ def kpi_month_values(*, contract_id: int, period: Period) -> dict[str, KpiMonthV
     return kpi_month_values_for_contracts(contract_ids=[contract_id], period=period)[contract_id]
 
 
+def kpi_month_rows(*, contract_id: int, period: Period, kpi_id: int | None = None) -> QuerySet:
+    """Every row of a contract's month (of one KPI with ``kpi_id``, filtered in the database),
+    with its KPI and batch, in the order a reader follows: KPI, channel, site, newest batch
+    first, then date and file row. Lazy: slice or paginate it to bound what is read."""
+    rows = KpiResult.objects.filter(contract_id=contract_id, period=str(period))
+    if kpi_id is not None:
+        rows = rows.filter(kpi_id=kpi_id)
+    return rows.select_related("kpi", "batch").order_by(
+        "kpi__code", "channel", "site", "-batch_id", "date", "source_row", "pk"
+    )
+
+
+def kpi_current_batches(*, contract_id: int, period: Period, kpi_id: int | None = None) -> dict[tuple, int]:
+    """The batch whose rows count for each (KPI id, channel, site) key of the month: the latest
+    accepted one (one aggregate query, one row per key)."""
+    rows = counted_results().filter(contract_id=contract_id, period=str(period))
+    if kpi_id is not None:
+        rows = rows.filter(kpi_id=kpi_id)
+    return {
+        (kpi, channel, site): latest
+        for kpi, channel, site, latest in rows.values("kpi_id", "channel", "site")
+        .annotate(latest=Max("batch_id"))
+        .values_list("kpi_id", "channel", "site", "latest")
+    }
+
+
+def marked_rows(rows: Iterable[KpiResult], current: dict[tuple, int]) -> list[dict]:
+    """``rows`` as ``{"row", "current"}``: current when its batch is its key's in ``current``
+    (:func:`kpi_current_batches`); otherwise superseded, or of a batch pending review or
+    rejected (``row.batch.status`` says which)."""
+    return [
+        {"row": row, "current": current.get((row.kpi_id, row.channel, row.site)) == row.batch_id}
+        for row in rows
+    ]
+
+
 def kpi_results_history(*, contract_id: int, period: Period) -> list[dict]:
     """Every row of a contract's month, newest batch first, marked current or not (superseded,
     or of a batch pending review or rejected: ``row.batch.status`` says which)."""
-    rows = list(
-        KpiResult.objects.filter(contract_id=contract_id, period=str(period))
-        .select_related("kpi", "batch")
-        .order_by("kpi__code", "channel", "site", "-batch_id", "date", "source_row")
+    return marked_rows(
+        kpi_month_rows(contract_id=contract_id, period=period),
+        kpi_current_batches(contract_id=contract_id, period=period),
     )
-    latest: dict[tuple, int] = {}
-    for row in rows:
-        if row.batch.status != KpiBatch.Status.ACCEPTED:
-            continue
-        key = (row.kpi_id, row.channel, row.site)
-        latest[key] = max(latest.get(key, 0), row.batch_id)
-    return [
-        {"row": row, "current": latest.get((row.kpi_id, row.channel, row.site)) == row.batch_id}
-        for row in rows
-    ]

@@ -33,6 +33,7 @@ from pricing.period import Period
 
 from . import ingest
 from .access import kpi_party
+from .consistency import KpiCheckFailure, month_check_failures
 from .ingest import ContractRef, KpiFileRejected, KpiRef, RowError
 from .models import KpiBatch, KpiResult
 from .selectors import (
@@ -70,6 +71,8 @@ class IngestResult:
     # The issued months the file changes (``KpiBatch.held_months``): a supplier's file that
     # has any waits for review (and a dry run says it would).
     held_months: list[dict] = field(default_factory=list)
+    # A dry run's failed ``kpi_checks`` of the months the file touches, as they would be after it.
+    warnings: list[KpiCheckFailure] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -207,9 +210,13 @@ def _write_batch(
             )
         if not dry_run:
             return IngestResult("accepted", file_name, batch=batch, row_count=len(rows))
-        preview = _preview(pairs, before, _month_values(pairs))
+        after = _month_values(pairs)
+        preview = _preview(pairs, before, after)
+        warnings = month_check_failures(months=after)
         transaction.set_rollback(True)
-    return IngestResult("dry_run", file_name, row_count=len(rows), preview=preview, held_months=held)
+    return IngestResult(
+        "dry_run", file_name, row_count=len(rows), preview=preview, held_months=held, warnings=warnings
+    )
 
 
 def _changes(months, before, after, references) -> list[dict]:

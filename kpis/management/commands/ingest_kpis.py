@@ -89,6 +89,8 @@ class Command(BaseCommand):
                 )
             if result.held_months:
                 self.stdout.write("  it would wait for review: it changes issued months")
+            for warning in result.warnings:
+                self.stdout.write(self.style.WARNING(f"  warning: {warning.message}"))
         elif result.status == "pending_review":
             self.stdout.write(
                 f"{file}: stored as batch {result.batch.pk}, held for review: it changes issued months; "

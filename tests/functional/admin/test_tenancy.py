@@ -174,6 +174,7 @@ CUSTOM_VIEWS = {
     "kpis_kpibatch_upload",
     "kpis_kpibatch_review",
     "kpis_month",
+    "kpis_month_rows",
     "billing_billingrun_run",
     "autocomplete",
     "app_list",
@@ -321,6 +322,11 @@ def test_custom_views_refuse_another_buyers_objects(buyers, a_client):
     response = a_client.get(reverse("admin:kpis_month"), {"contract": contract.pk, "period": "2026-02"})
     assert response.status_code == 200 and "contract" in response.context["form"].errors
     assert_clean(response, "month view")
+    rows = {"contract": contract.pk, "period": "2026-02", "kpi": "contacts_voice"}
+    response = a_client.get(reverse("admin:kpis_month_rows"), rows)
+    assert response.status_code == 200 and "contract" in response.context["form"].errors
+    assert response.context["page"] is None
+    assert_clean(response, "month rows view")
     # Run billing: B's reference is unknown; without one, only A's contracts are priced.
     response = a_client.post(
         reverse("admin:billing_billingrun_run"), {"period": "2026-02", "contract": B_CONTRACT}
@@ -442,7 +448,7 @@ def test_procurement_still_does_its_own_buyers_work(buyers, a_client):
     response = a_client.post(reverse("admin:kpis_kpibatch_upload"), {"file": kpi_file, "dry_run": ""})
     assert response.status_code == 302 and KpiBatch.objects.filter(file_name="acme-03.csv").exists()
     response = a_client.get(reverse("admin:kpis_month"), {"contract": contract.pk, "period": "2026-03"})
-    assert response.status_code == 200 and response.context["values"]
+    assert response.status_code == 200 and response.context["overview"].lines
     response = a_client.post(reverse("admin:billing_billingrun_run"), {"period": "2026-03", "contract": ""})
     assert response.status_code == 302
     draft = Statement.objects.get(contract=contract, period="2026-03")

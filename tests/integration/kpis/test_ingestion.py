@@ -254,8 +254,8 @@ def test_admin_month_view_shows_values_and_superseded_rows(admin_client, contrac
     ingest(HEADER + "ACME-TEL-001,2026-03,,contacts_voice,120,,,,\n", name="fix.csv")
     response = admin_client.get(reverse("admin:kpis_month"), {"contract": contract.pk, "period": "2026-03"})
     content = response.content.decode()
-    assert "<td>contacts_voice</td><td>120</td>" in content
-    assert "superseded" in content
+    assert "<strong>contacts_voice</strong>" in content and ">120</td>" in content
+    assert "+1 superseded" in content
     for name in ("kpis_kpibatch_changelist", "kpis_kpiresult_changelist", "contracts_kpi_changelist"):
         assert admin_client.get(reverse(f"admin:{name}")).status_code == 200
 
