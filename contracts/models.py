@@ -16,6 +16,7 @@ from djmoney.models.fields import CurrencyField
 from simple_history.models import HistoricalRecords
 
 from .consistency import validate_kpi_checks
+from .schema import validate_kpi_sources
 
 PERIOD_VALIDATOR = RegexValidator(r"^\d{4}-(0[1-9]|1[0-2])$", "Enter a period as YYYY-MM.")
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
@@ -69,8 +70,10 @@ class Contract(models.Model):
         default=False, help_text="Statements are self-billed invoices issued by the buyer."
     )
     kpi_sources = models.JSONField(
+        "KPI sources",
         default=dict,
         blank=True,
+        validators=[validate_kpi_sources],
         help_text="KPI code → 'buyer' or 'supplier', where this contract names another "
         "authoritative party than the KPI catalogue does.",
     )

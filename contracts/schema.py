@@ -225,6 +225,22 @@ def _kpi_sources(check: Checker, value, catalogue: KpiCatalogue) -> dict[str, st
     return dict(sorted(sources.items()))
 
 
+def validate_kpi_sources(value) -> None:
+    """The validator of ``Contract.kpi_sources``: a form that edits the field directly (the
+    admin's contract page) stores only what a contract file could give, with the same
+    messages. Raises ``ValidationError`` with every problem, by key path."""
+    from django.core.exceptions import ValidationError
+
+    from .selectors import kpi_catalogue  # the selectors import the models, which use this
+
+    check = Checker()
+    sources = _kpi_sources(check, value, kpi_catalogue())
+    if not check.errors and sources != value:
+        check.error("kpi_sources", f"write the sources as an export writes them: {sources}")
+    if check.errors:
+        raise ValidationError([str(error) for error in check.errors[:MAX_REPORTED]])
+
+
 def _agreement(check: Checker, value, fields: dict) -> AgreementSpec | None:
     path = "self_billing_agreement"
     if fields["self_billing"] is False:

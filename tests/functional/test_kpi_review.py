@@ -319,3 +319,19 @@ def test_the_draft_review_links_only_the_batches_procurement_may_open(world):
     page = signed_in(world["reviewer"]).get(reverse("admin:billing_statement_change", args=[draft.pk]))
     assert f"<td>{shared.pk}: operator</td>".encode() in page.content
     assert reverse("admin:kpis_kpibatch_change", args=[shared.pk]).encode() not in page.content
+
+
+def test_the_admin_contract_page_validates_kpi_sources_as_a_file_does():
+    from django.core.exceptions import ValidationError
+
+    from contracts.schema import validate_kpi_sources
+
+    validate_kpi_sources({"csat": "supplier"})
+    for value, message in [
+        ({"csat": "everyone"}, "kpi_sources.csat: must be one of buyer, supplier"),
+        ({"no_such": "buyer"}, "kpi_sources.no_such: unknown KPI code 'no_such'"),
+        (["csat"], "kpi_sources: expected a mapping"),
+    ]:
+        with pytest.raises(ValidationError) as caught:
+            validate_kpi_sources(value)
+        assert any(message in text for text in caught.value.messages), caught.value.messages
