@@ -105,6 +105,14 @@ def test_each_contract_is_in_its_stage_with_what_it_is_missing(world):
     )
 
 
+def test_flags_are_named_once_with_how_often_they_are_raised(world):
+    statement_price_draft(contract_id=world["acme"][0].pk, period=FEBRUARY)  # no KPI at all
+    rows = by_reference(month_close_rows(user=world["alice"], period=FEBRUARY))
+    assert rows["ACME-1"].flag_counts == [("kpi_not_measured", 2)]
+    assert rows["ACME-2"].flag_counts == [("kpi_not_measured", 1)]
+    assert rows["ACME-3"].flag_counts == []
+
+
 def test_another_buyers_contracts_never_appear_and_a_user_of_no_buyer_sees_none(world):
     assert [r.contract.reference for r in month_close_rows(user=world["gloria"], period=FEBRUARY)] == [
         "GLOBEX-1"
