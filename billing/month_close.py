@@ -133,8 +133,10 @@ class MonthCloseRow:
 
 def month_close_rows(*, user, period: Period) -> list[MonthCloseRow]:
     """The rows of every contract active in ``period`` that ``user`` sees (its buyer's for a
-    procurement user, all for a superuser, none for anyone else), by reference. Seven to nine
-    queries whatever the number of contracts (one more per 500 contracts for the KPI values)."""
+    procurement user, all for a superuser, none for anyone else), by reference. Eight queries
+    on PostgreSQL, nine on SQLite (the user's membership among them, unless already read),
+    whatever the number of contracts, plus one per further 500 contracts for the KPI values;
+    2,000 contracts' page takes 0.5-1 s on either database (measured on the CI machine)."""
     contracts = contracts_for_buyer_of(user, contracts_active_in_period(period=period))
     by_id = {c.pk: c for c in contracts.select_related("supplier").order_by("reference")}
     if not by_id:
