@@ -76,18 +76,22 @@ class MonthCloseForm(forms.Form):
         return _period(value) if value else default_period()
 
 
+class DocumentIdsField(forms.TypedMultipleChoiceField):
+    """Statement ids, each a plain number of at most 18 digits; whether each is a document of
+    the page is checked when the action runs, against the rows the user sees then."""
+
+    def valid_value(self, value) -> bool:
+        text = str(value)
+        return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 class BulkActionForm(forms.Form):
     """A bulk action's POST: the period, the action and, to issue, the confirmed documents."""
 
     period = forms.CharField(max_length=7)
     action = forms.ChoiceField(choices=[("run", "run"), ("approve", "approve"), ("issue", "issue")])
     confirm = forms.BooleanField(required=False)
-    statement = forms.TypedMultipleChoiceField(required=False, coerce=int)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # The choices are checked against the documents of the page when the action runs.
-        self.fields["statement"].valid_value = lambda value: str(value).isdigit() and len(str(value)) <= 18
+    statement = DocumentIdsField(required=False, coerce=int)
 
     def clean_period(self) -> Period:
         return _period(self.cleaned_data["period"])

@@ -234,7 +234,11 @@ def test_bulk_actions_need_their_permission_and_a_post_with_csrf(world):
     strict.force_login(world["bob"])
     assert strict.post(URL, {"period": "2026-02", "action": "run"}).status_code == 403
     assert not BillingRun.objects.exists()
-    # A bad bulk request is refused with the field named.
+    # A bad bulk request is refused with the field named, an id that is not a number too.
+    bad = {"period": "2026-02", "action": "issue", "confirm": "on", "statement": ["1", "²", "9" * 19]}
+    said = messages_of(client_of(world["bob"]).post(URL, bad, follow=True))
+    assert any(m.startswith("Nothing was done: statement:") for m in said), said
+    assert list(Statement.objects.order_by("pk").values_list("pk", "status")) == before
     said = messages_of(
         client_of(world["bob"]).post(URL, {"period": "02-2026", "action": "burn"}, follow=True)
     )
