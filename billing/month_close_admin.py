@@ -114,7 +114,10 @@ def month_close_view(model_admin, request):
         raise PermissionDenied
     if request.method == "POST":
         return _bulk_action(model_admin, request)
-    form = MonthCloseForm(request.GET)
+    query = request.GET.copy()
+    if not query.get("period"):  # shown in the form as the month the page is of
+        query["period"] = str(default_period())
+    form = MonthCloseForm(query)
     context = {
         **model_admin.admin_site.each_context(request),
         "opts": Statement._meta,
