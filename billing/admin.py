@@ -5,6 +5,7 @@ change state only through the actions (approve, issue, void), which call the ser
 """
 
 import contextlib
+import functools
 
 from django.conf import settings
 from django.contrib import admin, messages
@@ -33,6 +34,7 @@ from pricing.period import Period
 from . import services, tasks
 from .forms import RunBillingForm, VoidForm
 from .models import BillingRun, Statement, StatementLine
+from .month_close_admin import month_close_view
 from .selectors import live_statement, statement_events
 from .statement_actions import StatementObjectActionsMixin
 
@@ -230,6 +232,11 @@ class StatementAdmin(StatementObjectActionsMixin, BuyerScopedAdminMixin, ReadOnl
     @admin.display(description="flags")
     def flag_count(self, statement):
         return len(statement.flags) or ""
+
+    def get_urls(self):
+        """The month-close page (``billing.month_close_admin``), procurement's landing page."""
+        view = self.admin_site.admin_view(functools.partial(month_close_view, self))
+        return [path("month-close/", view, name="billing_statement_month_close"), *super().get_urls()]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         statement = self.get_object(request, object_id)

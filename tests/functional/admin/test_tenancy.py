@@ -176,6 +176,7 @@ CUSTOM_VIEWS = {
     "kpis_month",
     "kpis_month_rows",
     "billing_billingrun_run",
+    "billing_statement_month_close",
     "autocomplete",
     "app_list",
     "view_on_site",
@@ -341,6 +342,16 @@ def test_custom_views_refuse_another_buyers_objects(buyers, a_client):
     assert set(Statement.objects.filter(billing_run=run).values_list("contract__reference", flat=True)) == {
         "ACME-001"
     }
+    # The month-close page shows only A's contracts; its bulk actions never reach B's statements.
+    url = reverse("admin:billing_statement_month_close")
+    for period in ("2026-01", "2026-02"):
+        assert_clean(a_client.get(url, {"period": period}), f"month close {period}")
+        for data in (
+            {"action": "approve"},
+            {"action": "issue"},
+            {"action": "issue", "confirm": "on", "statement": [b["draft"].pk, b["issued"].pk]},
+        ):
+            assert_clean(a_client.post(url, {"period": period, **data}, follow=True), f"month close {data}")
     # Autocomplete offers only A's organisations.
     for field, term in (("buyer", "Globex"), ("supplier", "Beta")):
         response = a_client.get(
