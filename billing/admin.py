@@ -18,7 +18,7 @@ from knox.admin import AuthTokenAdmin as KnoxAuthTokenAdmin
 from knox.models import AuthToken
 from rest_framework.authtoken.models import TokenProxy
 
-from contracts.selectors import contracts_active_in_period
+from contracts.selectors import contracts_active_in_period, kpi_catalogue
 from contracts.tenancy import (
     EVERYTHING,
     BuyerScopedAdminMixin,
@@ -26,6 +26,7 @@ from contracts.tenancy import (
     contracts_for_buyer_of,
     for_buyer_scope,
 )
+from core.admin_columns import money_column
 from kpis.access import batches_for_buyer_of
 from kpis.models import KpiBatch
 from pricing.period import Period
@@ -168,9 +169,14 @@ def billing_runs_for_user(user, *, period: Period, contract_reference: str | Non
 
 class StatementLineInline(ReadOnly, admin.TabularInline):
     model = StatementLine
-    fields = ["position", "component_id", "kind", "kpi", "amount", "explanation"]
+    fields = ["position", "component_id", "kind", "kpi", "amount_shown", "explanation"]
     readonly_fields = fields
     extra = 0
+
+    amount_shown = money_column("amount", currency=lambda line: line.statement.currency)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("statement")
 
 
 @admin.register(Statement)
@@ -182,10 +188,9 @@ class StatementAdmin(StatementObjectActionsMixin, BuyerScopedAdminMixin, ReadOnl
         "period",
         "document_type",
         "status",
-        "net",
-        "gross",
-        "currency",
-        "flag_count",
+        "net_shown",
+        "gross_shown",
+        "flag_codes",
     ]
     list_filter = [
         "status",
@@ -207,9 +212,9 @@ class StatementAdmin(StatementObjectActionsMixin, BuyerScopedAdminMixin, ReadOnl
         "adjusts",
         "number",
         "currency",
-        "net",
-        "tax",
-        "gross",
+        "net_shown",
+        "tax_shown",
+        "gross_shown",
         "tax_rate",
         "issue_date",
         "due_date",
@@ -227,9 +232,14 @@ class StatementAdmin(StatementObjectActionsMixin, BuyerScopedAdminMixin, ReadOnl
     readonly_fields = fields
     change_form_template = "admin/billing/statement/change_form.html"
 
+    net_shown = money_column("net")
+    tax_shown = money_column("tax")
+    gross_shown = money_column("gross")
+
     @admin.display(description="flags")
-    def flag_count(self, statement):
-        return len(statement.flags) or ""
+    def flag_codes(self, statement):
+        """The flags' codes, short enough for a column (their messages are on the statement)."""
+        return ", ".join(str(flag.get("code", "")) for flag in statement.flags if isinstance(flag, dict))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         statement = self.get_object(request, object_id)
@@ -328,7 +338,10 @@ def statement_review(statement, previous, *, user) -> dict:
         }
         for c in list(dict.fromkeys([*now, *before]))
     ]
-    kpis = sorted(statement.inputs.get("kpis", {}).items())
+    units = {code: info.unit for code, info in kpi_catalogue().items()}
+    kpis = sorted(
+        (code, {**kpi, "unit": units.get(code, "")}) for code, kpi in statement.inputs.get("kpis", {}).items()
+    )
     batch_ids = {batch_id for _, kpi in kpis for batch_id in kpi.get("batch_ids", ())}
     batches = KpiBatch.objects.select_related("uploaded_by", "organisation").in_bulk(batch_ids)
     openable = set(batches_for_buyer_of(user).filter(pk__in=batch_ids).values_list("pk", flat=True))

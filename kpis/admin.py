@@ -11,6 +11,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from contracts.tenancy import BuyerScopedAdminMixin, contracts_for_buyer_of
+from core.admin_columns import kpi_with_exact
 from pricing.period import Period
 
 from .access import NotActingForAnyone, batches_for_buyer_of, kpi_submittable_contract_ids
@@ -270,7 +271,7 @@ class KpiResultAdmin(BuyerScopedAdminMixin, ReadOnlyAdmin):
         "period",
         "kpi",
         "date",
-        "value",
+        "value_shown",
         "numerator",
         "denominator",
         "channel",
@@ -282,6 +283,13 @@ class KpiResultAdmin(BuyerScopedAdminMixin, ReadOnlyAdmin):
     search_fields = ["contract__reference", "kpi__code", "site", "channel"]
     list_select_related = ["contract", "kpi", "batch"]
     show_full_result_count = False
+
+    @admin.display(description="value", ordering="value")
+    def value_shown(self, result):
+        """The value at its KPI's display precision (``81.60%``), the exact one on hover."""
+        if result.value is None:
+            return "—"
+        return kpi_with_exact(result.value, result.kpi.unit, currency=result.contract.currency)
 
     @admin.display(description="batch")
     def batch_link(self, result):
