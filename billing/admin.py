@@ -18,6 +18,7 @@ from knox.admin import AuthTokenAdmin as KnoxAuthTokenAdmin
 from knox.models import AuthToken
 from rest_framework.authtoken.models import TokenProxy
 
+from contracts.models import Organisation
 from contracts.selectors import contracts_active_in_period, kpi_catalogue
 from contracts.tenancy import (
     EVERYTHING,
@@ -167,6 +168,27 @@ def billing_runs_for_user(user, *, period: Period, contract_reference: str | Non
     ]
 
 
+class BuyerFilter(admin.SimpleListFilter):
+    """Statements by buyer, listing only the buyers of the contracts the user sees: a
+    procurement user's own buyer, a superuser's every buyer, never a supplier. A value that is
+    not an organisation's id matches nothing."""
+
+    title = "buyer"
+    parameter_name = "buyer"
+
+    def lookups(self, request, model_admin):
+        buyer_ids = contracts_for_buyer_of(request.user).values("buyer_id")
+        return [(str(o.pk), o.name) for o in Organisation.objects.filter(pk__in=buyer_ids).order_by("name")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        if not (value.isascii() and value.isdigit() and len(value) <= 18):
+            return queryset.none()
+        return queryset.filter(contract__buyer_id=int(value))
+
+
 class StatementLineInline(ReadOnly, admin.TabularInline):
     model = StatementLine
     fields = ["position", "component_id", "kind", "kpi", "amount_shown", "explanation"]
@@ -196,7 +218,7 @@ class StatementAdmin(StatementObjectActionsMixin, BuyerScopedAdminMixin, ReadOnl
         "status",
         "period",
         "document_type",
-        ("contract__buyer", admin.RelatedOnlyFieldListFilter),
+        BuyerFilter,
         ("contract__supplier", admin.RelatedOnlyFieldListFilter),
     ]
     search_fields = ["number", "contract__reference", "contract__title"]
