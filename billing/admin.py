@@ -62,7 +62,6 @@ class BillingRunAdmin(BuyerScopedAdminMixin, ReadOnly, admin.ModelAdmin):
         "progress",
         "failed",
         "started_at",
-        "heartbeat_at",
         "finished_at",
     ]
     list_filter = ["status", "period"]
@@ -206,7 +205,7 @@ class StatementAdmin(StatementObjectActionsMixin, BuyerScopedAdminMixin, ReadOnl
     buyer_path = "contract__buyer_id"
     list_display = [
         "__str__",
-        "contract",
+        "contract_reference",
         "period",
         "document_type",
         "status",
@@ -257,6 +256,11 @@ class StatementAdmin(StatementObjectActionsMixin, BuyerScopedAdminMixin, ReadOnl
     net_shown = money_column("net")
     tax_shown = money_column("tax")
     gross_shown = money_column("gross")
+
+    @admin.display(description="contract", ordering="contract__reference")
+    def contract_reference(self, statement):
+        """The reference only: the title is on the contract's page, and would cut the table off."""
+        return statement.contract.reference
 
     @admin.display(description="flags")
     def flag_codes(self, statement):
