@@ -67,3 +67,9 @@ def test_the_kpi_app_reads_kpis_in_breadcrumbs(procurement):
     page = client.get(reverse("admin:kpis_kpibatch_changelist")).content.decode()
     breadcrumbs = re.search(r'<div class="breadcrumbs">.*?</div>', page, re.S).group(0)
     assert ">KPIs</a>" in breadcrumbs and "Kpis" not in breadcrumbs
+
+
+def test_self_billing_is_hyphenated_in_the_admin(procurement):
+    client, _ = procurement
+    page = client.get(reverse("admin:index")).content.decode()
+    assert "Self-billing agreements" in page and "Self billing" not in page
