@@ -19,7 +19,8 @@ from knox.admin import AuthTokenAdmin as KnoxAuthTokenAdmin
 from knox.models import AuthToken
 from rest_framework.authtoken.models import TokenProxy
 
-from contracts.selectors import contracts_active_in_period
+from contracts.models import Organisation
+from contracts.selectors import contracts_active_in_period, kpi_catalogue
 from contracts.tenancy import (
     EVERYTHING,
     BuyerScopedAdminMixin,
@@ -27,6 +28,7 @@ from contracts.tenancy import (
     contracts_for_buyer_of,
     for_buyer_scope,
 )
+from core.admin_columns import money_column
 from kpis.access import batches_for_buyer_of
 from kpis.models import KpiBatch
 from pricing.period import Period
@@ -62,7 +64,6 @@ class BillingRunAdmin(BuyerScopedAdminMixin, ReadOnly, admin.ModelAdmin):
         "progress",
         "failed",
         "started_at",
-        "heartbeat_at",
         "finished_at",
     ]
     list_filter = ["status", "period"]
@@ -168,11 +169,37 @@ def billing_runs_for_user(user, *, period: Period, contract_reference: str | Non
     ]
 
 
+class BuyerFilter(admin.SimpleListFilter):
+    """Statements by buyer, listing only the buyers of the contracts the user sees: a
+    procurement user's own buyer, a superuser's every buyer, never a supplier. A value that is
+    not an organisation's id matches nothing."""
+
+    title = "buyer"
+    parameter_name = "buyer"
+
+    def lookups(self, request, model_admin):
+        buyer_ids = contracts_for_buyer_of(request.user).values("buyer_id")
+        return [(str(o.pk), o.name) for o in Organisation.objects.filter(pk__in=buyer_ids).order_by("name")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is None:
+            return queryset
+        if not (value.isascii() and value.isdigit() and len(value) <= 18):
+            return queryset.none()
+        return queryset.filter(contract__buyer_id=int(value))
+
+
 class StatementLineInline(ReadOnly, admin.TabularInline):
     model = StatementLine
-    fields = ["position", "component_id", "kind", "kpi", "amount", "explanation"]
+    fields = ["position", "component_id", "kind", "kpi", "amount_shown", "explanation"]
     readonly_fields = fields
     extra = 0
+
+    amount_shown = money_column("amount", currency=lambda line: line.statement.currency)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("statement")
 
 
 @admin.register(Statement)
@@ -180,20 +207,19 @@ class StatementAdmin(StatementObjectActionsMixin, BuyerScopedAdminMixin, ReadOnl
     buyer_path = "contract__buyer_id"
     list_display = [
         "__str__",
-        "contract",
+        "contract_reference",
         "period",
         "document_type",
         "status",
-        "net",
-        "gross",
-        "currency",
-        "flag_count",
+        "net_shown",
+        "gross_shown",
+        "flag_codes",
     ]
     list_filter = [
         "status",
         "period",
         "document_type",
-        ("contract__buyer", admin.RelatedOnlyFieldListFilter),
+        BuyerFilter,
         ("contract__supplier", admin.RelatedOnlyFieldListFilter),
     ]
     search_fields = ["number", "contract__reference", "contract__title"]
@@ -209,9 +235,9 @@ class StatementAdmin(StatementObjectActionsMixin, BuyerScopedAdminMixin, ReadOnl
         "adjusts",
         "number",
         "currency",
-        "net",
-        "tax",
-        "gross",
+        "net_shown",
+        "tax_shown",
+        "gross_shown",
         "tax_rate",
         "issue_date",
         "due_date",
@@ -229,9 +255,19 @@ class StatementAdmin(StatementObjectActionsMixin, BuyerScopedAdminMixin, ReadOnl
     readonly_fields = fields
     change_form_template = "admin/billing/statement/change_form.html"
 
+    net_shown = money_column("net")
+    tax_shown = money_column("tax")
+    gross_shown = money_column("gross")
+
+    @admin.display(description="contract", ordering="contract__reference")
+    def contract_reference(self, statement):
+        """The reference only: the title is on the contract's page, and would cut the table off."""
+        return statement.contract.reference
+
     @admin.display(description="flags")
-    def flag_count(self, statement):
-        return len(statement.flags) or ""
+    def flag_codes(self, statement):
+        """The flags' codes, short enough for a column (their messages are on the statement)."""
+        return ", ".join(str(flag.get("code", "")) for flag in statement.flags if isinstance(flag, dict))
 
     def get_urls(self):
         """The month-close page (``billing.month_close_admin``), procurement's landing page."""
@@ -335,7 +371,10 @@ def statement_review(statement, previous, *, user) -> dict:
         }
         for c in list(dict.fromkeys([*now, *before]))
     ]
-    kpis = sorted(statement.inputs.get("kpis", {}).items())
+    units = {code: info.unit for code, info in kpi_catalogue().items()}
+    kpis = sorted(
+        (code, {**kpi, "unit": units.get(code, "")}) for code, kpi in statement.inputs.get("kpis", {}).items()
+    )
     batch_ids = {batch_id for _, kpi in kpis for batch_id in kpi.get("batch_ids", ())}
     batches = KpiBatch.objects.select_related("uploaded_by", "organisation").in_bulk(batch_ids)
     openable = set(batches_for_buyer_of(user).filter(pk__in=batch_ids).values_list("pk", flat=True))

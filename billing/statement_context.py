@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pricing.text import measure_text, money_text
+from core.formatting import kpi_display, money_display
+from pricing.text import measure_text
 
 from .documents import ScorecardRow, StatementDocument
 
@@ -41,7 +42,7 @@ def scorecard_chart(rows: tuple[ScorecardRow, ...], width: int = 480, row_height
                 "bar": f"{actual * scale:.1f}",
                 "tick_x": f"{label_width + row.target * scale:.1f}",
                 "met": row.met,
-                "value": "n/m" if row.actual is None else measure_text(row.actual, 1),
+                "value": "n/m" if row.actual is None else kpi_display(row.actual, row.unit),
             }
         )
     return {
@@ -55,12 +56,13 @@ def scorecard_chart(rows: tuple[ScorecardRow, ...], width: int = 480, row_height
 
 
 def statement_pdf_context(*, document: StatementDocument) -> dict:
-    """Everything the statement template shows, as plain values: money with thousands
-    separators and the currency's places, dates as dates. ``document`` has its scorecard."""
+    """Everything the statement template shows, as plain values: money as people read it
+    (``£13,300.00``: the currency's symbol and places, ``core.formatting``), KPI targets and
+    actuals at their unit's precision, dates as dates. ``document`` has its scorecard."""
     contract = document.contract
 
     def money(amount: Decimal) -> str:
-        return money_text(amount, document.decimal_places)
+        return money_display(amount, document.currency)
 
     def party(party) -> dict:
         return {field: getattr(party, field) for field in ("name", "address", "country", "vat_number")}
@@ -101,8 +103,10 @@ def statement_pdf_context(*, document: StatementDocument) -> dict:
                 "code": row.code,
                 "name": row.name,
                 "unit": row.unit,
-                "target": measure_text(row.target),
-                "actual": "not measured" if row.actual is None else measure_text(row.actual),
+                "target": kpi_display(row.target, row.unit, currency=document.currency),
+                "actual": "not measured"
+                if row.actual is None
+                else kpi_display(row.actual, row.unit, currency=document.currency),
                 "met": row.met,
                 "lower_is_better": row.lower_is_better,
             }

@@ -203,6 +203,8 @@ class SelfBillingAgreement(models.Model):
     recorded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = "self-billing agreement"
+        verbose_name_plural = "self-billing agreements"
         ordering = ["contract", "start_date"]
         constraints = [
             models.CheckConstraint(

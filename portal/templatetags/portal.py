@@ -2,17 +2,15 @@ from decimal import Decimal
 
 from django import template
 
-from contracts.selectors import currency_decimal_places
-from pricing.text import money_text
+from core.formatting import money_display
 
 register = template.Library()
 
 
 @register.filter
 def money(amount: Decimal, currency) -> str:
-    """``13300`` and ``GBP`` → ``"GBP 13,300.00"``: thousands separators, the currency's places."""
-    code = str(currency)
-    return f"{code} {money_text(amount, currency_decimal_places(code))}"
+    """``13300`` and ``GBP`` → ``"£13,300.00"``: the same text as the statement page and its PDF."""
+    return money_display(amount, currency)
 
 
 @register.filter

@@ -15,8 +15,8 @@ from billing import pdf
 from billing.documents import documents
 from billing.exports import statements_export
 from billing.models import Statement
+from core.formatting import money_display
 from pricing.period import Period
-from pricing.text import money_text
 
 from .conftest import issue, portal_user, price, signed_in
 
@@ -79,14 +79,14 @@ def test_the_api_export_pdf_and_portal_show_the_same_document(documents_of_janua
         supplier = portal_user(row.contract.supplier, username=f"page-{document.number}")
         page = signed_in(supplier).get(f"/statements/{document.number}/").content.decode()
         html = pdf_html(row)
-        shown = [money_text(amount, document.decimal_places) for amount in (document.net, document.gross)]
+        shown = [money_display(amount, document.currency) for amount in (document.net, document.gross)]
         for text in (page, html):
             assert document.number in text
             for amount in shown:
                 assert amount in text
             for line in document.lines:
                 assert escape(line.explanation) in text
-                assert money_text(line.amount, document.decimal_places) in text
+                assert money_display(line.amount, document.currency) in text
             if document.adjusts:
                 assert document.adjusts in text
 
@@ -100,7 +100,7 @@ def test_a_draft_is_the_same_document_in_the_export_and_its_pdf_preview(document
     assert [line["explanation"] for line in entry["lines"]] == [line.explanation for line in document.lines]
     html = pdf_html(draft)
     assert f"DRAFT {document.contract.reference} 2026-02 r{document.revision}" in html
-    assert money_text(document.gross, document.decimal_places) in html
+    assert money_display(document.gross, document.currency) in html
     for line in document.lines:
         assert escape(line.explanation) in html
     finance = finance_client(documents_of_january["alpha_contract"].buyer)

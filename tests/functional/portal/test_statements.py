@@ -43,7 +43,7 @@ def test_the_list_shows_only_the_suppliers_issued_documents(world):
     body = response.content.decode()
     assert world["beta_jan"].number not in body and "ACME-B-001" not in body
     assert "2026-02" not in body  # the approved February is neither listed nor offered as a period
-    for expected in ["2026-01", "Invoice", "GBP 13,300.00", "GBP 15,960.00", "Issued", "5 Mar 2026"]:
+    for expected in ["2026-01", "Invoice", "£13,300.00", "£15,960.00", "Issued", "5 Mar 2026"]:
         assert expected in body, expected
 
 
@@ -120,18 +120,19 @@ def test_the_statement_page_explains_every_line_with_totals_and_scorecard(world)
     assert "service_level 78 missed target 80; 5% of charges 14,000.00 → -700.00" in body
     assert "<h1>Self-billed invoice ACME-2026-000001</h1>" in body
     for expected in [
-        "GBP 10,000.00",
-        "GBP -700.00",
-        "GBP 13,300.00",
+        "£10,000.00",
+        "-£700.00",
+        "£13,300.00",
         "VAT at 20%",
-        "GBP 2,660.00",
-        "GBP 15,960.00",
+        "£2,660.00",
+        "£15,960.00",
     ]:
         assert expected in body, expected
     assert "KPI scorecard for 2026-01" in body
     scorecard = re.search(r'<table class="data kpis">.*?</table>', body, re.S).group(0)
     assert re.search(
-        r"Service level \(answered within threshold\)</th>\s*<td[^>]*>80</td>\s*<td[^>]*>78</td>", scorecard
+        r"Service level \(answered within threshold\)</th>\s*<td[^>]*>80.00%</td>\s*<td[^>]*>78.00%</td>",
+        scorecard,
     )
     assert "result-missed" in scorecard
     assert 'role="img" aria-labelledby="scorecard-title scorecard-desc"' in body
