@@ -108,7 +108,8 @@ def main() -> None:
     print(f"Supplier portal at /: log in as {', '.join(PORTAL_USERS)}, password {PORTAL_PASSWORD}")
     print(
         f"Admin at /admin/: acme-procurement or acme-approver, password {PORTAL_PASSWORD}, see only Acme's "
-        "contracts; a statement's page shows who did what"
+        "contracts. Start at Month close; a statement's page approves, issues, previews the DRAFT PDF and "
+        "what the supplier sees, and shows who did what"
     )
 
 
