@@ -25,6 +25,12 @@ from .services import kpi_batch_ingest
 ROWS_PER_PAGE = 100
 
 
+def openable_batches(user, ids: set[int]) -> set[int]:
+    """The batches among ``ids`` whose page ``user`` may open: a file that also holds another
+    buyer's rows is named, not linked."""
+    return set(batches_for_buyer_of(user).filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+
+
 class ReadOnlyAdmin(admin.ModelAdmin):
     """KPI data is never edited or deleted by hand: corrections are new batches."""
 
@@ -218,13 +224,14 @@ class KpiBatchAdmin(BuyerScopedAdminMixin, ReadOnlyAdmin):
         form = MonthViewForm(request.GET or None)
         # Another buyer's contract is neither offered nor accepted.
         form.fields["contract"].queryset = contracts_for_buyer_of(request.user).order_by("reference")
-        overview, period = None, None
+        overview, period, shown = None, None, set()
         if form.is_valid():
             contract = form.cleaned_data["contract"]
             periods = contract_result_periods(contract=contract)
             period = form.cleaned_data["period"] or (periods[0] if periods else None)
             if period:
                 overview = kpi_month_overview(contract=contract, period=Period.parse(period))
+                shown = {batch.pk for line in overview.lines for batch in line.batches}
             # The bound field took its help text when the form was validated.
             form["period"].help_text = "Months with results: " + ", ".join(periods)
         context = {
@@ -234,6 +241,7 @@ class KpiBatchAdmin(BuyerScopedAdminMixin, ReadOnlyAdmin):
             "form": form,
             "overview": overview,
             "period": period,
+            "openable_batches": openable_batches(request.user, shown),
         }
         return render(request, "admin/kpis/kpibatch/month.html", context)
 
@@ -258,6 +266,7 @@ class KpiBatchAdmin(BuyerScopedAdminMixin, ReadOnlyAdmin):
                 page = paginator.page(number)
                 current = kpi_current_batches(contract_id=contract.pk, period=period, kpi_id=kpi.pk)
                 page.marked = marked_rows(page.object_list, current)
+        shown = {row.batch_id for row in page.object_list} if page else set()
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -265,6 +274,7 @@ class KpiBatchAdmin(BuyerScopedAdminMixin, ReadOnlyAdmin):
             "form": form,
             "page": page,
             "query": query,
+            "openable_batches": openable_batches(request.user, shown),
         }
         return render(request, "admin/kpis/kpibatch/month_rows.html", context)
 
