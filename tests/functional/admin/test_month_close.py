@@ -78,7 +78,7 @@ def test_procurement_sees_its_contracts_in_their_stages_and_never_another_buyers
     assert "none contacts_voice, service_level upload a KPI file Not priced" in one
     assert "1 file(s) service_level upload a KPI file Draft r1 draft kpi_not_measured" in two
     assert "service_level was not measured in 2026-02" in two
-    assert "Approved r1 approved" in three and "GBP " in three
+    assert "Approved r1 approved" in three and "£14,000.00" in three
     number = Statement.objects.get(contract__reference="ACME-4").number
     assert "Issued r1 issued" in four and number in four and four.endswith("stored")
     assert "1 pending review" in four and "?status__exact=pending" in found["ACME-4"]
