@@ -65,6 +65,40 @@ def kpi_catalogue(django_db_blocker):
         catalogue.seed(Kpi)
 
 
+# The Procurement group's permissions as the migrations grant them, (app label, codename).
+PROCUREMENT_GRANTS: list[tuple[str, str]] = []
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's, then the Procurement group's grants read once: the database is fresh
+    from its migrations, before any transactional test has emptied the tables."""
+    from django.contrib.auth.models import Group
+
+    with django_db_blocker.unblock():
+        group = Group.objects.filter(name="Procurement").first()
+        if group is not None:
+            PROCUREMENT_GRANTS[:] = group.permissions.values_list("content_type__app_label", "codename")
+
+
+@pytest.fixture
+def procurement_group(django_db_setup, django_db_blocker):
+    """The Procurement group with its migrations' permissions, re-made if a transactional test
+    emptied every table (migration data included), as ``kpi_catalogue`` re-seeds the catalogue."""
+    from django.contrib.auth.models import Group, Permission
+
+    with django_db_blocker.unblock():
+        group, created = Group.objects.get_or_create(name="Procurement")
+        if created:
+            wanted = set(PROCUREMENT_GRANTS)
+            group.permissions.set(
+                p
+                for p in Permission.objects.select_related("content_type")
+                if (p.content_type.app_label, p.codename) in wanted
+            )
+        return group
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     """Each test stores files (PDFs) in a folder of its own."""

@@ -3,7 +3,6 @@ table is cut off (Chromium measures the table's container, so the layout is the 
 sees, filters and navigation sidebar included). Screenshots are kept in the test's tmp_path."""
 
 import pytest
-from django.contrib.auth.models import Group
 
 from billing.models import BillingRun
 from tests.functional.browser.test_portal_browser import DESKTOP, browser, world  # noqa: F401
@@ -23,11 +22,11 @@ CHANGE_LISTS = {
 
 
 @pytest.fixture
-def procurement(world):  # noqa: F811
+def procurement(procurement_group, world):  # noqa: F811
     user = portal_user(world["alpha_contract"].buyer, role="procurement", username="widths-procurement")
     user.is_staff = True
     user.save(update_fields=["is_staff"])
-    user.groups.add(Group.objects.get(name="Procurement"))
+    user.groups.add(procurement_group)
     contract = world["alpha_contract"]
     BillingRun.objects.create(
         period="2026-01",

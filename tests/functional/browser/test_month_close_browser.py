@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 
 from contracts.models import Contract, Membership
 from contracts.services import contract_import_content
@@ -32,12 +32,12 @@ WARNING = "contacts_total 31,673 is not contacts_voice + contacts_chat 30,862 (2
 
 
 @pytest.fixture
-def procurement(transactional_db, kpi_catalogue):
+def procurement(transactional_db, kpi_catalogue, procurement_group):
     """Committed data: the live server answers from another thread."""
     contract_import_content(file_name="acme.yaml", content=contract_text().encode())
     contract = Contract.objects.get(reference="ACME-T-001")
     user = User.objects.create_user("acme-procurement", password=PASSWORD, is_staff=True)
-    user.groups.add(Group.objects.get(name="Procurement"))
+    user.groups.add(procurement_group)
     Membership.objects.create(user=user, organisation=contract.buyer, role="procurement")
     return user
 
