@@ -134,16 +134,16 @@ def rate_card_html(version: TermsVersion, wording: Wording):
     components = sorted(version.components.all(), key=lambda c: (c.position, c.pk))
     if not components:
         return "— (no components)"
-    return format_html_join(
+    rows = format_html_join(
         "",
-        '<div class="rate-card-component"><strong>{}</strong> <span class="quiet">({})</span><ul>{}</ul></div>',
+        '<tr><th scope="row"><strong>{}</strong><br><span class="quiet">{}</span></th><td>{}</td></tr>',
         (
             (
                 component.component_id,
                 component.get_type_display(),
                 format_html_join(
                     "",
-                    "<li>{}</li>",
+                    "<div>{}</div>",
                     (
                         (line,)
                         for line in component_rate_card(
@@ -155,6 +155,7 @@ def rate_card_html(version: TermsVersion, wording: Wording):
             for component in components
         ),
     )
+    return format_html('<table class="rate-card"><tbody>{}</tbody></table>', rows)
 
 
 class TermsVersionInline(BuyerScopedAdminMixin, admin.TabularInline):
