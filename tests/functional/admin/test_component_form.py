@@ -25,10 +25,12 @@ def client(northern):
 def page_form(client, version) -> dict:
     """The change form as the browser would post it: every field with the value it shows."""
     url = reverse("admin:contracts_termsversion_change", args=[version.pk])
-    form = client.get(url).context["adminform"].form
-    inline = client.get(url).context["inline_admin_formsets"][0].formset
-    data = {name: value for name, value in form.initial.items() if name in ("contract", "effective_from")}
-    data["contract"] = version.contract_id
+    context = client.get(url).context
+    inline = context["inline_admin_formsets"][0].formset
+    data = {
+        "contract": version.contract_id,
+        "effective_from": context["adminform"].form.initial["effective_from"],
+    }
     data.update({f"{inline.prefix}-{k}": v for k, v in inline.management_form.initial.items()})
     for sub in inline.forms:
         for name, field in sub.fields.items():
