@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from .components import Wording, component_rate_card
 from .forms import ComponentForm, ContractFileUploadForm, OrganisationForm, SelfBillingAgreementForm
 from .models import (
     Component,
@@ -26,7 +27,7 @@ from .models import (
     TermsVersion,
 )
 from .schema import ContractFileError, validate_contract
-from .selectors import COMPONENT_HISTORY_LIMIT, component_history, kpi_catalogue
+from .selectors import COMPONENT_HISTORY_LIMIT, component_history, currency_decimal_places, kpi_catalogue
 from .services import FROZEN_STATUSES, MAX_FILE_BYTES, contract_export, contract_import_content
 from .tenancy import (
     EVERYTHING,
@@ -130,16 +131,65 @@ class ActiveFilter(admin.SimpleListFilter):
         return queryset
 
 
+def contract_wording(contract: Contract) -> Wording:
+    """How the rate cards of ``contract`` say money (its currency) and KPIs (the catalogue's
+    names and directions): two queries of the catalogue."""
+    currency = str(contract.currency)
+    return Wording(
+        currency=currency,
+        decimal_places=currency_decimal_places(currency),
+        kpi_names=dict(Kpi.objects.values_list("code", "name")),
+        catalogue=kpi_catalogue(),
+    )
+
+
+def rate_card_html(version: TermsVersion, wording: Wording):
+    """The version's components in words, one block per component in the contract's order."""
+    components = sorted(version.components.all(), key=lambda c: (c.position, c.pk))
+    if not components:
+        return "— (no components)"
+    rows = format_html_join(
+        "",
+        '<tr><th scope="row"><strong>{}</strong><br><span class="quiet">{}</span></th><td>{}</td></tr>',
+        (
+            (
+                component.component_id,
+                component.get_type_display(),
+                format_html_join(
+                    "",
+                    "<div>{}</div>",
+                    (
+                        (line,)
+                        for line in component_rate_card(
+                            type_=component.type, params=component.params, wording=wording
+                        )
+                    ),
+                ),
+            )
+            for component in components
+        ),
+    )
+    return format_html('<table class="rate-card"><tbody>{}</tbody></table>', rows)
+
+
 class TermsVersionInline(BuyerScopedAdminMixin, admin.TabularInline):
+    """A contract's versions, each with its rate card in words; components are edited on the
+    version's own page."""
+
     model = TermsVersion
     buyer_path = "contract__buyer_id"
     extra = 0
     fields = ["effective_from", "components_summary", "edit_link"]
     readonly_fields = ["components_summary", "edit_link"]
 
-    @admin.display(description="components")
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("components")
+
+    @admin.display(description="rate card")
     def components_summary(self, version):
-        return ", ".join(f"{c.component_id} ({c.type})" for c in version.components.all()) or "—"
+        if not version.pk:
+            return "—"
+        return rate_card_html(version, contract_wording(version.contract))
 
     @admin.display(description="")
     def edit_link(self, version):
@@ -380,6 +430,17 @@ class TermsVersionAdmin(BuyerScopedAdminMixin, HistoryAdmin):
     search_fields = ["contract__reference", "effective_from"]
     list_select_related = ["contract"]
     inlines = [ComponentInline]
+    fieldsets = [
+        (None, {"fields": ["contract", "effective_from"]}),
+        ("Rate card", {"fields": ["rate_card"], "description": "The components below, in words."}),
+    ]
+    readonly_fields = ["rate_card"]
+
+    @admin.display(description="terms in words")
+    def rate_card(self, version):
+        if version is None or not version.pk:
+            return "— (shown once the version is saved)"
+        return rate_card_html(version, contract_wording(version.contract))
 
     @admin.display(boolean=True, description="priced an issued statement")
     def frozen(self, version):

@@ -4,9 +4,10 @@ import json
 
 from django import forms
 from django.db import transaction
+from django.utils.html import format_html, format_html_join
 
 from .checks import Checker
-from .components import ComponentValidator
+from .components import COMPONENT_TYPES, ComponentValidator
 from .models import Component, Contract, Organisation, SelfBillingAgreement
 from .selectors import kpi_catalogue
 from .services import MAX_FILE_BYTES
@@ -43,7 +44,137 @@ class DecimalJSONDecoder(json.JSONDecoder):
         return super().decode(s, *args, **kwargs)
 
 
+# A list parameter is typed one entry per line. Bands are two words, the limit then the value
+# (``null`` for the open last band, as in the file); a KPI entry is its code then ``key=value``
+# words with the file's keys. A full formset per list would be a nested inline the admin does
+# not offer; a line per entry keeps each list on the page it belongs to, with the file's keys.
+BAND_LISTS = {
+    "bands": ("up_to", "price"),
+    "share_bands": ("up_to_percent_of_baseline", "supplier_percent"),
+}
+KPI_LISTS = ("kpis",)
+INTEGER_KEYS = ("earn_back_months",)
+MAX_PARAM_CHARS = 10_000  # per field: 50 bands or 20 KPIs fit many times over
+
+
+class ParamsError(ValueError):
+    """A typed line that cannot be read into the file's shape; names the key and the line."""
+
+
+def params_lines(key: str, value) -> str:
+    """One list parameter as the lines its field shows."""
+    if key in BAND_LISTS:
+        limit, amount = BAND_LISTS[key]
+        return "\n".join(f"{'null' if b[limit] is None else b[limit]} {b[amount]}" for b in value)
+    return "\n".join(
+        " ".join([str(entry.get("kpi")), *(f"{k}={v}" for k, v in entry.items() if k != "kpi")])
+        for entry in value
+    )
+
+
+def params_from_lines(key: str, text: str) -> list:
+    """The lines of a list parameter as the file's list of mappings. Raises ``ParamsError``."""
+    entries = []
+    for number, line in enumerate((line for line in text.splitlines() if line.strip()), start=1):
+        words = line.split()
+        if key in BAND_LISTS:
+            if len(words) != 2:
+                raise ParamsError(
+                    f"params.{key}: line {number}: give the limit and the value, e.g. '10000 3.00'"
+                )
+            limit, amount = BAND_LISTS[key]
+            entries.append({limit: None if words[0] == "null" else words[0], amount: words[1]})
+            continue
+        entry = {"kpi": words[0]}
+        for word in words[1:]:
+            name, sep, value = word.partition("=")
+            if not sep or not name or not value:
+                raise ParamsError(f"params.{key}: line {number}: {word!r} is not key=value")
+            entry[name] = value
+        entries.append(entry)
+    return entries
+
+
+class ParamsWidget(forms.MultiWidget):
+    """One labelled input per parameter key of a component type, in canonical order."""
+
+    def __init__(self, keys: tuple[str, ...], attrs=None):
+        self.keys = keys
+        widgets = {
+            key: forms.Textarea(attrs={"rows": 3, "cols": 60})
+            if key in BAND_LISTS or key in KPI_LISTS
+            else forms.TextInput()
+            for key in keys
+        }
+        super().__init__(widgets, attrs)
+
+    def decompress(self, value):
+        value = value if isinstance(value, dict) else {}
+        return [
+            ""
+            if value.get(key) is None
+            else params_lines(key, value[key])
+            if isinstance(value[key], list)
+            else str(value[key])
+            for key in self.keys
+        ]
+
+    def render(self, name, value, attrs=None, renderer=None):
+        values = value if isinstance(value, list) else self.decompress(value)
+        base_id = (attrs or {}).get("id") or f"id_{name}"
+        rows = format_html_join(
+            "",
+            '<tr><th scope="row"><label for="{}">{}</label></th><td>{}</td></tr>',
+            (
+                (
+                    f"{base_id}_{key}",
+                    key,
+                    widget.render(f"{name}_{key}", text, {"id": f"{base_id}_{key}"}, renderer),
+                )
+                for key, widget, text in zip(self.keys, self.widgets, values, strict=True)
+            ),
+        )
+        # One table: the admin lays a field's children out in a row, a table's rows stack.
+        return format_html('<table class="component-params"><tbody>{}</tbody></table>', rows)
+
+
+class TypedParamsField(forms.Field):
+    """A component's parameters typed field by field; ``clean`` gives the file's mapping for
+    the type's validator (in :class:`ComponentForm`), so the messages are the import's."""
+
+    def __init__(self, keys: tuple[str, ...], **kwargs):
+        self.keys = keys
+        super().__init__(widget=ParamsWidget(keys), required=False, **kwargs)
+
+    def clean(self, value):
+        params = {}
+        for key, text in zip(self.keys, value or [""] * len(self.keys), strict=True):
+            text = (text or "").strip()
+            if len(text) > MAX_PARAM_CHARS:
+                raise forms.ValidationError(
+                    f"params.{key}: {len(text):,} characters; at most {MAX_PARAM_CHARS:,}"
+                )
+            if not text:
+                continue
+            if key in BAND_LISTS or key in KPI_LISTS:
+                try:
+                    params[key] = params_from_lines(key, text)
+                except ParamsError as error:
+                    raise forms.ValidationError(str(error)) from None
+            elif key in INTEGER_KEYS and text.isdigit() and len(text) <= 3:
+                params[key] = int(text)
+            else:
+                params[key] = text
+        return params
+
+
 class ComponentForm(forms.ModelForm):
+    """A saved component is edited through the fields of its type (its keys in the contract
+    file, see :data:`contracts.components.COMPONENT_TYPES`); a new one, whose type is not
+    chosen yet when the page is drawn, through its parameters as JSON. Either way the type's
+    validator checks them, with the import's messages naming the key. A saved component's
+    type is not changed here: a new type is a new component (remove this one, add that)."""
+
     params = forms.JSONField(
         decoder=DecimalJSONDecoder,
         widget=PrettyJSONWidget(attrs={"rows": 8, "cols": 70, "style": "font-family: monospace"}),
@@ -53,9 +184,18 @@ class ComponentForm(forms.ModelForm):
     class Meta:
         model = Component
         fields = ["position", "component_id", "type", "params"]
-        widgets = {
-            "params": PrettyJSONWidget(attrs={"rows": 8, "cols": 70, "style": "font-family: monospace"})
-        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        entry = COMPONENT_TYPES.get(self.instance.type) if self.instance.pk else None
+        if entry is not None:
+            self.fields["type"].disabled = True
+            self.fields["params"] = TypedParamsField(
+                entry.keys,
+                label="Parameters",
+                help_text="As in the contract file; a list one entry per line: a band as "
+                "'up_to price' ('null' for the last), a KPI as 'code key=value …'.",
+            )
 
     def clean(self):
         cleaned = super().clean()

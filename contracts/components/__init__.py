@@ -40,6 +40,7 @@ from .base import (
     register,
 )
 from .credits import EARN_BACK_MONTHS
+from .wording import Wording
 
 __all__ = [
     "COMPONENT_TYPES",
@@ -50,6 +51,8 @@ __all__ = [
     "ComponentValidator",
     "KpiCatalogue",
     "KpiInfo",
+    "Wording",
+    "component_rate_card",
     "component_to_pricing",
     "register",
 ]
@@ -67,3 +70,20 @@ def component_to_pricing(
     if entry is None:
         raise KeyError(f"unknown component type {type_!r}")
     return entry.to_pricing(component_id, params, catalogue)
+
+
+def component_rate_card(*, type_: str, params: dict, wording: Wording) -> list[str]:
+    """One component's terms in words: its type's ``describe`` lines (see :mod:`.wording`).
+
+    ``params`` should be canonical. A row that is not (edited by hand in the database, or
+    stored before a rule tightened) is shown as its raw keys and values, never an error: the
+    rate card is read to find such a row. Raises ``KeyError`` for an unknown type or a type
+    without a describer, which the registry's tests rule out.
+    """
+    describe = COMPONENT_TYPES[type_].describe
+    if describe is None:
+        raise KeyError(f"component type {type_!r} has no rate-card wording")
+    try:
+        return describe(params, wording)
+    except (KeyError, TypeError, ValueError, ArithmeticError, AttributeError):
+        return ["Not in canonical form: " + "; ".join(f"{key} = {value!r}" for key, value in params.items())]

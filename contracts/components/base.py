@@ -12,11 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pricing.terms import Direction
 
 from ..checks import Checker, is_text, shown
+
+if TYPE_CHECKING:
+    from .wording import Wording
 
 MAX_BANDS = 50
 MAX_SCORECARD_KPIS = 20
@@ -39,6 +42,9 @@ class ComponentType:
     for a key that is absent or wrong, the error recorded on ``validator.check``), each as
     canonical parameters hold it. ``to_pricing(component_id, params, catalogue)`` builds
     ``terms``, the pricing dataclass, from canonical parameters, by keyword.
+    ``describe(params, wording)`` says canonical parameters as short lines of a rate card
+    (:mod:`.wording`); every registered type needs one (a test enumerates the registry), but
+    it is optional here so that a type can be tried out before it is worded.
     """
 
     name: str
@@ -47,6 +53,7 @@ class ComponentType:
     optional: tuple[str, ...]
     validate: Callable[[ComponentValidator, dict, str], dict]
     to_pricing: Callable[[str, dict, KpiCatalogue], Any]
+    describe: Callable[[dict, Wording], list[str]] | None = None
 
     @property
     def keys(self) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ from pricing.terms import Band, BandMode, FixedFee, UnitRate
 
 from ..checks import BAND_LIMIT
 from .base import ComponentType, ComponentValidator, KpiCatalogue, decimal_or_none, register
+from .wording import Wording
 
 # Looked up rather than called, as ``base.DIRECTIONS``.
 BAND_MODES = {mode.value: mode for mode in BandMode}
@@ -15,6 +16,10 @@ BAND_MODES = {mode.value: mode for mode in BandMode}
 
 def _validate_fixed_fee(validator: ComponentValidator, p: dict, path: str) -> dict:
     return {"amount": validator.optional(p, "amount", path, validator.check.amount)}
+
+
+def _describe_fixed_fee(p: dict, wording: Wording) -> list[str]:
+    return [f"Fixed fee: {wording.money(p['amount'])} a month (prorated in a part month)"]
 
 
 def _fixed_fee(component_id: str, p: dict, catalogue: KpiCatalogue) -> FixedFee:
@@ -29,6 +34,7 @@ FIXED_FEE = register(
         optional=(),
         validate=_validate_fixed_fee,
         to_pricing=_fixed_fee,
+        describe=_describe_fixed_fee,
     )
 )
 
@@ -44,6 +50,21 @@ def _validate_unit_rate(validator: ComponentValidator, p: dict, path: str) -> di
         "mode": check.choice(p["mode"], f"{path}.mode", ("graduated", "volume")) if "mode" in p else None,
         "minimum_charge": validator.optional(p, "minimum_charge", path, check.amount),
     }
+
+
+def _describe_unit_rate(p: dict, wording: Wording) -> list[str]:
+    prices = wording.bands(p["bands"], "up_to", lambda band: f"{wording.money(band['price'])} each")
+    lines = [f"{wording.kpi(p['measure'])}: {prices}"]
+    if len(p["bands"]) > 1:
+        if p.get("mode", "graduated") == "volume":
+            lines.append("Volume pricing: every unit at the price of the band the month's total reaches")
+        else:
+            lines.append("Graduated pricing: the units in each band at that band's price")
+    if p.get("minimum_charge") is not None:
+        lines.append(
+            f"Minimum charge: {wording.money(p['minimum_charge'])} a month (prorated in a part month)"
+        )
+    return lines
 
 
 def _unit_rate(component_id: str, p: dict, catalogue: KpiCatalogue) -> UnitRate:
@@ -64,5 +85,6 @@ UNIT_RATE = register(
         optional=("mode", "minimum_charge"),
         validate=_validate_unit_rate,
         to_pricing=_unit_rate,
+        describe=_describe_unit_rate,
     )
 )

@@ -18,6 +18,7 @@ from .base import (
     direction_of,
     register,
 )
+from .wording import Wording
 
 EARN_BACK_MONTHS = (1, 24)
 
@@ -68,6 +69,23 @@ def _service_levels(validator: ComponentValidator, entries: list, path: str) -> 
     return kpis
 
 
+def _describe_service_credit(p: dict, wording: Wording) -> list[str]:
+    head = f"Service credit: {wording.percent(p['at_risk_percent'])} of the month's charges at risk"
+    if p.get("earn_back_months") is not None:
+        months = p["earn_back_months"]
+        span = "the next month" if months == 1 else f"each of the next {months} months"
+        head += f"; a credit is earned back when its KPI meets the target in {span}"
+    lines = [head]
+    for k in p["kpis"]:
+        missed = "above" if wording.lower_is_better(k["kpi"]) else "below"
+        if k.get("credit_percent") is not None:
+            credit = f"{wording.percent(k['credit_percent'])} credit"
+        else:
+            credit = f"{wording.percent(k['per_point_percent'])} credit per full point"
+        lines.append(f"{wording.kpi(k['kpi'])} {missed} {wording.number(k['target'])} → {credit}")
+    return lines
+
+
 def _service_credit(component_id: str, p: dict, catalogue: KpiCatalogue) -> ServiceCredit:
     return ServiceCredit(
         id=component_id,
@@ -96,5 +114,6 @@ SERVICE_CREDIT = register(
         optional=("earn_back_months",),
         validate=_validate_service_credit,
         to_pricing=_service_credit,
+        describe=_describe_service_credit,
     )
 )

@@ -18,9 +18,12 @@ from .base import (
     direction_of,
     register,
 )
+from .wording import Wording
 
 SCORECARD_KEYS = ("kpi", "weight", "threshold", "target", "stretch")
 SCORECARD_OPTIONAL = ("threshold_payout", "stretch_payout")
+# The payout factors a scorecard entry leaves out: what pricing pays and the rate card says.
+SCORECARD_PAYOUTS = (("threshold_payout", "0.5"), ("stretch_payout", "1.5"))
 
 
 def _validate_experience_bonus(validator: ComponentValidator, p: dict, path: str) -> dict:
@@ -80,6 +83,24 @@ def _ordered(validator: ComponentValidator, code: str | None, anchors: list, whe
         validator.check.error(where, f"{code} is higher-is-better: needs threshold ≤ target ≤ stretch")
 
 
+def _describe_experience_bonus(p: dict, wording: Wording) -> list[str]:
+    if p.get("pool_percent") is not None:
+        pool = f"{wording.percent(p['pool_percent'])} of the month's charges"
+    else:
+        pool = f"{wording.money(p['pool_amount'])} a month"
+    lines = [f"Experience bonus: a pool of {pool}, paid out by the weighted scorecard below"]
+    for k in p["kpis"]:
+        low, high = (wording.number(k.get(key, default)) for key, default in SCORECARD_PAYOUTS)
+        lines.append(
+            f"{wording.kpi(k['kpi'])} (weight {wording.number(k['weight'])}): threshold "
+            f"{wording.number(k['threshold'])} pays {low}×, target {wording.number(k['target'])} pays 1×, "
+            f"stretch {wording.number(k['stretch'])} pays {high}×"
+        )
+    if p.get("gate") == "all_thresholds":
+        lines.append("Gate: no bonus in a month when any KPI misses its threshold or is not measured")
+    return lines
+
+
 def _experience_bonus(component_id: str, p: dict, catalogue: KpiCatalogue) -> ExperienceBonus:
     return ExperienceBonus(
         id=component_id,
@@ -92,8 +113,8 @@ def _experience_bonus(component_id: str, p: dict, catalogue: KpiCatalogue) -> Ex
                     target=Decimal(k["target"]),
                     stretch=Decimal(k["stretch"]),
                     direction=direction_of(k["kpi"], catalogue),
-                    threshold_payout=Decimal(k.get("threshold_payout", "0.5")),
-                    stretch_payout=Decimal(k.get("stretch_payout", "1.5")),
+                    threshold_payout=Decimal(k.get(*SCORECARD_PAYOUTS[0])),
+                    stretch_payout=Decimal(k.get(*SCORECARD_PAYOUTS[1])),
                 )
                 for k in p["kpis"]
             ]
@@ -112,5 +133,6 @@ EXPERIENCE_BONUS = register(
         optional=("pool_percent", "pool_amount", "gate"),
         validate=_validate_experience_bonus,
         to_pricing=_experience_bonus,
+        describe=_describe_experience_bonus,
     )
 )

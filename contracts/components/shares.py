@@ -9,6 +9,7 @@ from pricing.terms import GainShare, OutcomeFee, RevenueShare, ShareBand
 
 from ..checks import QUANTITY
 from .base import ComponentType, ComponentValidator, KpiCatalogue, decimal_or_none, register
+from .wording import Wording
 
 
 def _validate_gain_share(validator: ComponentValidator, p: dict, path: str) -> dict:
@@ -41,6 +42,30 @@ def _validate_gain_share(validator: ComponentValidator, p: dict, path: str) -> d
         "pain_percent": validator.optional(p, "pain_percent", path, check.percent),
         "pain_cap": validator.optional(p, "pain_cap", path, check.amount),
     }
+
+
+def _describe_gain_share(p: dict, wording: Wording) -> list[str]:
+    if p.get("baseline_amount") is not None:
+        baseline = f"baseline {wording.money(p['baseline_amount'])} a month"
+    else:
+        baseline = f"baseline {wording.money(p['baseline_unit_cost'])} per unit of {wording.kpi(p['volume_measure'])}"
+    if p.get("supplier_percent") is not None:
+        shares = f"supplier keeps {wording.percent(p['supplier_percent'])} of savings"
+    else:
+        shares = "supplier keeps " + wording.bands(
+            p["share_bands"],
+            "up_to_percent_of_baseline",
+            lambda band: f"{wording.percent(band['supplier_percent'])} of savings",
+            lambda limit: f"{wording.percent(limit)} of baseline",
+        ).replace("; ", ", ")
+    head = f"Shared savings on {wording.kpi(p['actual_measure'])}: {baseline}; {shares}"
+    lines = [head + (f"; capped at {wording.money(p['cap'])}" if p.get("cap") is not None else "")]
+    if p.get("pain_percent") is not None:
+        pain = f"Pain share: supplier pays {wording.percent(p['pain_percent'])} of any overrun above the baseline"
+        lines.append(
+            pain + (f", at most {wording.money(p['pain_cap'])}" if p.get("pain_cap") is not None else "")
+        )
+    return lines
 
 
 def _gain_share(component_id: str, p: dict, catalogue: KpiCatalogue) -> GainShare:
@@ -83,6 +108,7 @@ GAIN_SHARE = register(
         ),
         validate=_validate_gain_share,
         to_pricing=_gain_share,
+        describe=_describe_gain_share,
     )
 )
 
@@ -95,6 +121,14 @@ def _validate_revenue_share(validator: ComponentValidator, p: dict, path: str) -
         "supplier_percent": validator.optional(p, "supplier_percent", path, check.percent),
         "cap": validator.optional(p, "cap", path, check.amount),
     }
+
+
+def _describe_revenue_share(p: dict, wording: Wording) -> list[str]:
+    line = (
+        f"Revenue share: supplier receives {wording.percent(p['supplier_percent'])} of "
+        f"{wording.kpi(p['actual_measure'])} above a baseline of {wording.money(p['baseline_amount'])} a month"
+    )
+    return [line + (f"; capped at {wording.money(p['cap'])}" if p.get("cap") is not None else "")]
 
 
 def _revenue_share(component_id: str, p: dict, catalogue: KpiCatalogue) -> RevenueShare:
@@ -115,6 +149,7 @@ REVENUE_SHARE = register(
         optional=("cap",),
         validate=_validate_revenue_share,
         to_pricing=_revenue_share,
+        describe=_describe_revenue_share,
     )
 )
 
@@ -128,6 +163,18 @@ def _validate_outcome_fee(validator: ComponentValidator, p: dict, path: str) -> 
         "cap": validator.optional(p, "cap", path, check.amount),
         "clawback_measure": validator.kpi(p, "clawback_measure", path, aggregation="sum", units=("count",)),
     }
+
+
+def _describe_outcome_fee(p: dict, wording: Wording) -> list[str]:
+    line = f"{wording.kpi(p['measure'])}: {wording.money(p['fee'])} each"
+    if p.get("threshold") is not None:
+        line += f" above {wording.number(p['threshold'])} a month"
+    if p.get("cap") is not None:
+        line += f"; capped at {wording.money(p['cap'])}"
+    lines = [line]
+    if p.get("clawback_measure") is not None:
+        lines.append(f"Clawback: {wording.money(p['fee'])} back per {wording.kpi(p['clawback_measure'])}")
+    return lines
 
 
 def _outcome_fee(component_id: str, p: dict, catalogue: KpiCatalogue) -> OutcomeFee:
@@ -149,5 +196,6 @@ OUTCOME_FEE = register(
         optional=("threshold", "cap", "clawback_measure"),
         validate=_validate_outcome_fee,
         to_pricing=_outcome_fee,
+        describe=_describe_outcome_fee,
     )
 )

@@ -1,6 +1,5 @@
 """Procurement's admin: pages load, components are validated like the file, files go in and out."""
 
-import json
 from decimal import Decimal
 
 import pytest
@@ -86,7 +85,8 @@ def component_formset(version, component, params):
         f"{prefix}-0-position": "0",
         f"{prefix}-0-component_id": component.component_id,
         f"{prefix}-0-type": component.type,
-        f"{prefix}-0-params": json.dumps(params),
+        # A saved component is edited through its type's fields, one per key.
+        **{f"{prefix}-0-params_{key}": str(value) for key, value in params.items()},
         "contract": str(version.contract_id),
         "effective_from": version.effective_from,
     }
