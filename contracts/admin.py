@@ -15,7 +15,13 @@ from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from .components import Wording, component_rate_card
-from .forms import ComponentForm, ContractFileUploadForm, OrganisationForm, SelfBillingAgreementForm
+from .forms import (
+    ComponentForm,
+    ComponentTypeForm,
+    ContractFileUploadForm,
+    OrganisationForm,
+    SelfBillingAgreementForm,
+)
 from .models import (
     Component,
     Contract,
@@ -451,6 +457,58 @@ class TermsVersionAdmin(BuyerScopedAdminMixin, HistoryAdmin):
 
     def has_change_permission(self, request, obj=None):
         return super().has_change_permission(request, obj) and not self._frozen(obj)
+
+    def get_urls(self):
+        extra = [
+            path(
+                "<int:object_id>/add-component/",
+                self.admin_site.admin_view(self.add_component_view),
+                name="contracts_termsversion_add_component",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        version = self.get_object(request, unquote(object_id))
+        can_add = version is not None and self.has_change_permission(request, version)
+        return super().change_view(
+            request, object_id, form_url, {**(extra_context or {}), "can_add_component": can_add}
+        )
+
+    def add_component_view(self, request, object_id: int):
+        """Add a component through its type's own fields: the type first, then the form of
+        that type (the contract file's keys, checked by the file's validator with its messages).
+        Another buyer's version is a 404; a version that priced an issued statement is refused."""
+        version = self.get_queryset(request).filter(pk=object_id).first()
+        if version is None:
+            raise Http404("No such terms version.")
+        if not self.has_change_permission(request, version):
+            messages.error(request, f"{version} priced an issued statement: add a new version instead.")
+            return redirect("admin:contracts_termsversion_change", version.pk)
+        chosen = ComponentTypeForm(request.GET if "type" in request.GET else None)
+        form = None
+        if chosen.is_valid():
+            position = max(version.components.values_list("position", flat=True), default=-1) + 1
+            instance = Component(version=version, type=chosen.cleaned_data["type"], position=position)
+            form = ComponentForm(request.POST or None, instance=instance, initial={"position": position})
+            if request.method == "POST" and form.is_valid():
+                taken = version.components.filter(component_id=form.cleaned_data["component_id"])
+                if taken.exists():
+                    form.add_error("component_id", "this version already has a component with this id")
+            if request.method == "POST" and form.is_valid():
+                component = form.save()
+                self.log_change(request, version, f"Added component {component.component_id}")
+                messages.success(request, f"Component {component} added to {version}.")
+                return redirect("admin:contracts_termsversion_change", version.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Add a component to {version}",
+            "version": version,
+            "type_form": chosen if form is None else None,
+            "form": form,
+        }
+        return render(request, "admin/contracts/termsversion/add_component.html", context)
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and not (

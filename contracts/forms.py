@@ -170,8 +170,9 @@ class TypedParamsField(forms.Field):
 
 class ComponentForm(forms.ModelForm):
     """A saved component is edited through the fields of its type (its keys in the contract
-    file, see :data:`contracts.components.COMPONENT_TYPES`); a new one, whose type is not
-    chosen yet when the page is drawn, through its parameters as JSON. Either way the type's
+    file, see :data:`contracts.components.COMPONENT_TYPES`), and so is a new one added from the
+    version's *Add a component by its type* page, which asks the type first; a new inline row,
+    whose type is not chosen yet when the page is drawn, takes its parameters as JSON. Either way the type's
     validator checks them, with the import's messages naming the key. A saved component's
     type is not changed here: a new type is a new component (remove this one, add that)."""
 
@@ -187,7 +188,9 @@ class ComponentForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        entry = COMPONENT_TYPES.get(self.instance.type) if self.instance.pk else None
+        # A saved component, or a new one whose type was chosen first (the admin's "Add a
+        # component" page): its type's fields. A new inline row has no type yet: JSON.
+        entry = COMPONENT_TYPES.get(self.instance.type) if self.instance.type else None
         if entry is not None:
             self.fields["type"].disabled = True
             self.fields["params"] = TypedParamsField(
@@ -210,6 +213,12 @@ class ComponentForm(forms.ModelForm):
         elif type_ and params is not None:
             self.add_error("params", "expected a JSON object of the component's parameters")
         return cleaned
+
+
+class ComponentTypeForm(forms.Form):
+    """The first step of adding a component: its type, whose fields the second step shows."""
+
+    type = forms.ChoiceField(choices=Component.Type.choices, label="Component type")
 
 
 class ContractFileUploadForm(forms.Form):

@@ -166,6 +166,8 @@ OBJECT_VIEWS = {
     "billing_statement_issue",
     "billing_statement_void",
     "billing_statement_preview_pdf",
+    # Adding a component to a terms version by its type.
+    "contracts_termsversion_add_component",
 }
 # Custom views, each with its own hostile requests below.
 CUSTOM_VIEWS = {
