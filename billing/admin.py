@@ -29,7 +29,7 @@ from contracts.tenancy import (
     for_buyer_scope,
 )
 from core.admin_columns import money_column
-from kpis.access import batches_for_buyer_of
+from kpis.access import openable_batch_ids
 from kpis.models import KpiBatch
 from pricing.period import Period
 
@@ -377,9 +377,8 @@ def statement_review(statement, previous, *, user) -> dict:
     )
     batch_ids = {batch_id for _, kpi in kpis for batch_id in kpi.get("batch_ids", ())}
     batches = KpiBatch.objects.select_related("uploaded_by", "organisation").in_bulk(batch_ids)
-    openable = set(batches_for_buyer_of(user).filter(pk__in=batch_ids).values_list("pk", flat=True))
     return {
-        "openable_batches": openable,
+        "openable_batches": openable_batch_ids(user, batch_ids),
         "kpis": [
             (code, kpi, [batches[b] for b in kpi.get("batch_ids", ()) if b in batches]) for code, kpi in kpis
         ],

@@ -68,6 +68,13 @@ def batches_for_buyer_of(user, queryset: QuerySet[KpiBatch] | None = None) -> Qu
     )
 
 
+def openable_batch_ids(user, ids) -> set[int]:
+    """The batches among ``ids`` whose page ``user`` may open (:func:`batches_for_buyer_of`):
+    a file that also holds another buyer's rows is named where it is used, not linked."""
+    ids = set(ids)
+    return set(batches_for_buyer_of(user).filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+
+
 def batches_submitted_for(user) -> QuerySet[KpiBatch]:
     """The batches submitted for the organisation ``user`` acts for (by any of its members),
     newest first: what a supplier sees of its own submissions, their review included. Every

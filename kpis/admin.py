@@ -10,11 +10,18 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+# KPI data is never edited or deleted by hand: corrections are new batches.
+from contracts.admin import ReadOnlyAdmin
 from contracts.tenancy import BuyerScopedAdminMixin, contracts_for_buyer_of
 from core.admin_columns import kpi_with_exact
 from pricing.period import Period
 
-from .access import NotActingForAnyone, batches_for_buyer_of, kpi_submittable_contract_ids
+from .access import (
+    NotActingForAnyone,
+    batches_for_buyer_of,
+    kpi_submittable_contract_ids,
+    openable_batch_ids,
+)
 from .forms import KpiFileForm, KpiReviewForm, MonthRowsForm, MonthViewForm
 from .models import KpiBatch, KpiResult
 from .overview import contract_result_periods, kpi_month_overview
@@ -23,25 +30,6 @@ from .selectors import kpi_current_batches, kpi_month_rows, marked_rows
 from .services import kpi_batch_ingest
 
 ROWS_PER_PAGE = 100
-
-
-def openable_batches(user, ids: set[int]) -> set[int]:
-    """The batches among ``ids`` whose page ``user`` may open: a file that also holds another
-    buyer's rows is named, not linked."""
-    return set(batches_for_buyer_of(user).filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """KPI data is never edited or deleted by hand: corrections are new batches."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(KpiBatch)
@@ -241,7 +229,7 @@ class KpiBatchAdmin(BuyerScopedAdminMixin, ReadOnlyAdmin):
             "form": form,
             "overview": overview,
             "period": period,
-            "openable_batches": openable_batches(request.user, shown),
+            "openable_batches": openable_batch_ids(request.user, shown),
         }
         return render(request, "admin/kpis/kpibatch/month.html", context)
 
@@ -274,7 +262,7 @@ class KpiBatchAdmin(BuyerScopedAdminMixin, ReadOnlyAdmin):
             "form": form,
             "page": page,
             "query": query,
-            "openable_batches": openable_batches(request.user, shown),
+            "openable_batches": openable_batch_ids(request.user, shown),
         }
         return render(request, "admin/kpis/kpibatch/month_rows.html", context)
 
