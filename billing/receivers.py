@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from celery import current_app
 from django.db import transaction
 from django.dispatch import receiver
 
@@ -11,6 +10,7 @@ from kpis.signals import kpi_batch_accepted
 from pricing.period import Period
 
 from . import services, tasks
+from .dispatch import task_send
 from .events import statement_event_record
 from .models import Statement, StatementEvent
 
@@ -48,15 +48,6 @@ def correct_issued_months(sender, *, batch, user, months, **kwargs) -> list[int]
             buyer_id=contract.buyer_id,
             requested_by=user,
         )
-        transaction.on_commit(lambda run_id=run.pk: _start(run_id))
+        transaction.on_commit(lambda run_id=run.pk: task_send(tasks.run_billing, run_id))
         runs.append(run.pk)
     return runs
-
-
-def _start(run_id: int) -> None:
-    """Start the run on the workers; in-process when Celery runs tasks eagerly (without the
-    broker connection ``delay`` opens first)."""
-    if current_app.conf.task_always_eager:
-        tasks.run_billing.apply(args=(run_id,), throw=current_app.conf.task_eager_propagates)
-    else:
-        tasks.run_billing.delay(run_id)

@@ -36,6 +36,7 @@ from pricing.result import PricedStatement
 
 from .actors import check_four_eyes_approve, check_four_eyes_issue, require_permission
 from .bulk import NewStatement, check_storable, drafts_delete, snapshot_json, write_statements
+from .dispatch import task_send
 from .document_json import frozen_representation
 from .errors import BillingError, contract_error
 from .events import statement_event_record, statement_events_record_priced
@@ -440,10 +441,17 @@ def _party(organisation) -> dict:
     }
 
 
+def number_series_prefix(statement: Statement, issue_date: date) -> str:
+    """The prefix of the series a statement issued on ``issue_date`` takes its number from,
+    when issuing creates that series: the buyer's code, ``CN`` for credit notes, the year."""
+    code = statement.contract.buyer.code
+    credit = statement.document_type == Statement.DocumentType.CREDIT_NOTE
+    return f"{code}-CN-{issue_date.year}" if credit else f"{code}-{issue_date.year}"
+
+
 def _next_number(statement: Statement, issue_date: date) -> str:
     buyer = statement.contract.buyer
-    credit = statement.document_type == Statement.DocumentType.CREDIT_NOTE
-    prefix = f"{buyer.code}-CN-{issue_date.year}" if credit else f"{buyer.code}-{issue_date.year}"
+    prefix = number_series_prefix(statement, issue_date)
     NumberSeries.objects.get_or_create(
         buyer=buyer, document_type=statement.document_type, year=issue_date.year, defaults={"prefix": prefix}
     )
@@ -502,13 +510,7 @@ def _queue_pdf(statement_id: int) -> None:
         # on a worker, the admin on a web process): a signature of an unknown name would go to
         # the broker even when tasks run eagerly.
         current_app.loader.import_default_modules()
-    task = current_app.tasks[PDF_TASK]
-    if current_app.conf.task_always_eager:
-        # What ``delay`` does eagerly, without the broker connection Celery opens first (and
-        # its warning that no broker host was given).
-        task.apply(args=(statement_id,), throw=current_app.conf.task_eager_propagates)
-    else:
-        task.delay(statement_id)
+    task_send(current_app.tasks[PDF_TASK], statement_id)
 
 
 def statement_void(*, statement_id: int, reason: str, user=None) -> Statement:

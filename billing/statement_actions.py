@@ -109,15 +109,14 @@ def issue_number_series(statement: Statement, issue_date) -> dict:
     without locking or changing it: the series' prefix and the value it holds now. The number
     itself is assigned only in the issuing transaction (another issue may take this value
     first), so the page shows it as "next", never as promised. A series that does not exist
-    yet starts at 1 with the prefix issuing will give it (``services._next_number``)."""
+    yet starts at 1 with the prefix issuing will give it (``services.number_series_prefix``)."""
     buyer = statement.contract.buyer
     series = NumberSeries.objects.filter(
         buyer=buyer, document_type=statement.document_type, year=issue_date.year
     ).first()
     if series is not None:
         return {"prefix": series.prefix, "next": f"{series.prefix}-{series.next_value:06d}", "new": False}
-    credit = statement.document_type == Statement.DocumentType.CREDIT_NOTE
-    prefix = f"{buyer.code}-CN-{issue_date.year}" if credit else f"{buyer.code}-{issue_date.year}"
+    prefix = services.number_series_prefix(statement, issue_date)
     return {"prefix": prefix, "next": f"{prefix}-000001", "new": True}
 
 
