@@ -7,7 +7,9 @@ page keeps the exact value beside (a ``title``).
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, localcontext
+from decimal import Decimal
+
+from core.formatting import number_display
 
 # Decimal places shown per catalogue unit (``contracts.models.Kpi.Unit``).
 PLACES = {"count": 0, "money": 2, "percent": 1, "score": 2, "seconds": 1}
@@ -20,8 +22,4 @@ def kpi_value_shown(value: Decimal | None, unit: str) -> str:
     ``"not measured"`` for ``None``."""
     if value is None:
         return NOT_MEASURED
-    places = PLACES.get(unit, 2)
-    # Wide enough for any sum of a KPI file's rows: quantize never runs out of digits.
-    with localcontext(prec=80):
-        rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-        return f"{rounded:,.{places}f}"
+    return number_display(value, PLACES.get(unit, 2))
