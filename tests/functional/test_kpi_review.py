@@ -335,3 +335,20 @@ def test_the_admin_contract_page_validates_kpi_sources_as_a_file_does():
         with pytest.raises(ValidationError) as caught:
             validate_kpi_sources(value)
         assert any(message in text for text in caught.value.messages), caught.value.messages
+
+
+def test_the_batch_list_refuses_hostile_paging_cleanly(world):
+    held(world)
+    client = api(world["supplier"])
+    for params in ({"page": "\x00"}, {"page": "9" * 400}, {"page": "-1"}, {"page_size": "\x00"}):
+        response = client.get("/api/v1/kpi-batches/", params)
+        assert response.status_code in (200, 404), (params, response.status_code)
+        assert response["Content-Type"].startswith("application/json")
+    # At most 200 a page, whatever is asked.
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from kpis.api import BatchPagination
+
+    asked = Request(APIRequestFactory().get("/api/v1/kpi-batches/", {"page_size": "100000"}))
+    assert BatchPagination().get_page_size(asked) == 200
