@@ -8,6 +8,8 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from billing.services import statement_price_draft
 from contracts.models import Contract
@@ -260,3 +262,22 @@ def test_another_supplier_gets_a_404_for_the_terms_and_every_line(drill, suffix)
         assert (
             signed_in(drill["beta"]).get(f"/statements/{drill['beta_jan'].number}/{own}").status_code == 200
         )
+
+
+def test_a_lines_page_costs_the_same_queries_whatever_the_number_of_rows(drill):
+    february = "".join(
+        f"ACME-DRILL-001,,2026-02-{day:02d},contacts_voice,{100 + day},,,voice,{site}\n"
+        f"ACME-DRILL-001,,2026-02-{day:02d},service_level,,{70 + day % 20},100,voice,{site}\n"
+        for day in range(1, 29)
+        for site in ("leeds", "cardiff", "york")
+    )
+    load_kpis(february + "ACME-DRILL-001,2026-02,,contacts_total,9000,,,,\n", name="drill-2026-02.csv")
+    feb = issue(statement_price_draft(contract_id=drill["contract"].pk, period=Period(2026, 2)))
+    client = signed_in(drill["alpha"])
+    counts = []
+    for statement in (drill["statement"], feb):
+        with CaptureQueriesContext(connection) as queries:
+            response, _ = page(client, statement, f"lines/{VOICE}/")
+        counts.append(len(queries))
+    assert response.context["kpis"][0]["row_count"] == 84
+    assert counts[0] == counts[1], counts
