@@ -66,7 +66,7 @@ def _kpi_codes(component: dict, catalogue) -> tuple[str, ...]:
     return component_kpi_codes(pricing)
 
 
-def _rule_text(rule: dict, names: dict[str, str]) -> str:
+def rule_text(rule: dict, names: dict[str, str]) -> str:
     """A canonical ``kpi_checks`` rule in words, with the catalogue's names."""
     kpi = names.get(rule["kpi"], rule["kpi"])
     if "equals_sum_of" in rule:
@@ -130,7 +130,7 @@ def statement_terms_page(*, statement: Statement) -> dict:
             }
             for code in codes
         ],
-        "rules": [_rule_text(rule, dict(wording.kpi_names)) for rule in contract.kpi_checks],
+        "rules": [rule_text(rule, dict(wording.kpi_names)) for rule in contract.kpi_checks],
     }
 
 
@@ -175,7 +175,7 @@ def _groups(breakdown, kpi: Kpi, currency: str, empty_label: str) -> dict:
     }
 
 
-def _rule_figures(rule: dict, values: dict, units: dict) -> str:
+def rule_figures(rule: dict, values: dict, units: dict) -> str:
     """The month's figures a rule compares, at their units' precision: ``31,673 against
     25,023 + 6,650 = 31,673`` for a sum rule, the value for a range rule."""
 
@@ -206,10 +206,10 @@ def _rules_about(code: str, rules: list[dict], values: dict, units: dict, names:
             failures = kpi_checks_evaluate(rules=[rule], values=values, units=units, where="This month")
             state = "failed" if failures else "held"
             message = failures[0].message if failures else ""
-            figures = _rule_figures(rule, values, units)
+            figures = rule_figures(rule, values, units)
         about.append(
             {
-                "text": _rule_text(rule, names),
+                "text": rule_text(rule, names),
                 "state": state,
                 "message": message,
                 "figures": figures,
