@@ -30,6 +30,8 @@ from pricing.text import measure_text
 MAX_LINE_NUMBER = 10_000
 PARTIES = dict(KpiBatch.Party.choices)
 TYPES = dict(Component.Type.choices)
+# Lines of a component with several measures that count only one of them: their parameter.
+KIND_MEASURES = {"outcome_fee": ("measure",), "outcome_clawback": ("clawback_measure",)}
 BREAKDOWNS = (("channel", "By channel", "(no channel)"), ("site", "By site", "(no site)"))
 
 
@@ -135,10 +137,14 @@ def statement_terms_page(*, statement: Statement) -> dict:
 
 
 def line_kpi_codes(line: StatementLine, component: dict | None, catalogue) -> tuple[str, ...]:
-    """The KPIs a line used: its own ``kpi`` (a service credit or earn-back line is about one),
+    """The KPIs a line used: its own ``kpi`` (a service credit or earn-back line is about one);
+    for an outcome fee's fee or clawback line the one measure it counts (``KIND_MEASURES``);
     else those its component reads, with any its ``detail`` names (``payout.<code>``)."""
     if line.kpi:
         return (line.kpi,)
+    if component and line.kind in KIND_MEASURES:
+        params = component.get("params") or {}
+        return tuple(params[key] for key in KIND_MEASURES[line.kind] if params.get(key))
     codes = dict.fromkeys(_kpi_codes(component, catalogue) if component else ())
     for key in line.detail or {}:
         if key.startswith("payout."):

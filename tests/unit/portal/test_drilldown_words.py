@@ -5,7 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from portal.drilldown import component_name, rule_figures, rule_text
+from billing.models import StatementLine
+from portal.drilldown import component_name, line_kpi_codes, rule_figures, rule_text
 
 NAMES = {
     "contacts_total": "All contacts handled",
@@ -79,3 +80,34 @@ def test_a_sum_rules_figures_add_the_parts_at_the_units_precision():
         )
         == "81.6"
     )
+
+
+OUTCOME = {
+    "id": "saves",
+    "type": "outcome_fee",
+    "params": {"measure": "customers_retained", "fee": "18.50", "clawback_measure": "saves_reversed"},
+}
+
+
+@pytest.mark.parametrize(
+    ("kind", "kpi", "detail", "component", "codes"),
+    [
+        # A line about one KPI (a service credit, an earn-back) used that KPI only.
+        ("service_credit", "service_level", {}, None, ("service_level",)),
+        # An outcome fee's fee counts its measure, its clawback the reversals only.
+        ("outcome_fee", "", {}, OUTCOME, ("customers_retained",)),
+        ("outcome_clawback", "", {}, OUTCOME, ("saves_reversed",)),
+        # Without a component to read, the KPIs the detail names.
+        (
+            "experience_bonus",
+            "",
+            {"pool": "100", "payout.csat": "1.5", "payout.nps": "1"},
+            None,
+            ("csat", "nps"),
+        ),
+        ("fixed_fee", "", {}, None, ()),
+    ],
+)
+def test_a_lines_kpis(kind, kpi, detail, component, codes):
+    line = StatementLine(position=0, component_id="x", kind=kind, kpi=kpi, detail=detail)
+    assert line_kpi_codes(line, component, catalogue={}) == codes
