@@ -26,7 +26,7 @@ from contracts.tenancy import contracts_for_buyer_of
 from kpis.models import KpiBatch, KpiResult
 from kpis.selectors import kpi_month_values_for_contracts
 from pricing.period import Period
-from pricing.terms import ContractTerms
+from pricing.terms import Component, ContractTerms
 
 from .models import BillingRun, Statement, stale_after
 
@@ -47,20 +47,28 @@ ORDERS = {"reference": "Reference", "state": "State", "net": "Net"}
 _STAGE_OF_STATUS = {"draft": "draft", "approved": "approved", "issued": "issued", "paid": "issued"}
 
 
-def terms_kpi_codes(terms: ContractTerms) -> tuple[str, ...]:
-    """Every KPI code the terms' components read, each once, in the order they name them: a
+def component_kpi_codes(component: Component) -> tuple[str, ...]:
+    """Every KPI code one pricing component reads, each once, in the order it names them: a
     field named ``measure`` or ``*_measure`` (an optional one is ``None`` when not used) and
-    the ``kpi`` of each entry of a ``kpis`` scorecard. These are the KPIs a month must measure:
-    pricing flags each one that is not measured (``pricing.context.Month.kpi``)."""
+    the ``kpi`` of each entry of a ``kpis`` scorecard (empty for a fixed fee)."""
+    codes: dict[str, None] = {}
+    for field in dataclasses.fields(component):
+        value = getattr(component, field.name)
+        if field.name == "measure" or field.name.endswith("_measure"):
+            if value is not None:
+                codes[value] = None
+        elif field.name == "kpis":
+            codes.update(dict.fromkeys(entry.kpi for entry in value))
+    return tuple(codes)
+
+
+def terms_kpi_codes(terms: ContractTerms) -> tuple[str, ...]:
+    """Every KPI code the terms' components read (:func:`component_kpi_codes`), each once, in
+    the order they name them. These are the KPIs a month must measure: pricing flags each one
+    that is not measured (``pricing.context.Month.kpi``)."""
     codes: dict[str, None] = {}
     for component in terms.components:
-        for field in dataclasses.fields(component):
-            value = getattr(component, field.name)
-            if field.name == "measure" or field.name.endswith("_measure"):
-                if value is not None:
-                    codes[value] = None
-            elif field.name == "kpis":
-                codes.update(dict.fromkeys(entry.kpi for entry in value))
+        codes.update(dict.fromkeys(component_kpi_codes(component)))
     return tuple(codes)
 
 

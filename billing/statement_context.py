@@ -86,6 +86,7 @@ def statement_pdf_context(*, document: StatementDocument) -> dict:
         "currency": document.currency,
         "lines": [
             {
+                "number": line.position + 1,
                 "component": line.component,
                 "kind": line.kind.replace("_", " "),
                 "kpi": line.kpi,

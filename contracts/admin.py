@@ -33,7 +33,7 @@ from .models import (
     TermsVersion,
 )
 from .schema import ContractFileError, validate_contract
-from .selectors import COMPONENT_HISTORY_LIMIT, component_history, currency_decimal_places, kpi_catalogue
+from .selectors import COMPONENT_HISTORY_LIMIT, component_history, contract_wording, kpi_catalogue
 from .services import FROZEN_STATUSES, MAX_FILE_BYTES, contract_export, contract_import_content
 from .tenancy import (
     EVERYTHING,
@@ -135,18 +135,6 @@ class ActiveFilter(admin.SimpleListFilter):
         if self.value() == "no":
             return queryset.exclude(active)
         return queryset
-
-
-def contract_wording(contract: Contract) -> Wording:
-    """How the rate cards of ``contract`` say money (its currency) and KPIs (the catalogue's
-    names and directions): two queries of the catalogue."""
-    currency = str(contract.currency)
-    return Wording(
-        currency=currency,
-        decimal_places=currency_decimal_places(currency),
-        kpi_names=dict(Kpi.objects.values_list("code", "name")),
-        catalogue=kpi_catalogue(),
-    )
 
 
 def rate_card_html(version: TermsVersion, wording: Wording):

@@ -22,7 +22,7 @@ from pricing.money import Rounding
 from pricing.period import Period
 from pricing.terms import ContractTerms
 
-from .components import KpiCatalogue, KpiInfo, component_to_pricing
+from .components import KpiCatalogue, KpiInfo, Wording, component_to_pricing
 from .models import Component, Contract, Kpi, Organisation, SelfBillingAgreement, TermsVersion
 from .schema import ComponentSpec
 
@@ -55,6 +55,19 @@ def kpi_sources_of(contract: Contract, defaults: dict[str, str] | None = None) -
 def currency_decimal_places(code: str) -> int:
     """The ISO 4217 minor unit: 2 for GBP, 0 for JPY, 3 for BHD."""
     return round(math.log10(moneyed.get_currency(code).sub_unit))
+
+
+def contract_wording(contract: Contract) -> Wording:
+    """How the rate cards of ``contract`` say money (its currency) and KPIs (the catalogue's
+    names and directions): two queries of the catalogue. The admin's terms pages and the
+    supplier portal's terms page both say a rate card with it."""
+    currency = str(contract.currency)
+    return Wording(
+        currency=currency,
+        decimal_places=currency_decimal_places(currency),
+        kpi_names=dict(Kpi.objects.values_list("code", "name")),
+        catalogue=kpi_catalogue(),
+    )
 
 
 def contracts_active_in_period(*, period: Period) -> QuerySet[Contract]:

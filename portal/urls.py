@@ -37,6 +37,12 @@ urlpatterns = [
     path("statements/", views.statement_list, name="statement-list"),
     path("statements/<document_number:number>/", views.statement_detail, name="statement-detail"),
     path("statements/<document_number:number>/pdf/", views.statement_pdf, name="statement-pdf"),
+    path("statements/<document_number:number>/terms/", views.statement_terms, name="statement-terms"),
+    path(
+        "statements/<document_number:number>/lines/<int:line_number>/",
+        views.statement_line,
+        name="statement-line",
+    ),
     path("kpi-submissions/", views.kpi_submissions, name="kpi-submissions"),
     # Procurement's "see as the supplier": behind the admin's login (and MFA), read-only.
     path(

@@ -27,7 +27,7 @@ from billing.pdf import statement_pdf_store
 from contracts.tenancy import for_buyer_of
 from kpis.access import batches_submitted_for
 
-from . import selectors
+from . import drilldown, selectors
 from .forms import StatementFilterForm, TOTPConfirmForm
 
 logger = logging.getLogger(__name__)
@@ -92,6 +92,26 @@ def statement_pdf(request, number: str):
         as_attachment=True,
         filename=f"{statement.number}.pdf",
     )
+
+
+@require_GET
+@supplier_required
+def statement_terms(request, number: str):
+    """The terms version that priced the document, in words."""
+    statement = _statement_or_404(request, number)
+    return render(request, "portal/statement_terms.html", drilldown.statement_terms_page(statement=statement))
+
+
+@require_GET
+@supplier_required
+def statement_line(request, number: str, line_number: int):
+    """What one line of the document used: its KPIs as priced, their breakdown and files. A
+    line the document does not have is a 404, like another supplier's document."""
+    statement = _statement_or_404(request, number)
+    context = drilldown.line_page(statement=statement, line_number=line_number)
+    if context is None:
+        raise Http404("No such line")
+    return render(request, "portal/line_detail.html", context)
 
 
 # The statuses whose preview PDF exists; an issued document's PDF is the stored one.

@@ -43,6 +43,9 @@ def test_every_portal_route_with_parameters_answers_404_for_another_suppliers_do
         # Routes that take a document: each must be a 404 for every one of Alpha's documents.
         "statement-detail": lambda number: f"/statements/{number}/",
         "statement-pdf": lambda number: f"/statements/{number}/pdf/",
+        "statement-terms": lambda number: f"/statements/{number}/terms/",
+        # Every document has a first line; a line it lacks is a 404 too (test_drilldown.py).
+        "statement-line": lambda number: f"/statements/{number}/lines/1/",
         # Routes without a document in the URL.
         "home": None,
         "login": None,
@@ -65,6 +68,8 @@ def test_every_portal_route_with_parameters_answers_404_for_another_suppliers_do
     assert with_parameters == {
         "statement-detail",
         "statement-pdf",
+        "statement-terms",
+        "statement-line",
         "password-reset-confirm",
         "procurement-preview",
     }
