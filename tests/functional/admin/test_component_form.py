@@ -68,6 +68,7 @@ def test_editing_through_the_fields_saves_canonical_params_with_history(client, 
     assert response.status_code == 302, response.context["inline_admin_formsets"][0].formset.errors
     voice = version.components.get(component_id="voice")
     assert voice.params == {
+        "title": "Voice contacts",
         "measure": "contacts_voice",
         "bands": [
             {"up_to": "20000", "price": "2.80"},
@@ -78,7 +79,10 @@ def test_editing_through_the_fields_saves_canonical_params_with_history(client, 
     }
     assert version.components.get(component_id="sla").params["earn_back_months"] == 3
     assert voice.history.latest().history_user.username == "nwater-procurement"
-    assert version.components.get(component_id="service").params == {"amount": "31000.00"}  # untouched
+    assert version.components.get(component_id="service").params == {
+        "title": "Service management",
+        "amount": "31000.00",
+    }  # untouched
 
 
 @pytest.mark.parametrize(
@@ -129,5 +133,8 @@ def test_a_version_that_priced_an_issued_statement_stays_refused(client, norther
     issue_statement_for(version)
     data["components-0-params_amount"] = "1.00"
     client.post(url, data)
-    assert Component.objects.get(version=version, component_id="service").params == {"amount": "31000.00"}
+    assert Component.objects.get(version=version, component_id="service").params == {
+        "title": "Service management",
+        "amount": "31000.00",
+    }
     assert b'name="_save"' not in client.get(url).content
