@@ -13,6 +13,8 @@ from billing.documents import component_title, document, documents, readable_id
 from billing.pdf import statement_pdf_bytes
 from billing.services import statement_approve, statement_issue, statement_price_draft
 from billing.statement_context import statement_pdf_context
+from contracts.schema import ContractFileError
+from contracts.services import contract_export, contract_import_content
 from pricing.period import Period
 
 from .conftest import load_contract, load_kpis, month
@@ -97,3 +99,19 @@ def test_the_admin_statement_page_shows_the_titles(admin_client, titled):
     page = admin_client.get(reverse("admin:billing_statement_change", args=[titled.pk])).content.decode()
     assert 'Account management<div class="help">mgmt</div>' in page
     assert 'Voice contacts — all sites<div class="help">voice</div>' in page
+
+
+def test_a_title_is_part_of_the_terms_an_issued_statement_was_priced_with(titled):
+    # Like any key, a title of a version that priced an issued statement is not changed by a
+    # file: the issued document keeps the names it was issued with; a new version renames.
+    exported = contract_export(contract=titled.contract)
+    with pytest.raises(ContractFileError) as refused:
+        contract_import_content(
+            file_name="renamed.yaml",
+            content=exported.replace("title: Account management", "title: Service management").encode(),
+        )
+    assert refused.value.lines() == [
+        "renamed.yaml: terms[0]: version 2026-01 priced an issued statement and cannot change; "
+        "add a new version instead"
+    ]
+    assert documents([titled.pk])[titled.pk].lines[0].title == "Account management"
