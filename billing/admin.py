@@ -13,7 +13,7 @@ from django.contrib.admin.exceptions import NotRegistered
 from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
-from django.utils.html import format_html_join
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from knox.admin import AuthTokenAdmin as KnoxAuthTokenAdmin
 from knox.models import AuthToken
@@ -34,6 +34,7 @@ from kpis.models import KpiBatch
 from pricing.period import Period
 
 from . import services, tasks
+from .documents import component_title, component_titles
 from .forms import RunBillingForm, VoidForm
 from .models import BillingRun, Statement, StatementLine
 from .month_close_admin import month_close_view
@@ -192,11 +193,26 @@ class BuyerFilter(admin.SimpleListFilter):
 
 class StatementLineInline(ReadOnly, admin.TabularInline):
     model = StatementLine
-    fields = ["position", "component_id", "kind", "kpi", "amount_shown", "explanation"]
+    fields = ["position", "component_shown", "kind", "kpi", "amount_shown", "explanation"]
     readonly_fields = fields
     extra = 0
 
     amount_shown = money_column("amount", currency=lambda line: line.statement.currency)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The admin makes its inlines afresh for each request: the titles are read once a page.
+        self.titles: dict[int, dict[str, str]] = {}
+
+    @admin.display(description="component")
+    def component_shown(self, line):
+        """The component's title in the statement's terms version, its id in small print
+        (``billing.documents.component_title``, as the portal and the PDF show it)."""
+        version_id = line.statement.terms_version_id
+        if version_id not in self.titles:
+            self.titles |= component_titles([version_id])
+        title = component_title(line.component_id, self.titles[version_id].get(line.component_id))
+        return format_html('{}<div class="help">{}</div>', title, line.component_id)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("statement")
@@ -362,9 +378,18 @@ def statement_review(statement, previous, *, user) -> dict:
         return totals
 
     now, before = by_component(statement), by_component(previous)
+    # A component is called by this month's terms, or last month's when this month has dropped it.
+    titles = component_titles(
+        [statement.terms_version_id, *([previous.terms_version_id] if previous else [])]
+    )
+    current, earlier = (
+        titles[statement.terms_version_id],
+        titles[previous.terms_version_id] if previous else {},
+    )
     comparison = [
         {
             "component": c,
+            "title": component_title(c, current.get(c) or earlier.get(c)),
             "previous": before.get(c),
             "current": now.get(c),
             "change": (now.get(c) or 0) - (before.get(c) or 0),

@@ -6,7 +6,8 @@ statements, their contracts with both parties, their lines, and, when asked, the
 catalogue of their scorecards); ``document(statement)`` builds the same value from one
 statement in memory (the one being issued has its number and dates set before it is saved).
 Both read the same columns by the same names and give them to one constructor, so a field
-is added here once and every consumer derives it from the document.
+is added here once and every consumer derives it from the document. A line's ``title`` is its
+component's title in the statement's terms version (one more query), or its id made readable.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from decimal import Decimal
 from django.db import connections
 from django.db.models import F, Lookup
 
-from contracts.models import Contract, Kpi
+from contracts.models import Component, Contract, Kpi
 from contracts.selectors import currency_decimal_places
 from core.databases import database_path
 from pricing.money import quantum
@@ -50,12 +51,16 @@ class DocumentContract:
 
 @dataclass(frozen=True, slots=True)
 class DocumentLine:
+    """One line. ``component`` is the component's id, ``title`` the name people read
+    (:func:`component_title`)."""
+
     position: int
     component: str
     kind: str
     kpi: str
     amount: Decimal
     explanation: str
+    title: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +151,7 @@ STATEMENT_FIELDS = (
     "flags",
     "buyer_details",
     "supplier_details",
+    "terms_version_id",
 )
 CONTRACT_FIELDS = (
     "pk",
@@ -217,6 +223,9 @@ rows_by_ids = database_path("billing.rows_by_ids", postgresql=_rows_postgresql, 
 STATEMENTS = IdsQuery(Statement, "pk", lambda rows: rows.order_by().values_list(*STATEMENT_FIELDS))
 STATEMENT_INPUTS = IdsQuery(Statement, "pk", lambda rows: rows.order_by().values_list("pk", "inputs"))
 CONTRACTS = IdsQuery(Contract, "pk", lambda rows: rows.order_by().values_list(*CONTRACT_FIELDS))
+COMPONENTS = IdsQuery(
+    Component, "version_id", lambda rows: rows.order_by().values_list("version_id", "component_id", "params")
+)
 LINES = IdsQuery(
     StatementLine,
     "statement_id",
@@ -227,8 +236,9 @@ LINES = IdsQuery(
 def documents(statement_ids: Iterable[int], *, with_scorecard: bool = False) -> dict[int, StatementDocument]:
     """The documents of the statements ``statement_ids`` (unknown ids are left out), by id.
 
-    Three queries whatever the number of ids (statements, contracts, lines), two more with
-    ``with_scorecard`` (the statements' input snapshots and the KPI catalogue)."""
+    Four queries whatever the number of ids (statements, contracts, lines, the components of
+    their terms versions), two more with ``with_scorecard`` (the statements' input snapshots
+    and the KPI catalogue)."""
     statement_ids = list(statement_ids)
     if not statement_ids:
         return {}
@@ -237,13 +247,18 @@ def documents(statement_ids: Iterable[int], *, with_scorecard: bool = False) -> 
     lines: dict[int, list[tuple]] = {row[0]: [] for row in statements}
     for row in rows_by_ids(LINES, list(lines)):
         lines[row[0]].append(row)
+    titles = component_titles({row[STATEMENT_FIELDS.index("terms_version_id")] for row in statements})
     scorecards = {}
     if with_scorecard:
         inputs = dict(rows_by_ids(STATEMENT_INPUTS, list(lines)))
         catalogue = _kpi_catalogue(_targets(snapshot) for snapshot in inputs.values())
         scorecards = {pk: scorecard(snapshot, catalogue) for pk, snapshot in inputs.items()}
+    version_at = STATEMENT_FIELDS.index("terms_version_id")
     return {
-        row[0]: _document(row, contracts[row[1]], lines[row[0]], scorecards.get(row[0])) for row in statements
+        row[0]: _document(
+            row, contracts[row[1]], lines[row[0]], scorecards.get(row[0]), titles[row[version_at]]
+        )
+        for row in statements
     }
 
 
@@ -255,9 +270,43 @@ def document(statement: Statement, *, with_scorecard: bool = False) -> Statement
     rows = None
     if with_scorecard:
         rows = scorecard(statement.inputs, _kpi_catalogue([_targets(statement.inputs)]))
+    titles = {c.component_id: _title_of(c.params) for c in statement.terms_version.components.all()}
     return _document(
-        _values(statement, STATEMENT_FIELDS), _values(statement.contract, CONTRACT_FIELDS), lines, rows
+        _values(statement, STATEMENT_FIELDS),
+        _values(statement.contract, CONTRACT_FIELDS),
+        lines,
+        rows,
+        titles,
     )
+
+
+def component_titles(version_ids: Iterable[int]) -> dict[int, dict[str, str]]:
+    """The components' ``title`` (``""`` when it has none) by component id, for each terms
+    version of ``version_ids`` (every id is a key); one query."""
+    version_ids = sorted(set(version_ids))
+    titles: dict[int, dict[str, str]] = {version_id: {} for version_id in version_ids}
+    if version_ids:
+        for version_id, component_id, params in rows_by_ids(COMPONENTS, version_ids):
+            titles[version_id][component_id] = _title_of(params)
+    return titles
+
+
+def _title_of(params) -> str:
+    """The ``title`` of a component's stored parameters (``""`` when it has none)."""
+    title = params.get("title") if isinstance(params, dict) else None
+    return title if isinstance(title, str) else ""
+
+
+def readable_id(component_id: str) -> str:
+    """A component id as a name: ``"contacts_voice"`` → ``"Contacts voice"``, ``"mgmt"`` → ``"Mgmt"``."""
+    words = component_id.replace("_", " ").replace("-", " ").split()
+    text = " ".join(words)
+    return text[:1].upper() + text[1:] if text else component_id
+
+
+def component_title(component_id: str, title: str | None) -> str:
+    """What a line is called: its component's title, or else its id made readable."""
+    return title or readable_id(component_id)
 
 
 def _values(instance, paths: Sequence[str]) -> tuple:
@@ -279,7 +328,9 @@ def _party(contract: tuple, offset: int, details: dict) -> Party:
     return Party(code, *(values.get(field, "") for field in PARTY_FIELDS))
 
 
-def _document(statement: tuple, contract: tuple, lines: list[tuple], rows) -> StatementDocument:
+def _document(
+    statement: tuple, contract: tuple, lines: list[tuple], rows, titles: dict[str, str]
+) -> StatementDocument:
     values = dict(zip(STATEMENT_FIELDS, statement, strict=True))
     currency = str(values["currency"])
     return StatementDocument(
@@ -308,7 +359,9 @@ def _document(statement: tuple, contract: tuple, lines: list[tuple], rows) -> St
         replaces=values["replaces__number"],
         void_reason=values["void_reason"],
         flags=tuple(flag["code"] for flag in values["flags"]),
-        lines=tuple(DocumentLine(*line[1:]) for line in lines),
+        lines=tuple(
+            DocumentLine(*line[1:], title=component_title(line[2], titles.get(line[2]))) for line in lines
+        ),
         scorecard=rows,
     )
 

@@ -20,7 +20,7 @@ from django.db import connection
 from django.db.models import Q
 
 from contracts.models import Contract
-from contracts.selectors import TermsInForce, terms_in_force_for_contracts, terms_of_versions
+from contracts.selectors import TermsInForce, kpi_names, terms_in_force_for_contracts, terms_of_versions
 from core.databases import database_path
 from kpis.consistency import KpiCheckFailure, kpi_checks_evaluate, kpi_units
 from kpis.selectors import KpiMonthValue, kpi_month_values_for_periods
@@ -281,7 +281,8 @@ def _month_inputs(
     contracts: list[Contract], terms: dict[int, TermsInForce], period: Period
 ) -> dict[int, MonthInputs | BillingError]:
     """Pricing inputs for each contract on its ``terms`` (or why it cannot be priced): the KPI
-    values of the month and of the earn-back months before it (one query), prior credits."""
+    values of the month and of the earn-back months before it (one query), prior credits, the
+    KPI names the explanations use (one query)."""
     windows = {cid: earn_back_months(t.terms) for cid, t in terms.items()}
     earlier = [period.shift(-back) for back in range(1, max(windows.values(), default=0) + 1)]
     months = kpi_month_values_for_periods(contract_ids=list(terms), periods=[period, *earlier])
@@ -289,6 +290,7 @@ def _month_inputs(
     earlier_months = [(month, str(month), months[month]) for month in earlier]
     current_month = months[period]
     credits = _prior_credits(windows, period)
+    names = kpi_names()  # the explanations' names for the KPIs, shared by the chunk
     # Contracts set up from one template share their stored components (see
     # ``terms_in_force_for_contracts``): their part of the snapshot is built and serialised
     # once per distinct tuple of components.
@@ -319,6 +321,7 @@ def _month_inputs(
             kpis={c: m.value for c, m in current.items()},
             kpi_history=history,
             prior_credits=credits.get(contract.pk, ()),
+            kpi_names=names,
         )
         snapshot = {
             "terms": {

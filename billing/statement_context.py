@@ -58,7 +58,8 @@ def scorecard_chart(rows: tuple[ScorecardRow, ...], width: int = 480, row_height
 def statement_pdf_context(*, document: StatementDocument) -> dict:
     """Everything the statement template shows, as plain values: money as people read it
     (``£13,300.00``: the currency's symbol and places, ``core.formatting``), KPI targets and
-    actuals at their unit's precision, dates as dates. ``document`` has its scorecard."""
+    actuals at their unit's precision, dates as dates; each line its ``title`` with the
+    component id (``component``) for the small print. ``document`` has its scorecard."""
     contract = document.contract
 
     def money(amount: Decimal) -> str:
@@ -88,6 +89,7 @@ def statement_pdf_context(*, document: StatementDocument) -> dict:
             {
                 "number": line.position + 1,
                 "component": line.component,
+                "title": line.title,
                 "kind": line.kind.replace("_", " "),
                 "kpi": line.kpi,
                 "explanation": line.explanation,

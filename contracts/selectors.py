@@ -38,6 +38,12 @@ def kpi_catalogue() -> KpiCatalogue:
     }
 
 
+def kpi_names() -> dict[str, str]:
+    """Each catalogued KPI's display name (``"All contacts handled"``), by code (one query):
+    what statements' explanations call the KPIs their terms name by code."""
+    return dict(Kpi.objects.values_list("code", "name"))
+
+
 def kpi_default_sources() -> dict[str, str]:
     """Each catalogued KPI's authoritative party (``buyer`` or ``supplier``), by code (one query)."""
     return dict(Kpi.objects.values_list("code", "source"))

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.db.models import Count
 
+from billing.documents import component_title
 from billing.models import Statement, StatementLine
 from billing.month_close import component_kpi_codes
 from contracts.components import component_rate_card, component_to_pricing
@@ -36,9 +37,10 @@ BREAKDOWNS = (("channel", "By channel", "(no channel)"), ("site", "By site", "(n
 
 
 def component_name(component: dict) -> str:
-    """A component's human name: its ``title`` when the contract gives one, else its id."""
+    """A component's human name: its ``title`` when the contract gives one, else its id made
+    readable (as the statement's lines name it)."""
     title = component.get("title") or (component.get("params") or {}).get("title")
-    return str(title) if title else str(component["id"])
+    return component_title(str(component["id"]), str(title) if title else None)
 
 
 def _snapshot_components(statement: Statement) -> list[dict]:

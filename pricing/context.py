@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from .errors import PricingError
 from .money import round_money
 from .result import Flag, FlagCode
-from .text import money_text, number_text
+from .text import in_sentence, money_text, number_text
 
 if TYPE_CHECKING:
     # Only a type here: pricing.terms re-exports the component modules, which import this one.
@@ -74,6 +74,14 @@ class Month:
             return self.money(amount)
         prorated = self.prorate(amount)
         return f"{self.money(amount)} × {self.active_days}/{self.days} days = {self.money(prorated)}"
+
+    def kpi_name(self, code: str) -> str:
+        """The KPI's display name (``inp.kpi_names``), or ``code`` when it has none."""
+        return self.inp.kpi_names.get(code) or code
+
+    def kpi_phrase(self, code: str) -> str:
+        """The KPI's display name as it reads inside a sentence (:func:`~pricing.text.in_sentence`)."""
+        return in_sentence(self.kpi_name(code))
 
     def kpi(self, code: str, *, component_id: str | None = None) -> Decimal | None:
         """The month's value of ``code``; ``None`` (and a not-measured flag) when absent."""

@@ -88,6 +88,8 @@ class PricingInput:
     ``kpis``: the month's value per KPI code; a code that is absent (or maps to ``None``)
     is *not measured*. ``kpi_history``: earlier months' values, keyed by period, for
     earn-back. ``prior_credits``: credits levied in earlier months (for earn-back).
+    ``kpi_names``: the display name of each KPI code, which explanations use; a code without
+    one is shown as the code (the core's default, so the core prices without a catalogue).
     """
 
     period: Period
@@ -95,3 +97,4 @@ class PricingInput:
     kpis: Mapping[str, Decimal | None]
     kpi_history: Mapping[Period, Mapping[str, Decimal | None]] = field(default_factory=dict)
     prior_credits: tuple[PriorCredit, ...] = ()
+    kpi_names: Mapping[str, str] = field(default_factory=dict)

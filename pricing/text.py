@@ -28,3 +28,12 @@ def measure_text(value: Decimal, places: int = 2) -> str:
         # Enough digits for the quantize step whatever the value's size.
         context.prec = max(context.prec, value.adjusted() + places + 2)
         return number_text(value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP))
+
+
+def in_sentence(name: str) -> str:
+    """A KPI's display name as it reads inside a sentence: ``"All contacts handled"`` →
+    ``"all contacts handled"``; a name that starts with an acronym (``"CSAT score"``) or is a
+    code (``"contacts_total"``) is left as it is."""
+    if len(name) > 1 and name[0].isupper() and name[1].islower():
+        return name[0].lower() + name[1:]
+    return name

@@ -24,12 +24,16 @@ migration; a test checks that they are the registered types.
 
 from __future__ import annotations
 
+import dataclasses
+
 from pricing.terms import Component
 
 # Each module registers its entries on import, in this order: the order in which messages about
 # an unknown type list the known ones (charges first, as the contract file lists them).
 from . import charges, shares, experience, credits  # noqa: F401  # isort: skip
 from .base import (
+    COMMON_OPTIONAL,
+    COMPONENT_TITLE,
     COMPONENT_TYPES,
     MAX_BANDS,
     MAX_SCORECARD_KPIS,
@@ -43,6 +47,8 @@ from .credits import EARN_BACK_MONTHS
 from .wording import Wording
 
 __all__ = [
+    "COMMON_OPTIONAL",
+    "COMPONENT_TITLE",
     "COMPONENT_TYPES",
     "EARN_BACK_MONTHS",
     "MAX_BANDS",
@@ -64,12 +70,15 @@ def component_to_pricing(
     """The :mod:`pricing.terms` dataclass for one validated component.
 
     ``params`` must be canonical (as stored on ``Component.params``); KPI directions come
-    from ``catalogue``. Raises ``KeyError`` for an unknown type or KPI.
+    from ``catalogue``; the common ``title`` key, when present, is carried on the dataclass
+    for every type alike. Raises ``KeyError`` for an unknown type or KPI.
     """
     entry = COMPONENT_TYPES.get(type_)
     if entry is None:
         raise KeyError(f"unknown component type {type_!r}")
-    return entry.to_pricing(component_id, params, catalogue)
+    terms = entry.to_pricing(component_id, params, catalogue)
+    title = params.get("title")
+    return terms if title is None else dataclasses.replace(terms, title=title)
 
 
 def component_rate_card(*, type_: str, params: dict, wording: Wording) -> list[str]:

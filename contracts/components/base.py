@@ -16,12 +16,16 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pricing.terms import Direction
 
-from ..checks import Checker, is_text, shown
+from ..checks import Checker, Length, is_text, shown
 
 if TYPE_CHECKING:
     from .wording import Wording
 
 MAX_BANDS = 50
+# Keys every component may have besides its type's own, in canonical order before them:
+# ``title``, the name statements show for its lines (the id when absent).
+COMMON_OPTIONAL = ("title",)
+COMPONENT_TITLE = Length(80)
 MAX_SCORECARD_KPIS = 20
 
 
@@ -57,8 +61,8 @@ class ComponentType:
 
     @property
     def keys(self) -> tuple[str, ...]:
-        """Every key, in canonical order."""
-        return self.required + self.optional
+        """Every key, in canonical order: the common ones (``COMMON_OPTIONAL``) first."""
+        return COMMON_OPTIONAL + self.required + self.optional
 
 
 # In the order the types were registered: the order unknown-type messages list them in.
@@ -111,14 +115,23 @@ class ComponentValidator:
         """
         entry = COMPONENT_TYPES[type_]
         before = len(self.check.errors)
-        self.check.mapping(params, path, required=entry.required, optional=entry.optional)
+        self.check.mapping(params, path, required=entry.required, optional=COMMON_OPTIONAL + entry.optional)
         canonical = entry.validate(self, params, path)
+        if isinstance(params, dict):
+            canonical["title"] = self.title(params.get("title"), f"{path}.title")
         if len(self.check.errors) > before:
             return None
         order = entry.keys
         return {
             key: canonical[key] for key in sorted(canonical, key=order.index) if canonical[key] is not None
         }
+
+    def title(self, value, path: str) -> str | None:
+        """A component's ``title``: absent or null is ``None``; otherwise text of 1–80
+        characters once stripped, without control characters (the error recorded)."""
+        if value is None:
+            return None
+        return self.check.text(value, path, COMPONENT_TITLE)
 
     def kpi(
         self, params: dict, key: str, path: str, *, aggregation: str | None = None, units=()

@@ -30,6 +30,7 @@ class Band:
 class FixedFee:
     id: str
     amount: Decimal  # per month, prorated
+    title: str | None = None  # the contract file's display name; the id when absent
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,7 @@ class UnitRate:
     bands: tuple[Band, ...]
     mode: BandMode = BandMode.GRADUATED
     minimum_charge: Decimal | None = None  # prorated
+    title: str | None = None  # the contract file's display name; the id when absent
 
 
 @prices(FixedFee, phase=Phase.CHARGES)
@@ -91,7 +93,7 @@ def price_unit_rate(rate: UnitRate, month: Month) -> list[Line]:
         for units, price in slices
     )
     note = " (not measured: no units)" if measured is None else ""
-    explanation = f"{number_text(quantity)} {rate.measure}{note}, {rate.mode} bands: {parts or '0'} → {month.money(amount)}"
+    explanation = f"{number_text(quantity)} {month.kpi_phrase(rate.measure)}{note}, {rate.mode} bands: {parts or '0'} → {month.money(amount)}"
     detail = {"quantity": str(quantity), "mode": str(rate.mode), "amount": str(amount)}
     lines = [Line(rate.id, LineKind.UNIT_RATE, amount, explanation, detail)]
     if rate.minimum_charge is not None:

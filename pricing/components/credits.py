@@ -32,6 +32,7 @@ class ServiceCredit:
     kpis: tuple[CreditKpi, ...]
     at_risk_percent: Decimal
     earn_back_months: int | None = None
+    title: str | None = None  # the contract file's display name; the id when absent
 
 
 def missed(spec: CreditKpi, value: Decimal | None) -> bool:
@@ -112,7 +113,7 @@ def price_service_credit(credit: ServiceCredit, charges: Decimal, month: Month) 
     for (spec, value, _percent, how), amount in zip(misses, amounts, strict=True):
         shown = "not measured" if value is None else measure_text(value)
         explanation = (
-            f"{spec.kpi} {shown} missed target {number_text(spec.target)}; {how} of charges "
+            f"{month.kpi_name(spec.kpi)} {shown} missed target {number_text(spec.target)}; {how} of charges "
             f"{month.money(charges)}"
             + (
                 f"; scaled to the at-risk cap {percent_text(credit.at_risk_percent)} = {month.money(cap)}"
@@ -152,7 +153,7 @@ def price_earn_back(credit: ServiceCredit, month: Month) -> list[Line]:
         if _met_every_month(spec, window, month):
             amount = -prior.amount
             explanation = (
-                f"Earn-back of the {prior.kpi} credit of {prior.period} ({month.money(prior.amount)}): "
+                f"Earn-back of the {month.kpi_phrase(prior.kpi)} credit of {prior.period} ({month.money(prior.amount)}): "
                 f"target {number_text(spec.target)} met in each of {window[0]}…{window[-1]} → {month.money(amount)}"
             )
             lines.append(

@@ -35,6 +35,7 @@ class ExperienceBonus:
     pool_percent: Decimal | None = None
     pool_amount: Decimal | None = None  # prorated
     gate: str | None = None  # None or "all_thresholds"
+    title: str | None = None  # the contract file's display name; the id when absent
 
 
 def _between(low: Decimal, high: Decimal, position: Decimal, start: Decimal, end: Decimal) -> Decimal:
@@ -74,31 +75,55 @@ def _pool(bonus: ExperienceBonus, charges: Decimal, month: Month) -> tuple[Decim
     return month.prorate(bonus.pool_amount), f"pool {month.prorate_text(bonus.pool_amount)}"
 
 
+def gate_reason(spec: ExperienceKpi, value: Decimal | None, payout: Decimal, month: Month) -> str | None:
+    """Why ``spec`` closes an ``all_thresholds`` gate, naming the KPI (its display name) with
+    its value and threshold, or ``None`` when it keeps the gate open (it pays more than 0)."""
+    name = month.kpi_name(spec.kpi)
+    if value is None:
+        return f"{name} was not measured"
+    if payout != 0:
+        return None
+    higher = spec.direction == Direction.HIGHER_IS_BETTER
+    if (value < spec.threshold) if higher else (value > spec.threshold):
+        side = "below" if higher else "above"
+        return f"{name} {measure_text(value)} is {side} its threshold {number_text(spec.threshold)}"
+    # At the threshold itself with a threshold payout of 0.
+    return f"{name} {measure_text(value)} pays nothing at its threshold {number_text(spec.threshold)}"
+
+
+def gate_text(reasons: list[str]) -> str:
+    """``"; gate: A, B and C, so no bonus"`` for the KPIs that closed the gate."""
+    listed = reasons[0] if len(reasons) == 1 else f"{', '.join(reasons[:-1])} and {reasons[-1]}"
+    return f"; gate: {listed}, so no bonus"
+
+
 @prices(ExperienceBonus, phase=Phase.AFTER_CHARGES, takes_charges=True)
 def price_experience_bonus(bonus: ExperienceBonus, charges: Decimal, month: Month) -> list[Line]:
     """``pool × Σ weightᵢ × payoutᵢ / Σ weightᵢ``; one line (0 when nothing is earned).
 
     A KPI that was not measured pays 0 and flags the statement. With ``gate:
-    all_thresholds`` any KPI below its threshold (or not measured) makes the bonus 0.
+    all_thresholds`` any KPI that pays 0 (below its threshold, or not measured) makes the
+    bonus 0, and the explanation names each such KPI (:func:`gate_reason`).
     """
     pool, pool_text = _pool(bonus, charges, month)
-    weighted, total_weight, parts, gate_failed, at_maximum = ZERO, ZERO, [], False, True
+    weighted, total_weight, parts, closed, at_maximum = ZERO, ZERO, [], [], True
     detail = {"pool": str(pool)}
     for spec in bonus.kpis:
         value = month.kpi(spec.kpi, component_id=bonus.id)
         payout = ZERO if value is None else payout_factor(spec, value)
         shown = "not measured" if value is None else measure_text(value)
-        gate_failed |= value is None or payout == 0
+        reason = gate_reason(spec, value, payout, month)
+        closed += [reason] if reason else []
         at_maximum &= value is not None and payout == spec.stretch_payout
-        parts.append(f"{spec.kpi} {shown} → {measure_text(payout, 4)} × weight {number_text(spec.weight)}")
+        parts.append(
+            f"{month.kpi_name(spec.kpi)} {shown} → {measure_text(payout, 4)} × weight {number_text(spec.weight)}"
+        )
         detail[f"payout.{spec.kpi}"] = str(payout)
         weighted += spec.weight * payout
         total_weight += spec.weight
     factor = weighted / total_weight
-    if bonus.gate == "all_thresholds" and gate_failed:
-        factor, gate_text = ZERO, "; gate: a KPI is below its threshold or not measured, so no bonus"
-    else:
-        gate_text = ""
+    gated = bonus.gate == "all_thresholds" and closed
+    factor, gate = (ZERO, gate_text(closed)) if gated else (factor, "")
     amount = month.round(pool * factor)
     if at_maximum and bonus.kpis:
         month.flag(
@@ -106,7 +131,6 @@ def price_experience_bonus(bonus: ExperienceBonus, charges: Decimal, month: Mont
         )
     detail["factor"] = str(factor)
     explanation = (
-        f"{pool_text}; {'; '.join(parts)}; factor {measure_text(factor, 4)}"
-        f"{gate_text} → {month.money(amount)}"
+        f"{pool_text}; {'; '.join(parts)}; factor {measure_text(factor, 4)}{gate} → {month.money(amount)}"
     )
     return [Line(bonus.id, LineKind.EXPERIENCE_BONUS, amount, explanation, detail)]

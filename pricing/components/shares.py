@@ -38,6 +38,7 @@ class GainShare:
     cap: Decimal | None = None
     pain_percent: Decimal | None = None
     pain_cap: Decimal | None = None  # positive; the pain line is >= -pain_cap
+    title: str | None = None  # the contract file's display name; the id when absent
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +48,7 @@ class RevenueShare:
     actual_measure: str  # a `money` KPI code
     supplier_percent: Decimal
     cap: Decimal | None = None
+    title: str | None = None  # the contract file's display name; the id when absent
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +59,7 @@ class OutcomeFee:
     threshold: Decimal | None = None  # only outcomes above it are paid
     cap: Decimal | None = None  # money cap on the positive line
     clawback_measure: str | None = None
+    title: str | None = None  # the contract file's display name; the id when absent
 
 
 def _baseline(share: GainShare, month: Month) -> tuple[Decimal | None, str]:
@@ -73,7 +76,7 @@ def _baseline(share: GainShare, month: Month) -> tuple[Decimal | None, str]:
     baseline = share.baseline_unit_cost * volume
     text = (
         f"baseline {month.price(share.baseline_unit_cost)} × {number_text(volume)} "
-        f"{share.volume_measure} = {month.money(baseline)}"
+        f"{month.kpi_phrase(share.volume_measure)} = {month.money(baseline)}"
     )
     return baseline, text
 
@@ -118,7 +121,7 @@ def price_gain_share(share: GainShare, month: Month) -> list[Line]:
     if baseline is None or actual is None:
         return []
     saving = baseline - actual
-    head = f"{baseline_text} − actual {share.actual_measure} {month.money(actual)} = saving {month.money(saving)}"
+    head = f"{baseline_text} − actual {month.kpi_phrase(share.actual_measure)} {month.money(actual)} = saving {month.money(saving)}"
     detail = {"baseline": str(baseline), "actual": str(actual), "saving": str(saving)}
     if saving > 0:
         if share.share_bands:
@@ -163,7 +166,7 @@ def price_revenue_share(share: RevenueShare, month: Month) -> list[Line]:
     exact, cap_text = _capped(percent_of(uplift, share.supplier_percent), share.cap, month)
     amount = month.round(exact)
     explanation = (
-        f"{share.actual_measure} {month.money(actual)} − baseline {month.prorate_text(share.baseline_amount)} "
+        f"{month.kpi_name(share.actual_measure)} {month.money(actual)} − baseline {month.prorate_text(share.baseline_amount)} "
         f"= uplift {month.money(uplift)}; {percent_text(share.supplier_percent)}{cap_text} → {month.money(amount)}"
     )
     detail = {"baseline": str(baseline), "actual": str(actual), "uplift": str(uplift)}
@@ -182,7 +185,7 @@ def price_outcome_fee(fee: OutcomeFee, month: Month) -> list[Line]:
             exact, cap_text = _capped(paid * fee.fee, fee.cap, month)
             amount = month.round(exact)
             above = f" − threshold {number_text(threshold)} = {number_text(paid)}" if fee.threshold else ""
-            explanation = f"{number_text(outcomes)} {fee.measure}{above} × {month.money(fee.fee)}{cap_text} → {month.money(amount)}"
+            explanation = f"{number_text(outcomes)} {month.kpi_phrase(fee.measure)}{above} × {month.money(fee.fee)}{cap_text} → {month.money(amount)}"
             detail = {"outcomes": str(outcomes), "paid_outcomes": str(paid), "fee": str(fee.fee)}
             lines.append(Line(fee.id, LineKind.OUTCOME_FEE, amount, explanation, detail))
     if fee.clawback_measure is not None:
@@ -190,7 +193,7 @@ def price_outcome_fee(fee: OutcomeFee, month: Month) -> list[Line]:
         if reversed_ is not None and reversed_ > 0:
             amount = month.round(-reversed_ * fee.fee)
             explanation = (
-                f"{number_text(reversed_)} {fee.clawback_measure} × {month.money(fee.fee)} charged back "
+                f"{number_text(reversed_)} {month.kpi_phrase(fee.clawback_measure)} × {month.money(fee.fee)} charged back "
                 f"→ {month.money(amount)}"
             )
             lines.append(

@@ -68,6 +68,7 @@ def test_editing_through_the_fields_saves_canonical_params_with_history(client, 
     assert response.status_code == 302, response.context["inline_admin_formsets"][0].formset.errors
     voice = version.components.get(component_id="voice")
     assert voice.params == {
+        "title": "Voice contacts",
         "measure": "contacts_voice",
         "bands": [
             {"up_to": "20000", "price": "2.80"},
@@ -78,7 +79,10 @@ def test_editing_through_the_fields_saves_canonical_params_with_history(client, 
     }
     assert version.components.get(component_id="sla").params["earn_back_months"] == 3
     assert voice.history.latest().history_user.username == "nwater-procurement"
-    assert version.components.get(component_id="service").params == {"amount": "31000.00"}  # untouched
+    assert version.components.get(component_id="service").params == {
+        "title": "Service management",
+        "amount": "31000.00",
+    }  # untouched
 
 
 @pytest.mark.parametrize(
@@ -110,6 +114,11 @@ def test_editing_through_the_fields_saves_canonical_params_with_history(client, 
             "params.kpis: line 1: &#x27;target&#x27; is not key=value",
         ),
         ("components-0-params_amount", "1" * 10_001, "params.amount: 10,001 characters; at most 10,000"),
+        (
+            "components-0-params_title",
+            "x" * 81,
+            "params.title: is 81 characters long; at most 80 are allowed",
+        ),
     ],
 )
 def test_a_bad_value_shows_the_imports_message_and_saves_nothing(client, northern, field, text, message):
@@ -129,5 +138,23 @@ def test_a_version_that_priced_an_issued_statement_stays_refused(client, norther
     issue_statement_for(version)
     data["components-0-params_amount"] = "1.00"
     client.post(url, data)
-    assert Component.objects.get(version=version, component_id="service").params == {"amount": "31000.00"}
+    assert Component.objects.get(version=version, component_id="service").params == {
+        "title": "Service management",
+        "amount": "31000.00",
+    }
     assert b'name="_save"' not in client.get(url).content
+
+
+def test_a_title_is_edited_through_its_own_field_and_kept_first(client, northern):
+    version = northern.versions.get()
+    url, data = page_form(client, version)
+    assert data["components-0-params_title"] == "Service management"  # shown as the file gives it
+    data["components-0-params_title"] = "  Service and account management "
+    data["components-2-params_title"] = ""  # blank: no title
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["inline_admin_formsets"][0].formset.errors
+    assert version.components.get(component_id="service").params == {
+        "title": "Service and account management",
+        "amount": "31000.00",
+    }
+    assert "title" not in version.components.get(component_id="email").params

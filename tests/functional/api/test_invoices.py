@@ -57,7 +57,7 @@ def test_finance_lists_its_buyers_documents_with_lines_and_money_as_strings(worl
     )
     assert (
         first["lines"][2]["explanation"]
-        == "service_level 78 missed target 80; 5% of charges 14,000.00 → -700.00"
+        == "Service level (answered within threshold) 78 missed target 80; 5% of charges 14,000.00 → -700.00"
     )
     assert finance.get("/api/v1/invoices/", {"supplier": world["b"].supplier.code}).json()["count"] == 1
 

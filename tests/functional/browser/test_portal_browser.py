@@ -73,7 +73,7 @@ def test_a_supplier_reads_a_statement_and_downloads_its_pdf_and_another_gets_404
     page.wait_for_url(f"{live_server.url}/statements/{number}/")
     assert page.get_by_role("heading", level=1).inner_text() == f"Self-billed invoice {number}"
     assert page.get_by_text(
-        "service_level 78 missed target 80; 5% of charges 14,000.00 → -700.00"
+        "Service level (answered within threshold) 78 missed target 80; 5% of charges 14,000.00 → -700.00"
     ).is_visible()
     assert (
         page.get_by_role("img", name="Service level (answered within threshold), 2025-02 to 2026-01").count()

@@ -117,7 +117,10 @@ def test_the_statement_page_explains_every_line_with_totals_and_scorecard(world)
     body = response.content.decode()
     for line in statement.lines.all():
         assert f'<td data-label="How it was calculated" class="explanation">{line.explanation}</td>' in body
-    assert "service_level 78 missed target 80; 5% of charges 14,000.00 → -700.00" in body
+    assert (
+        "Service level (answered within threshold) 78 missed target 80; 5% of charges 14,000.00 → -700.00"
+        in body
+    )
     assert "<h1>Self-billed invoice ACME-2026-000001</h1>" in body
     for expected in [
         "£10,000.00",

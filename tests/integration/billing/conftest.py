@@ -36,11 +36,22 @@ HEADER = "contract,period,date,kpi,value,numerator,denominator,channel,site\n"
 
 
 def load_contract(
-    reference="ACME-T-001", supplier="Northwind CX Ltd", buyer_code="ACME", buyer_name="Acme Telecom plc"
+    reference="ACME-T-001",
+    supplier="Northwind CX Ltd",
+    buyer_code="ACME",
+    buyer_name="Acme Telecom plc",
+    titles: dict[str, str] | None = None,
 ) -> Contract:
+    """``CONTRACT`` imported; ``titles`` gives components a ``title`` by component id."""
     content = CONTRACT.format(
         reference=reference, supplier=supplier, buyer_code=buyer_code, buyer_name=buyer_name
     )
+    for component_id, title in (titles or {}).items():
+        # As CONTRACT writes each component: a flow mapping ({id: mgmt, ...}) or a block one.
+        content = content.replace(f"{{id: {component_id}, ", f"{{id: {component_id}, title: {title}, ")
+        content = content.replace(
+            f"- id: {component_id}\n", f"- id: {component_id}\n        title: {title}\n"
+        )
     contract_import_content(file_name=f"{reference}.yaml", content=content.encode())
     return Contract.objects.get(reference=reference)
 

@@ -38,7 +38,10 @@ def test_run_billing_form_names_an_unknown_contract(admin_client, contract):
 def test_a_draft_shows_lines_flags_inputs_and_last_month(admin_client, contract):
     draft = run_january(admin_client, contract)
     page = admin_client.get(reverse("admin:billing_statement_change", args=[draft.pk])).content.decode()
-    assert "service_level 78 missed target 80; 5% of charges 14,000.00 → -700.00" in page
+    assert (
+        "Service level (answered within threshold) 78 missed target 80; 5% of charges 14,000.00 → -700.00"
+        in page
+    )
     assert 'id="kpi-inputs"' in page and "78.0000000000" in page
     assert 'id="comparison"' in page and 'id="flags"' not in page  # no flags on this draft
     assert admin_client.get(reverse("admin:billing_statement_changelist")).status_code == 200

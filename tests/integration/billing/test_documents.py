@@ -53,11 +53,11 @@ def test_a_statement_in_memory_is_the_document_of_its_row(statements):
 def test_documents_take_the_same_number_of_queries_for_one_statement_or_many(
     statements, django_assert_num_queries
 ):
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         documents(statements[:1])
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         documents(statements)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         documents(statements, with_scorecard=True)
 
 

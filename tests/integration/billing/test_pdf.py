@@ -60,7 +60,7 @@ def test_the_pdf_says_what_a_finance_team_needs(issued):
         "2026-01",
         "3 February 2026",
         "5 March 2026",
-        "service_level 78 missed target 80; 5% of charges 14,000.00 → -700.00",
+        "Service level (answered within threshold) 78 missed target 80; 5% of charges 14,000.00 → -700.00",
         "13,300.00",
         "VAT at 20%",
         "2,660.00",

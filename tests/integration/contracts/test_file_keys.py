@@ -43,3 +43,25 @@ def test_an_agreement_vat_number_of_digits_is_kept_as_written():
     assert import_text(text).status == "created"
     agreement = Contract.objects.get(reference="ACME-H-001").self_billing_agreements.get()
     assert (agreement.start_date, agreement.supplier_vat_number) == (date(2026, 1, 1), "1234567")
+
+
+def test_component_titles_are_stored_exported_and_imported_again_unchanged():
+    text = contract_text(
+        {
+            '{id: mgmt, type: fixed_fee, amount: "10000.00"}': (
+                '{id: mgmt, type: fixed_fee, title: "  Account management ", amount: "10000.00"}'
+            ),
+            "        type: unit_rate\n": "        type: unit_rate\n        title: Voice contacts — all sites\n",
+        }
+    )
+    assert import_text(text).status == "created"
+    contract = Contract.objects.get(reference="ACME-H-001")
+    stored = {c.component_id: c.params.get("title") for c in contract.versions.get().components.all()}
+    assert stored == {"mgmt": "Account management", "voice": "Voice contacts — all sites", "sla": None}
+    exported = contract_export(contract=contract)
+    assert "  - id: mgmt\n    type: fixed_fee\n    title: Account management\n    amount:" in exported
+    assert import_text(exported, "exported.yaml").status == "unchanged"
+    renamed = exported.replace("title: Account management", "title: Service management")
+    assert import_text(renamed, "renamed.yaml").status == "updated"
+    mgmt = contract.versions.get().components.get(component_id="mgmt")
+    assert mgmt.params == {"title": "Service management", "amount": "10000.00"}

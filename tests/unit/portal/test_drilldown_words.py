@@ -24,12 +24,12 @@ NAMES = {
             {"id": "mgmt", "type": "fixed_fee", "params": {"title": "Account management"}},
             "Account management",
         ),
-        # Without one (or an empty one) the id is the name.
-        ({"id": "mgmt", "type": "fixed_fee", "params": {}}, "mgmt"),
-        ({"id": "mgmt", "type": "fixed_fee", "params": {}, "title": ""}, "mgmt"),
+        # Without one (or an empty one) the id made readable is the name, as on the lines.
+        ({"id": "mgmt", "type": "fixed_fee", "params": {}}, "Mgmt"),
+        ({"id": "contacts_voice", "type": "fixed_fee", "params": {}, "title": ""}, "Contacts voice"),
     ],
 )
-def test_a_component_is_named_by_its_title_else_its_id(component, name):
+def test_a_component_is_named_by_its_title_else_its_readable_id(component, name):
     assert component_name(component) == name
 
 

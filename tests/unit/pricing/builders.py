@@ -32,8 +32,9 @@ def terms(
     )
 
 
-def price(*components, kpis=None, period=JUNE, history=None, prior_credits=(), **terms_kwargs):
-    """Price ``components`` for ``period`` with KPI values given as strings."""
+def price(*components, kpis=None, period=JUNE, history=None, prior_credits=(), names=None, **terms_kwargs):
+    """Price ``components`` for ``period`` with KPI values given as strings (and KPI display
+    names by code, ``names``; none by default, so explanations show codes)."""
     values = {code: (None if v is None else D(v)) for code, v in (kpis or {}).items()}
     past = {p: {c: D(v) for c, v in month.items()} for p, month in (history or {}).items()}
     return price_period(
@@ -43,6 +44,7 @@ def price(*components, kpis=None, period=JUNE, history=None, prior_credits=(), *
             kpis=values,
             kpi_history=past,
             prior_credits=tuple(prior_credits),
+            kpi_names=names or {},
         )
     )
 
