@@ -7,9 +7,11 @@ Drafts and approved statements are never visible.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 
 from billing.documents import ScorecardRow, StatementDocument, documents
 from billing.models import Statement
@@ -64,6 +66,50 @@ def statement_list(
     if contract:
         statements = statements.filter(contract__reference=contract)
     return statements
+
+
+@dataclass(frozen=True, slots=True)
+class CurrencyBalance:
+    """The gross totals of a list's documents in one currency (Decimals as summed, at most the
+    currency's places; credit notes count negative): ``outstanding`` issued and not yet paid,
+    ``overdue`` the part of it past its due date, ``paid`` recorded as paid. Void documents
+    count in none of them."""
+
+    currency: str
+    documents: int
+    outstanding: Decimal
+    overdue: Decimal
+    paid: Decimal
+
+
+def statement_balances(*, statements: QuerySet[Statement], today: date) -> list[CurrencyBalance]:
+    """Per currency (by code), the balances of ``statements`` (a :func:`statement_list`, so the
+    list's filters apply), summed by the database in one query; never added across currencies.
+    A document is overdue when it is issued, unpaid and its due date is before ``today``
+    (due today is not overdue yet)."""
+    issued = Q(status=Statement.Status.ISSUED)
+    rows = (
+        statements.order_by()
+        .values("currency")
+        .annotate(
+            documents=Count("pk"),
+            outstanding=Sum("gross", filter=issued),
+            overdue=Sum("gross", filter=issued & Q(due_date__lt=today)),
+            paid=Sum("gross", filter=Q(status=Statement.Status.PAID)),
+        )
+        .order_by("currency")
+    )
+    zero = Decimal(0)
+    return [
+        CurrencyBalance(
+            currency=str(row["currency"]),
+            documents=row["documents"],
+            outstanding=row["outstanding"] or zero,
+            overdue=row["overdue"] or zero,
+            paid=row["paid"] or zero,
+        )
+        for row in rows
+    ]
 
 
 def statement_documents(statement_ids: list[int]) -> list[StatementDocument]:
