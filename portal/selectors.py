@@ -18,8 +18,8 @@ from billing.models import Statement
 from billing.permissions import visible_statements
 from billing.statement_context import statement_pdf_context
 from contracts.models import Kpi, Membership
+from core.formatting import kpi_display
 from pricing.period import Period
-from pricing.text import measure_text
 
 from .charts import trend_chart
 
@@ -148,7 +148,9 @@ def kpi_trends(*, user, statement: Statement, scorecard: tuple[ScorecardRow, ...
     """A 12-month trend per KPI of the statement's month, up to and including its period.
 
     KPIs with a target (the scorecard) come first, then the others by name. A month with no
-    visible document, or where the KPI was not measured, is a gap (``None``), never zero."""
+    visible document, or where the KPI was not measured, is a gap (``None``), never zero. Values
+    and the target are the KPI's display text (its unit's places, as the scorecard's table);
+    the chart is :func:`portal.charts.trend_chart` on the catalogue's scale of the KPI."""
     end = Period.parse(statement.period)
     periods = [end.shift(-offset) for offset in range(TREND_MONTHS - 1, -1, -1)]
     snapshots = _month_snapshots(user=user, statement=statement, periods=periods)
@@ -159,8 +161,13 @@ def kpi_trends(*, user, statement: Statement, scorecard: tuple[ScorecardRow, ...
         (code for code in catalogue if code not in targets), key=lambda code: catalogue[code].name
     )
     trends = []
+    currency = str(statement.currency)
     for code in ordered:
         kpi = catalogue[code]
+
+        def shown(value: Decimal | None, kpi=kpi) -> str | None:
+            return None if value is None else kpi_display(value, kpi.unit, currency=currency)
+
         points = [(str(period), _value(snapshots.get(str(period), {}), code)) for period in periods]
         measured = [(label, value) for label, value in points if value is not None]
         target = targets.get(code)
@@ -170,16 +177,20 @@ def kpi_trends(*, user, statement: Statement, scorecard: tuple[ScorecardRow, ...
                 "name": kpi.name,
                 "unit": kpi.get_unit_display(),
                 "lower_is_better": kpi.direction == Kpi.Direction.LOWER_IS_BETTER,
-                "target": None if target is None else measure_text(target),
+                "target": shown(target),
                 "first": str(periods[0]),
                 "last": str(periods[-1]),
                 "measured": len(measured),
-                "latest": measure_text(measured[-1][1]) if measured else None,
-                "rows": [
-                    {"period": label, "value": None if value is None else measure_text(value)}
-                    for label, value in points
-                ],
-                "chart": trend_chart(points, target),
+                "latest": shown(measured[-1][1]) if measured else None,
+                "rows": [{"period": label, "value": shown(value)} for label, value in points],
+                "chart": trend_chart(
+                    points,
+                    target,
+                    unit=kpi.unit,
+                    scale_min=kpi.min_value,
+                    scale_max=kpi.max_value,
+                    currency=currency,
+                ),
             }
         )
     return trends
