@@ -27,6 +27,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from billing.models import Statement
 from billing.pdf import statement_pdf_store
+from billing.rendering import RenderError
 from contracts.tenancy import for_buyer_of
 from kpis.access import batches_submitted_for
 
@@ -78,10 +79,11 @@ def statement_list(request):
     return render(request, "portal/statement_list.html", context)
 
 
-def _export_refused(request, form, message: str):
-    """A 400 page saying why the export was refused, linking back to the list with its filters."""
+def _export_refused(request, form, message: str, status: int = 400):
+    """A page saying why the export was not made (400 unless told), linking back to the list
+    with its filters."""
     query = urlencode(form.filters()) if form.is_bound else ""
-    return render(request, "portal/export_refused.html", {"message": message, "query": query}, status=400)
+    return render(request, "portal/export_refused.html", {"message": message, "query": query}, status=status)
 
 
 def _exported(request, *, limit: int, what: str):
@@ -149,7 +151,20 @@ def statement_export_zip(request):
     if refused:
         return refused
     file = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it, which deletes it)
-    exports.zip_write(statement_ids=ids, file=file)
+    try:
+        exports.zip_write(statement_ids=ids, file=file)
+    except RenderError:
+        file.close()
+        logger.exception("portal ZIP export: a PDF could not be rendered")
+        form = StatementFilterForm(
+            request.GET or None, **selectors.statement_filter_choices(user=request.user)
+        )
+        return _export_refused(
+            request,
+            form,
+            "A PDF could not be made just now, so nothing was downloaded. Try again later.",
+            503,
+        )
     file.seek(0)
     return FileResponse(file, as_attachment=True, filename="statements.zip", content_type="application/zip")
 

@@ -4,6 +4,7 @@ filter selecting too many documents is refused, and another supplier's documents
 
 import csv
 import io
+import re
 import zipfile
 from datetime import date
 from decimal import Decimal
@@ -323,3 +324,26 @@ def test_a_hostile_filter_value_is_refused_with_a_message_and_no_file(ledger, ur
 @pytest.mark.parametrize("url", EXPORTS)
 def test_exports_need_a_signed_in_supplier(ledger, url, client):
     assert client.get(url).status_code == 302  # to the login page
+
+
+def test_a_pdf_that_cannot_be_rendered_is_a_clear_message_not_a_broken_zip(world, monkeypatch):
+    from billing.rendering import RenderError
+    from portal import exports
+
+    def failing(*, statement_id):
+        raise RenderError("render took too long")
+
+    monkeypatch.setattr(exports, "statement_pdf_store", failing)
+    response = signed_in(world["alpha"]).get("/statements/export.zip")
+    assert response.status_code == 503
+    assert "A PDF could not be made just now, so nothing was downloaded." in response.content.decode()
+
+
+def test_the_export_links_carry_only_the_filters_the_list_applies(ledger):
+    body = (
+        signed_in(ledger["alpha"])
+        .get("/statements/", {"period": "1999-01", "status": "paid"})
+        .content.decode()
+    )
+    links = re.findall(r'href="/statements/export\.(\w+)(\?[^"]*)?"', body)
+    assert links == [("csv", "?status=paid"), ("xlsx", "?status=paid"), ("zip", "?status=paid")]
