@@ -86,7 +86,7 @@ def _chart_row(
             "label": kpi_axis_display(high, row.unit),
         },
         "value": value,
-        "height": (label_block + 3 if stacked else max(label_block, BAR_HEIGHT + 2))
+        "height": (label_block + 7 if stacked else max(label_block, BAR_HEIGHT + 2))
         + BAR_HEIGHT
         + font_size
         + 6,
