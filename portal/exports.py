@@ -160,6 +160,7 @@ def zip_write(*, statement_ids: Iterable[int], file: IO[bytes]) -> int:
     when a missing PDF cannot be rendered."""
     ids = list(statement_ids)
     by_id = Statement.objects.only("pk", "number", "pdf").in_bulk(ids)
+    made_at = timezone.localtime().timetuple()[:6]  # each member's date: when the ZIP was made
     count = 0
     with zipfile.ZipFile(file, "w", compression=zipfile.ZIP_STORED) as archive:
         for pk in ids:
@@ -169,7 +170,7 @@ def zip_write(*, statement_ids: Iterable[int], file: IO[bytes]) -> int:
                 statement.refresh_from_db(fields=["pdf"])
             with (
                 statement.pdf.open("rb") as pdf,
-                archive.open(zip_member_name(statement.number), "w") as member,
+                archive.open(zipfile.ZipInfo(zip_member_name(statement.number), made_at), "w") as member,
             ):
                 shutil.copyfileobj(pdf, member)
             count += 1

@@ -224,6 +224,7 @@ def test_the_zip_holds_the_stored_pdf_of_each_document_of_the_filtered_list(ledg
     assert 'filename="statements.zip"' in response["Content-Disposition"]
     archive = zip_of(response)
     assert archive.namelist() == [f"{jan.number}.pdf", f"{note.number}.pdf"]
+    assert all(info.date_time[0] >= 2026 for info in archive.infolist())  # dated, not 1980
     for statement in (jan, note):
         with statement.pdf.open("rb") as stored:
             assert archive.read(f"{statement.number}.pdf") == stored.read()
