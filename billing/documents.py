@@ -65,7 +65,10 @@ class DocumentLine:
 
 @dataclass(frozen=True, slots=True)
 class ScorecardRow:
-    """A KPI of the month against its target (percent or the KPI's own unit)."""
+    """A KPI of the month against its target (percent or the KPI's own unit). ``threshold``
+    and ``stretch`` are the experience bonus's anchors when the terms give them (``None`` for a
+    service credit's target alone); ``scale_min`` and ``scale_max`` are the catalogue's bounds
+    of the KPI's values (``None`` when it has none, as for seconds above zero)."""
 
     code: str
     name: str
@@ -74,6 +77,10 @@ class ScorecardRow:
     actual: Decimal | None
     met: bool
     lower_is_better: bool
+    threshold: Decimal | None = None
+    stretch: Decimal | None = None
+    scale_min: Decimal | None = None
+    scale_max: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,6 +384,18 @@ def _targets(inputs: dict) -> dict[str, Decimal]:
     return targets
 
 
+def _anchors(inputs: dict) -> dict[tuple[str, Decimal], tuple[Decimal, Decimal]]:
+    """(KPI code, target) → (threshold, stretch) of the experience-bonus entries: keyed by the
+    target too, so a service credit's target is never drawn with a bonus's other curve."""
+    anchors: dict[tuple[str, Decimal], tuple[Decimal, Decimal]] = {}
+    for component in inputs.get("terms", {}).get("components", []):
+        if component["type"] == "experience_bonus":
+            for entry in component["params"].get("kpis", []):
+                key = (entry["kpi"], Decimal(entry["target"]))
+                anchors.setdefault(key, (Decimal(entry["threshold"]), Decimal(entry["stretch"])))
+    return anchors
+
+
 def _kpi_catalogue(targets: Iterable[dict[str, Decimal]]) -> dict[str, Kpi]:
     codes = set().union(*targets)
     return {kpi.code: kpi for kpi in Kpi.objects.filter(code__in=codes)} if codes else {}
@@ -386,6 +405,7 @@ def scorecard(inputs: dict, catalogue: dict[str, Kpi]) -> tuple[ScorecardRow, ..
     """The month's KPIs against their targets, from the input snapshot the pricing used; a
     KPI not measured has no actual and is not met."""
     values = inputs.get("kpis", {})
+    anchors = _anchors(inputs)
     rows = []
     for code, target in _targets(inputs).items():
         kpi = catalogue[code]
@@ -393,5 +413,20 @@ def scorecard(inputs: dict, catalogue: dict[str, Kpi]) -> tuple[ScorecardRow, ..
         actual = None if raw is None else Decimal(raw)
         lower = kpi.direction == Kpi.Direction.LOWER_IS_BETTER
         met = actual is not None and (actual <= target if lower else actual >= target)
-        rows.append(ScorecardRow(code, kpi.name, kpi.unit, target, actual, met, lower))
+        threshold, stretch = anchors.get((code, target), (None, None))
+        rows.append(
+            ScorecardRow(
+                code,
+                kpi.name,
+                kpi.unit,
+                target,
+                actual,
+                met,
+                lower,
+                threshold,
+                stretch,
+                kpi.min_value,
+                kpi.max_value,
+            )
+        )
     return tuple(rows)

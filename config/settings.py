@@ -172,6 +172,10 @@ BILLING_RUN_STALE_AFTER = env_int("BILLING_RUN_STALE_AFTER", 600)
 # Four-eyes: whoever started the run that priced a draft does not approve it, and whoever
 # approved a statement does not issue it. On unless FOUR_EYES=0.
 FOUR_EYES = env_int("FOUR_EYES", 1) != 0
+# The portal's exports of a filtered statement list: at most this many documents in one CSV
+# or Excel file, and in one ZIP of PDFs (each PDF is read from storage into a temporary file).
+PORTAL_EXPORT_MAX_DOCUMENTS = env_int("PORTAL_EXPORT_MAX_DOCUMENTS", 10000)
+PORTAL_ZIP_MAX_DOCUMENTS = env_int("PORTAL_ZIP_MAX_DOCUMENTS", 200)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

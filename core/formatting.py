@@ -83,3 +83,11 @@ def kpi_display(value: Decimal | None, unit: str, *, currency=None) -> str:
     if unit == "money" and currency:
         return money_display(value, currency)
     return number_display(value, KPI_PLACES.get(unit, 2)) + KPI_SUFFIX.get(unit, "")
+
+
+def kpi_axis_display(value: Decimal, unit: str) -> str:
+    """An axis end or gridline value of a KPI chart: a whole number without decimals
+    (``0%``, ``-100``, ``2,000 s``, money ``250,000``: the chart names the currency once),
+    any other at its unit's places as :func:`kpi_display`."""
+    places = 0 if value == value.to_integral_value() else KPI_PLACES.get(unit, 2)
+    return number_display(value, places) + KPI_SUFFIX.get(unit, "")

@@ -7,17 +7,19 @@ Drafts and approved statements are never visible.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 
 from billing.documents import ScorecardRow, StatementDocument, documents
 from billing.models import Statement
 from billing.permissions import visible_statements
 from billing.statement_context import statement_pdf_context
 from contracts.models import Kpi, Membership
+from core.formatting import kpi_display
 from pricing.period import Period
-from pricing.text import measure_text
 
 from .charts import trend_chart
 
@@ -66,6 +68,50 @@ def statement_list(
     return statements
 
 
+@dataclass(frozen=True, slots=True)
+class CurrencyBalance:
+    """The gross totals of a list's documents in one currency (Decimals as summed, at most the
+    currency's places; credit notes count negative): ``outstanding`` issued and not yet paid,
+    ``overdue`` the part of it past its due date, ``paid`` recorded as paid. Void documents
+    count in none of them."""
+
+    currency: str
+    documents: int
+    outstanding: Decimal
+    overdue: Decimal
+    paid: Decimal
+
+
+def statement_balances(*, statements: QuerySet[Statement], today: date) -> list[CurrencyBalance]:
+    """Per currency (by code), the balances of ``statements`` (a :func:`statement_list`, so the
+    list's filters apply), summed by the database in one query; never added across currencies.
+    A document is overdue when it is issued, unpaid and its due date is before ``today``
+    (due today is not overdue yet)."""
+    issued = Q(status=Statement.Status.ISSUED)
+    rows = (
+        statements.order_by()
+        .values("currency")
+        .annotate(
+            documents=Count("pk"),
+            outstanding=Sum("gross", filter=issued),
+            overdue=Sum("gross", filter=issued & Q(due_date__lt=today)),
+            paid=Sum("gross", filter=Q(status=Statement.Status.PAID)),
+        )
+        .order_by("currency")
+    )
+    zero = Decimal(0)
+    return [
+        CurrencyBalance(
+            currency=str(row["currency"]),
+            documents=row["documents"],
+            outstanding=row["outstanding"] or zero,
+            overdue=row["overdue"] or zero,
+            paid=row["paid"] or zero,
+        )
+        for row in rows
+    ]
+
+
 def statement_documents(statement_ids: list[int]) -> list[StatementDocument]:
     """The documents of ``statement_ids`` (a page of :func:`statement_list`), in that order."""
     by_id = documents(statement_ids)
@@ -102,7 +148,9 @@ def kpi_trends(*, user, statement: Statement, scorecard: tuple[ScorecardRow, ...
     """A 12-month trend per KPI of the statement's month, up to and including its period.
 
     KPIs with a target (the scorecard) come first, then the others by name. A month with no
-    visible document, or where the KPI was not measured, is a gap (``None``), never zero."""
+    visible document, or where the KPI was not measured, is a gap (``None``), never zero. Values
+    and the target are the KPI's display text (its unit's places, as the scorecard's table);
+    the chart is :func:`portal.charts.trend_chart` on the catalogue's scale of the KPI."""
     end = Period.parse(statement.period)
     periods = [end.shift(-offset) for offset in range(TREND_MONTHS - 1, -1, -1)]
     snapshots = _month_snapshots(user=user, statement=statement, periods=periods)
@@ -113,8 +161,13 @@ def kpi_trends(*, user, statement: Statement, scorecard: tuple[ScorecardRow, ...
         (code for code in catalogue if code not in targets), key=lambda code: catalogue[code].name
     )
     trends = []
+    currency = str(statement.currency)
     for code in ordered:
         kpi = catalogue[code]
+
+        def shown(value: Decimal | None, kpi=kpi) -> str | None:
+            return None if value is None else kpi_display(value, kpi.unit, currency=currency)
+
         points = [(str(period), _value(snapshots.get(str(period), {}), code)) for period in periods]
         measured = [(label, value) for label, value in points if value is not None]
         target = targets.get(code)
@@ -124,16 +177,20 @@ def kpi_trends(*, user, statement: Statement, scorecard: tuple[ScorecardRow, ...
                 "name": kpi.name,
                 "unit": kpi.get_unit_display(),
                 "lower_is_better": kpi.direction == Kpi.Direction.LOWER_IS_BETTER,
-                "target": None if target is None else measure_text(target),
+                "target": shown(target),
                 "first": str(periods[0]),
                 "last": str(periods[-1]),
                 "measured": len(measured),
-                "latest": measure_text(measured[-1][1]) if measured else None,
-                "rows": [
-                    {"period": label, "value": None if value is None else measure_text(value)}
-                    for label, value in points
-                ],
-                "chart": trend_chart(points, target),
+                "latest": shown(measured[-1][1]) if measured else None,
+                "rows": [{"period": label, "value": shown(value)} for label, value in points],
+                "chart": trend_chart(
+                    points,
+                    target,
+                    unit=kpi.unit,
+                    scale_min=kpi.min_value,
+                    scale_max=kpi.max_value,
+                    currency=currency,
+                ),
             }
         )
     return trends

@@ -5,7 +5,9 @@ import base64
 import decimal
 import hashlib
 import logging
+import tempfile
 from functools import wraps
+from urllib.parse import urlencode
 
 from axes.helpers import get_client_ip_address
 from django.conf import settings
@@ -14,9 +16,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_http_methods
 from django_otp import login as otp_login
@@ -24,10 +27,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from billing.models import Statement
 from billing.pdf import statement_pdf_store
+from billing.rendering import RenderError
 from contracts.tenancy import for_buyer_of
 from kpis.access import batches_submitted_for
 
-from . import drilldown, selectors
+from . import drilldown, exports, selectors
 from .forms import StatementFilterForm, TOTPConfirmForm
 
 logger = logging.getLogger(__name__)
@@ -63,7 +67,106 @@ def statement_list(request):
         request.GET.get("page")
     )
     page.object_list = selectors.statement_documents(list(page.object_list))
-    return render(request, "portal/statement_list.html", {"form": form, "page": page})
+    context = {
+        "form": form,
+        "page": page,
+        "balances": selectors.statement_balances(statements=statements, today=timezone.localdate()),
+        "today": timezone.localdate(),
+        # The exports carry the filters the list applies (an unrecognised one is not applied).
+        "export_query": urlencode(form.filters()),
+        "zip_max": settings.PORTAL_ZIP_MAX_DOCUMENTS,
+    }
+    return render(request, "portal/statement_list.html", context)
+
+
+def _export_refused(request, form, message: str, status: int = 400):
+    """A page saying why the export was not made (400 unless told), linking back to the list
+    with its filters."""
+    query = urlencode(form.filters()) if form.is_bound else ""
+    return render(request, "portal/export_refused.html", {"message": message, "query": query}, status=status)
+
+
+def _exported(request, *, limit: int, what: str):
+    """The ids of the filtered list's documents, in the list's order, or the refusal page: for
+    a filter the list does not recognise (an export never silently widens to every document)
+    or for more than ``limit`` documents."""
+    form = StatementFilterForm(request.GET or None, **selectors.statement_filter_choices(user=request.user))
+    if form.is_bound and not form.is_valid():
+        return None, _export_refused(
+            request, form, "Some filters were not recognised, so nothing was exported."
+        )
+    ids = list(
+        selectors.statement_list(user=request.user, **form.filters()).values_list("pk", flat=True)[
+            : limit + 1
+        ]
+    )
+    if len(ids) > limit:
+        return None, _export_refused(
+            request,
+            form,
+            f"These filters select more than {limit:,} documents, more than one {what} holds. "
+            "Narrow them (by period or contract, for example) and download each part.",
+        )
+    return ids, None
+
+
+@require_GET
+@supplier_required
+def statement_export_csv(request):
+    """The filtered list as CSV (:mod:`portal.exports`), streamed; at most
+    ``PORTAL_EXPORT_MAX_DOCUMENTS`` documents."""
+    ids, refused = _exported(request, limit=settings.PORTAL_EXPORT_MAX_DOCUMENTS, what="file")
+    if refused:
+        return refused
+    response = StreamingHttpResponse(exports.csv_chunks(ids), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="statements.csv"'
+    return response
+
+
+@require_GET
+@supplier_required
+def statement_export_xlsx(request):
+    """The filtered list as an Excel workbook, written to a temporary file; at most
+    ``PORTAL_EXPORT_MAX_DOCUMENTS`` documents."""
+    ids, refused = _exported(request, limit=settings.PORTAL_EXPORT_MAX_DOCUMENTS, what="file")
+    if refused:
+        return refused
+    file = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it, which deletes it)
+    exports.xlsx_write(statement_ids=ids, file=file)
+    file.seek(0)
+    return FileResponse(
+        file,
+        as_attachment=True,
+        filename="statements.xlsx",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+@require_GET
+@supplier_required
+def statement_export_zip(request):
+    """The stored PDFs of the filtered list as one ZIP, built in a temporary file; at most
+    ``PORTAL_ZIP_MAX_DOCUMENTS`` documents (more is refused with a message)."""
+    ids, refused = _exported(request, limit=settings.PORTAL_ZIP_MAX_DOCUMENTS, what="ZIP")
+    if refused:
+        return refused
+    file = tempfile.TemporaryFile()  # noqa: SIM115 (FileResponse closes it, which deletes it)
+    try:
+        exports.zip_write(statement_ids=ids, file=file)
+    except RenderError:
+        file.close()
+        logger.exception("portal ZIP export: a PDF could not be rendered")
+        form = StatementFilterForm(
+            request.GET or None, **selectors.statement_filter_choices(user=request.user)
+        )
+        return _export_refused(
+            request,
+            form,
+            "A PDF could not be made just now, so nothing was downloaded. Try again later.",
+            503,
+        )
+    file.seek(0)
+    return FileResponse(file, as_attachment=True, filename="statements.zip", content_type="application/zip")
 
 
 @require_GET

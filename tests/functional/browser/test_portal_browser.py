@@ -105,3 +105,31 @@ def test_a_supplier_reads_a_statement_and_downloads_its_pdf_and_another_gets_404
     response = beta_page.goto(f"{live_server.url}/statements/{number}/")
     assert response.status == 404
     other.close()
+
+
+@pytest.mark.parametrize(
+    "viewport, shown, hidden",
+    [(DESKTOP, "scorecard", "scorecard-narrow"), (PHONE, "scorecard-narrow", "scorecard")],
+)
+def test_the_scorecard_chart_is_drawn_readably_on_a_phone_and_a_desktop(
+    live_server, world, browser, viewport, shown, hidden
+):
+    """One scorecard chart is shown at each width (side by side, or stacked on a phone) at a
+    size whose text is readable, and the page never scrolls sideways."""
+    page = browser.new_page(viewport=viewport)
+    log_in(page, live_server.url, world["alpha"].username)
+    page.goto(f"{live_server.url}/statements/{world['alpha_jan'].number}/")
+    chart = page.locator(f'svg[aria-labelledby="{shown}-title {shown}-desc"]')
+    assert (
+        chart.is_visible()
+        and not page.locator(f'svg[aria-labelledby="{hidden}-title {hidden}-desc"]').is_visible()
+    )
+    box = chart.bounding_box()
+    assert box and box["width"] > 300
+    label = chart.locator("text", has_text="Service level (answered within threshold)").first
+    assert label.is_visible()
+    font_px = label.evaluate("node => node.getBoundingClientRect().height")
+    assert font_px >= 9  # about 9 CSS pixels or more once the SVG is scaled
+    assert chart.locator("text", has_text="Actual, met").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+    page.close()

@@ -54,6 +54,10 @@ def test_every_portal_route_with_parameters_answers_404_for_another_suppliers_do
         "password-reset-done": None,
         "password-reset-complete": None,
         "statement-list": None,  # filtered to the user's documents: the query-string test below
+        # The filtered list's exports: the user's documents only (tests/functional/portal/test_exports.py).
+        "statement-export-csv": None,
+        "statement-export-xlsx": None,
+        "statement-export-zip": None,
         "kpi-submissions": None,  # the organisation's own batches (tests/functional/test_kpi_review.py)
         "mfa-enrol": None,  # the signed-in staff user's own device only (tests/functional/test_mfa.py)
         # Its parameters are a user id and a signed token, checked by Django, not a document.

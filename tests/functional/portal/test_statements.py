@@ -134,9 +134,10 @@ def test_the_statement_page_explains_every_line_with_totals_and_scorecard(world)
     assert "KPI scorecard for 2026-01" in body
     scorecard = re.search(r'<table class="data kpis">.*?</table>', body, re.S).group(0)
     assert re.search(
-        r"Service level \(answered within threshold\)</th>\s*<td[^>]*>80.00%</td>\s*<td[^>]*>78.00%</td>",
+        r"Service level \(answered within threshold\)</th>\s*<td[^>]*>—</td>\s*<td[^>]*>80.00%</td>"
+        r"\s*<td[^>]*>—</td>\s*<td[^>]*>78.00%</td>",
         scorecard,
-    )
+    )  # a service credit's target alone: no threshold or stretch
     assert "result-missed" in scorecard
     assert 'role="img" aria-labelledby="scorecard-title scorecard-desc"' in body
     assert f'href="/statements/{statement.number}/pdf/"' in body
@@ -151,7 +152,7 @@ def test_the_page_draws_a_12_month_trend_per_kpi_with_gaps_for_missing_months(wo
     april = issue(price(alpha, "2026-04", voice=1800, service_level=85), issue_date=date(2026, 5, 5))
     body = signed_in(world["alpha"]).get(f"/statements/{april.number}/").content.decode()
 
-    assert "KPI trends, 12 months to 2026-04" in body
+    assert "KPI trends, up to 12 months to 2026-04" in body
     titles = re.findall(r'<title id="trend-(\w+)-title">([^<]*)</title>', body)
     assert titles == [
         ("service_level", "Service level (answered within threshold), 2025-05 to 2026-04"),
@@ -163,12 +164,17 @@ def test_the_page_draws_a_12_month_trend_per_kpi_with_gaps_for_missing_months(wo
     chart = chart.group(0)
     assert 'role="img"' in chart
     dots = re.findall(r"<title>(\d{4}-\d{2}): ([^<]+)</title></circle>", chart)
-    assert dots == [("2026-01", "78"), ("2026-02", "82"), ("2026-04", "85")]  # the draft's 99 is not shown
+    # At the table's precision; the draft's 99 is not shown.
+    assert dots == [("2026-01", "78.00%"), ("2026-02", "82.00%"), ("2026-04", "85.00%")]
     lines = re.findall(r'<polyline points="([^"]+)"', chart)
     assert len(lines) == 1 and len(lines[0].split()) == 2  # January–February; April stands alone
-    assert "Measured in 3 of 12 months, latest 85, target 80." in chart
+    # The axis runs January to April only; March inside it is a labelled gap.
+    assert re.findall(r'text-anchor="middle">(\w{3})</text>', chart) == ["Jan", "Feb", "Mar", "Apr"]
+    assert "<title>2026-03: no value</title>" in chart and ">no value</text>" in chart
+    assert re.findall(r'dominant-baseline="middle">([^<]+)</text>', chart)[:3] == ["100%", "50%", "0%"]
+    assert "Measured in 3 of 12 months, latest 85.00%, target 80.00%." in chart
     rows = dict(re.findall(r'<th scope="row">(\d{4}-\d{2})</th><td class="amount">(.*?)</td>', chart))
-    assert len(rows) == 12 and rows["2026-04"] == "85"
+    assert len(rows) == 12 and rows["2026-04"] == "85.00%"
     assert "no value" in rows["2026-03"] and "no value" in rows["2025-05"]
     assert 'class="target-line"' in chart
 
@@ -217,7 +223,7 @@ def test_an_adjustment_and_the_statement_it_corrects_link_to_each_other(world):
     listed = client.get("/statements/").content.decode()
     assert f'<span class="sub">adjusts {original.number}</span>' in listed
     # The corrected month's KPI values are the ones its trend shows.
-    assert "<title>2026-01: 85</title>" in page
+    assert "<title>2026-01: 85.00%</title>" in page
 
 
 def test_the_page_says_who_issued_the_document_and_who_recorded_its_payment(world):
