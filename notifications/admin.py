@@ -54,7 +54,7 @@ class NotificationPreferenceAdmin(SuperuserReadOnlyAdmin):
         form = NotificationPreferencesForm(
             request.POST if request.method == "POST" else None, kinds=list(current), initial_choices=current
         )
-        if request.method == "POST" and form.is_valid():
+        if request.method == "POST" and form.fields and form.is_valid():
             notification_preferences_set(user=request.user, enabled=form.choices())
             messages.success(request, "Your email notification choices are saved.")
             return redirect("admin:notifications_notificationpreference_mine")

@@ -20,7 +20,7 @@ def notification_preferences_page(request):
     form = NotificationPreferencesForm(
         request.POST if request.method == "POST" else None, kinds=list(current), initial_choices=current
     )
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.fields and form.is_valid():
         notification_preferences_set(user=request.user, enabled=form.choices())
         messages.success(request, "Your email notification choices are saved.")
         return redirect("portal:notifications")
