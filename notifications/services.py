@@ -29,7 +29,7 @@ from contracts.models import Membership
 from core.formatting import money_display
 
 from .models import KIND_ROLES, NotificationDelivery, NotificationKind, NotificationPreference
-from .selectors import notification_kinds_for, notification_recipients
+from .selectors import notification_kinds_for, notification_preferences, notification_recipients
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ def notification_preferences_set(*, user, enabled: dict[str, bool]) -> dict[str,
             NotificationPreference.objects.update_or_create(
                 user=user, kind=kind, defaults={"enabled": bool(on)}
             )
-    return {kind: bool(enabled.get(kind, True)) for kind in sorted(allowed)}
+    return notification_preferences(user=user)
 
 
 # --- event keys: what "one email per event" counts ------------------------------------------

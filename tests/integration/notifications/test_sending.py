@@ -18,6 +18,7 @@ from core.formatting import money_display
 from notifications import services, tasks
 from notifications.models import NotificationDelivery, NotificationPreference
 from pricing.period import Period
+from tests.functional.portal.conftest import issue, price
 
 from .conftest import SITE, recipients
 
@@ -291,3 +292,31 @@ def test_a_long_query_is_quoted_in_part(issued, parties):
     (message,) = mail.outbox
     assert "x" * services.QUOTED_TEXT_MAX + " […]" in message.body
     assert "x" * (services.QUOTED_TEXT_MAX + 1) not in message.body
+
+
+def test_choices_are_saved_only_for_kinds_the_user_receives(parties):
+    alpha = parties["alpha"]
+    assert services.notification_preferences_set(user=alpha, enabled={"query_answered": False}) == {
+        "statement_issued": True,
+        "query_answered": False,
+    }
+    with pytest.raises(services.NotificationError, match="query_raised"):
+        services.notification_preferences_set(
+            user=alpha, enabled={"statement_issued": False, "query_raised": False}
+        )
+    # Refused whole: the supplier kind in the same call was not saved either.
+    assert dict(NotificationPreference.objects.filter(user=alpha).values_list("kind", "enabled")) == {
+        "query_answered": False
+    }
+
+
+def test_an_adjustment_names_the_document_it_adjusts(issued, parties, django_capture_on_commit_callbacks):
+    correction = price(parties["alpha_contract"], "2026-01", voice=1000, name="jan-fix.csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        adjustment = issue(correction, issue_date=date(2026, 3, 3))
+    assert recipients() == ALPHA_RECIPIENTS
+    for message in mail.outbox:
+        assert adjustment.number in message.subject
+        assert f"adjusting {issued.number}" in message.body and f"adjusting {issued.number}" in html_of(
+            message
+        )
