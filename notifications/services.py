@@ -23,7 +23,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from billing.documents import document
+from billing.documents import StatementDocument, document
 from billing.models import Statement
 from contracts.models import Membership
 from core.formatting import money_display
@@ -125,13 +125,16 @@ def _links(role: str, statement: Statement) -> Links:
     )
 
 
-def notification_message(*, kind: str, statement: Statement, user, details: dict) -> EmailMultiAlternatives:
+def notification_message(
+    *, kind: str, statement: Statement, user, details: dict, doc: StatementDocument | None = None
+) -> EmailMultiAlternatives:
     """The email of ``kind`` about ``statement`` to ``user``: a subject, a plain-text body and
     an HTML alternative, from ``templates/notifications/<kind>.{txt,html}`` and
     ``<kind>_subject.txt``, naming the document and its amount, with absolute links to it and
-    to the page where the user turns these emails off (also as ``List-Unsubscribe``)."""
+    to the page where the user turns these emails off (also as ``List-Unsubscribe``). ``doc``
+    is the statement's document when the caller has built it already."""
     role = KIND_ROLES[NotificationKind(kind)]
-    doc = document(statement)
+    doc = doc or document(statement)
     links = _links(role, statement)
     text = str(details.get("text", ""))
     context = {
@@ -177,12 +180,15 @@ def notification_event_send(*, kind: str, statement_id: int, details: dict, owne
         logger.warning("notification %s: statement %s has no issued document", kind, statement_id)
         return 0
     key = event_key(kind, statement_id=statement_id, details=details)
+    doc = document(statement)  # once for every recipient
     connection = get_connection()
     sent = 0
     try:
         for user in notification_recipients(kind=kind, statement=statement):
             # Built before the claim: an email that cannot be built claims nothing.
-            message = notification_message(kind=kind, statement=statement, user=user, details=details)
+            message = notification_message(
+                kind=kind, statement=statement, user=user, details=details, doc=doc
+            )
             message.connection = connection
             if not delivery_claim(
                 event_key=key, kind=kind, user_id=user.pk, statement_id=statement.pk, owner=owner

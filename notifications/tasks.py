@@ -1,5 +1,7 @@
 """Celery tasks for notifications: ids and plain values in, one idempotent service each."""
 
+import uuid
+
 from celery import shared_task
 
 from . import services
@@ -20,7 +22,8 @@ MAX_RETRIES = 6
 )
 def notification_send(self, kind: str, statement_id: int, details: dict) -> int:
     """Send one event's emails (``services.notification_event_send``), claimed under this
-    task's id, which its retries keep: a retry sends only what this task has not sent."""
+    task's id, which its retries keep: a retry sends only what this task has not sent. Called
+    directly (no task id), it claims under an id of its own."""
     return services.notification_event_send(
-        kind=kind, statement_id=statement_id, details=details, owner=self.request.id or ""
+        kind=kind, statement_id=statement_id, details=details, owner=self.request.id or uuid.uuid4().hex
     )
