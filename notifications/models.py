@@ -61,7 +61,9 @@ class NotificationDelivery(models.Model):
     event_key = models.CharField(max_length=120)
     kind = models.CharField(max_length=30, choices=NotificationKind.choices)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    statement = models.ForeignKey("billing.Statement", on_delete=models.PROTECT, related_name="+")
+    # The statement's id, not a foreign key: deleting a replaced draft (billing.bulk) must not
+    # look for rows here, and only issued documents, which are never deleted, are emailed.
+    statement_id = models.BigIntegerField(db_index=True)
     owner = models.CharField(max_length=155, help_text="The id of the task that claimed it.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.CLAIMED)
     attempts = models.PositiveIntegerField(default=0)
