@@ -42,6 +42,7 @@ from .errors import BillingError, contract_error
 from .events import statement_event_record, statement_events_record_priced
 from .inputs import ContractMonth, MonthInputs, PreviousMonth, contract_months
 from .models import BillingRun, NumberSeries, Statement, stale_after
+from .signals import statement_issued
 
 logger = logging.getLogger(__name__)
 
@@ -467,7 +468,7 @@ def _next_number(statement: Statement, issue_date: date) -> str:
 def statement_issue(*, statement_id: int, user=None, issue_date: date | None = None) -> Statement:
     """approved → issued, in one transaction: the statement row locked, the next gap-free
     number of the buyer's series (credit notes have their own), the parties' details frozen,
-    due date set; the PDF is queued after commit. ``user``, when given, needs
+    due date set; the PDF is queued and ``billing.signals.statement_issued`` sent after commit. ``user``, when given, needs
     ``billing.issue_statement`` and, with four-eyes on, must not be who approved it. Raises
     ``BillingError`` unless approved or when a rule refuses."""
     require_permission(user, "issue_statement", "issue statements")
@@ -496,6 +497,11 @@ def statement_issue(*, statement_id: int, user=None, issue_date: date | None = N
             statement=statement, kind="issued", actor=user, at=statement.issued_at, number=statement.number
         )
         transaction.on_commit(lambda: _queue_pdf(statement.pk))
+        # Once per issued document, after the outermost commit (a period's issue commits per
+        # contract); nothing is sent for an issue that is rolled back.
+        transaction.on_commit(
+            lambda: statement_issued.send(sender=Statement, statement=statement, actor=user)
+        )
         return statement
 
 

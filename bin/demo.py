@@ -131,6 +131,7 @@ def supplier_late_submission() -> None:
     manage("review_kpis")
     manage("review_kpis", batch, "--accept", "--user=acme-procurement")
     manage("issue_statements", "--period", "2026-01", "--approve-only", "--user", "acme-approver")
+    print("  Issuing it emails Northwind's portal user (the demo prints emails to the console):", flush=True)
     manage("issue_statements", "--period", "2026-01", "--user", "acme-procurement")
     print(
         f"  Review page: /admin/kpis/kpibatch/{batch}/; Northwind sees it under KPI submissions in the portal"

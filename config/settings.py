@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "contracts",
     "kpis",
     "billing",
+    "notifications",
     "portal",
 ]
 
@@ -160,8 +161,20 @@ MEDIA_URL = "media/"
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:statement-list"
 LOGOUT_REDIRECT_URL = "portal:login"
+# Email (notifications, password resets): printed to the console unless EMAIL_BACKEND says
+# otherwise; production sets django.core.mail.backends.smtp.EmailBackend and the EMAIL_* below
+# (docs/operations.md).
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "billing@localhost")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Seconds before a connection to the mail server is given up (and the send retried).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+# The site's address as users reach it, for the absolute links in emails (no trailing slash).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # Uploads: KPI files larger than this are refused before parsing. 80 MiB (about 1.5 million
 # CSV rows) is ingested within 1 GiB of memory; memory grows about 0.43 MiB per 1,000 rows,

@@ -5,7 +5,7 @@ from django.views.generic import RedirectView
 
 from billing.api_urls import DocumentNumberConverter
 
-from . import views
+from . import notification_views, views
 
 # A malformed number (a NUL byte, a slash, thousands of characters) matches no route: a 404.
 register_converter(DocumentNumberConverter, "document_number")
@@ -47,6 +47,7 @@ urlpatterns = [
         name="statement-line",
     ),
     path("kpi-submissions/", views.kpi_submissions, name="kpi-submissions"),
+    path("notifications/", notification_views.notification_preferences_page, name="notifications"),
     # Procurement's "see as the supplier": behind the admin's login (and MFA), read-only.
     path(
         "preview/statements/<int:statement_id>/",

@@ -23,6 +23,7 @@ FORBIDDEN = {
     "contracts",
     "kpis",
     "billing",
+    "notifications",
     "portal",
     "config",
     "os",

@@ -187,6 +187,8 @@ CUSTOM_VIEWS = {
     "contracts_contract_simple_history",
     "contracts_termsversion_simple_history",
     "contracts_membership_simple_history",
+    # The signed-in user's own email choices (tests/functional/admin/test_notification_preferences.py).
+    "notifications_notificationpreference_mine",
 }
 # Every admin action of a buyer-scoped model, requested on B's rows.
 ACTIONS = {

@@ -59,6 +59,7 @@ def test_every_portal_route_with_parameters_answers_404_for_another_suppliers_do
         "statement-export-xlsx": None,
         "statement-export-zip": None,
         "kpi-submissions": None,  # the organisation's own batches (tests/functional/test_kpi_review.py)
+        "notifications": None,  # the user's own email choices (tests/functional/portal/test_notifications.py)
         "mfa-enrol": None,  # the signed-in staff user's own device only (tests/functional/test_mfa.py)
         # Its parameters are a user id and a signed token, checked by Django, not a document.
         "password-reset-confirm": None,
