@@ -5,7 +5,7 @@ from django.views.generic import RedirectView
 
 from billing.api_urls import DocumentNumberConverter
 
-from . import views
+from . import query_views, views
 
 # A malformed number (a NUL byte, a slash, thousands of characters) matches no route: a 404.
 register_converter(DocumentNumberConverter, "document_number")
@@ -37,6 +37,21 @@ urlpatterns = [
     path("statements/", views.statement_list, name="statement-list"),
     path("statements/<document_number:number>/", views.statement_detail, name="statement-detail"),
     path("statements/<document_number:number>/pdf/", views.statement_pdf, name="statement-pdf"),
+    path(
+        "statements/<document_number:number>/queries/",
+        query_views.statement_query_raise_view,
+        name="statement-query-raise",
+    ),
+    path(
+        "statements/<document_number:number>/queries/<int:query_id>/reply/",
+        query_views.statement_query_reply_view,
+        name="statement-query-reply",
+    ),
+    path(
+        "statements/<document_number:number>/acknowledge/",
+        query_views.statement_acknowledge_view,
+        name="statement-acknowledge",
+    ),
     path("kpi-submissions/", views.kpi_submissions, name="kpi-submissions"),
     # Procurement's "see as the supplier": behind the admin's login (and MFA), read-only.
     path(

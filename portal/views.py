@@ -29,6 +29,7 @@ from kpis.access import batches_submitted_for
 
 from . import selectors
 from .forms import StatementFilterForm, TOTPConfirmForm
+from .queries import queried_ids
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +64,8 @@ def statement_list(request):
         request.GET.get("page")
     )
     page.object_list = selectors.statement_documents(list(page.object_list))
-    return render(request, "portal/statement_list.html", {"form": form, "page": page})
+    queried = queried_ids([document.id for document in page.object_list])
+    return render(request, "portal/statement_list.html", {"form": form, "page": page, "queried": queried})
 
 
 @require_GET
