@@ -2,32 +2,9 @@
 
 from django import forms
 
-from billing.queries import QueryRefused, query_text
-from billing.query_models import MAX_MESSAGE_CHARS
+from billing.query_forms import QueryTextField
 
 WHOLE = "whole"
-
-
-class QueryTextField(forms.CharField):
-    """A message: stripped, at most 4,000 characters, no control characters (as the services
-    check it, so the form's error is the service's words)."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("label", "Your message")
-        # A browser counts a line break as one character, the form as two (CRLF): leave room.
-        super().__init__(
-            max_length=MAX_MESSAGE_CHARS * 2,
-            strip=False,
-            widget=forms.Textarea(attrs={"rows": 4, "maxlength": MAX_MESSAGE_CHARS}),
-            **kwargs,
-        )
-
-    def clean(self, value):
-        value = super().clean(value)
-        try:
-            return query_text(value)
-        except QueryRefused as refused:
-            raise forms.ValidationError(str(refused)) from None
 
 
 class RaiseQueryForm(forms.Form):
