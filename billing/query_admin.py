@@ -11,15 +11,10 @@ from django.views.decorators.http import require_POST
 
 from contracts.tenancy import BuyerScopedAdminMixin
 
-from .queries import (
-    CorrectedFile,
-    QueryRefused,
-    query_adjustments,
-    statement_query_reply,
-    statement_query_resolve,
-)
+from .queries import CorrectedFile, QueryRefused, statement_query_reply, statement_query_resolve
 from .query_forms import AnswerForm, ResolveForm
 from .query_models import StatementQuery
+from .query_selectors import query_adjustments, statement_acknowledgement, statement_queries
 
 
 class OpenFilter(admin.SimpleListFilter):
@@ -220,8 +215,6 @@ class StatementQueryAdmin(BuyerScopedAdminMixin, admin.ModelAdmin):
 def statement_query_admin_context(statement) -> dict:
     """What the statement's admin page shows of queries: each query with a link to it, whether
     one is open ("Queried"), and the supplier's acknowledgement."""
-    from .queries import statement_acknowledgement, statement_queries
-
     queries = list(statement_queries(statement=statement))
     return {
         "statement_queries": queries,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from billing.models import Statement
 from billing.permissions import visible_statements
-from billing.queries import (
+from billing.query_selectors import (
     queried_statement_ids,
     query_adjustments,
     statement_acknowledgement,

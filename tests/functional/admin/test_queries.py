@@ -151,3 +151,14 @@ def test_the_statement_page_shows_it_is_queried_and_acknowledged(w, admin_client
     statement_acknowledge(statement_id=w["statement"].pk, user=w["supplier"])
     page = admin_client.get(url).content.decode()
     assert "Acknowledged by the supplier: northwind-user" in page
+
+
+def test_the_month_close_page_flags_a_document_with_an_open_query(w, admin_client):
+    url = reverse("admin:billing_statement_month_close")
+    response = admin_client.get(url, {"period": "2026-01", "state": "queried"})
+    assert [row.contract.reference for row in response.context["page"]] == ["ACME-T-001"]
+    assert 'class="attention queried"' in response.content.decode()
+    admin_client.post(query_url(w["query"], "resolve"), {"resolution": "explained", "text": "Counted."})
+    response = admin_client.get(url, {"period": "2026-01", "state": "queried"})
+    assert list(response.context["page"]) == []
+    assert 'class="attention queried"' not in admin_client.get(url, {"period": "2026-01"}).content.decode()

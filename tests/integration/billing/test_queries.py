@@ -16,14 +16,13 @@ from billing.permissions import visible_statements
 from billing.queries import (
     CorrectedFile,
     QueryRefused,
-    queried_statement_ids,
-    query_adjustments,
     query_text,
     statement_acknowledge,
     statement_query_raise,
     statement_query_reply,
     statement_query_resolve,
 )
+from billing.query_selectors import queried_statement_ids, query_adjustments
 from billing.services import statement_price_draft, statement_void
 from kpis.models import KpiBatch
 from pricing.period import Period
