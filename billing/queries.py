@@ -84,6 +84,15 @@ def query_text(text) -> str:
     return text
 
 
+def query_subject(line: StatementLine | None) -> str:
+    """What a query is about, in words: the line's position, component and kind (and KPI), or
+    the whole statement."""
+    if line is None:
+        return "the whole statement"
+    kpi = f" ({line.kpi})" if line.kpi else ""
+    return f"line {line.position}: {line.component_id} {line.kind.replace('_', ' ')}{kpi}"
+
+
 def _supplier_statement(user, statement_id: int) -> Statement:
     """The statement under its row lock if ``user`` is a supplier user who may see it."""
     membership = getattr(user, "membership", None)
@@ -109,7 +118,7 @@ def _is_buyer_of(user, statement: Statement) -> bool:
 def _locked_query(query_id: int) -> StatementQuery:
     query = (
         StatementQuery.objects.select_for_update(of=("self",))
-        .select_related("statement", "line")
+        .select_related("statement")
         .filter(pk=query_id)
         .first()
     )
@@ -143,7 +152,13 @@ def statement_query_raise(
             if line is None:
                 raise QueryRefused(f"{statement.number} has no line {line_position}")
         now = timezone.now()
-        query = StatementQuery.objects.create(statement=statement, line=line, raised_by=user, raised_at=now)
+        query = StatementQuery.objects.create(
+            statement=statement,
+            line_position=line_position,
+            subject=query_subject(line),
+            raised_by=user,
+            raised_at=now,
+        )
         QueryMessage.objects.create(
             query=query, author=user, side=QueryMessage.Side.SUPPLIER, at=now, text=text
         )

@@ -58,7 +58,7 @@ class StatementQueryAdmin(BuyerScopedAdminMixin, admin.ModelAdmin):
         "raised_at",
     ]
     list_filter = [OpenFilter, "status"]
-    list_select_related = ["statement__contract", "line", "raised_by"]
+    list_select_related = ["statement__contract", "raised_by"]
     search_fields = ["statement__number", "statement__contract__reference"]
     fields = [
         "document",
@@ -109,10 +109,6 @@ class StatementQueryAdmin(BuyerScopedAdminMixin, admin.ModelAdmin):
     @admin.display(description="period", ordering="statement__period")
     def period(self, query):
         return query.statement.period
-
-    @admin.display(description="about")
-    def subject(self, query):
-        return query.subject
 
     def get_urls(self):
         view = self.admin_site.admin_view

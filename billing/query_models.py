@@ -17,9 +17,20 @@ from .immutability import ImmutableError
 MAX_MESSAGE_CHARS = 4000
 
 
+class AppendOnlyQuerySet(models.QuerySet):
+    """Rows appended, never changed or deleted (messages, acknowledgements); on PostgreSQL a
+    trigger on each table refuses UPDATE and DELETE too (migration 0015)."""
+
+    def delete(self):
+        raise ImmutableError(f"{self.model._meta.verbose_name_plural} cannot be deleted")
+
+    def update(self, **kwargs):
+        raise ImmutableError(f"{self.model._meta.verbose_name_plural} cannot change")
+
+
 class StatementQuery(models.Model):
-    """One query on an issued document. ``line`` is the line queried (``None``: the whole
-    document). ``resolved_at`` is set exactly when the status is no longer open (a check
+    """One query on an issued document. ``line_position`` is the line queried (``None``: the
+    whole document); ``subject`` says it in words, written when the query is raised. ``resolved_at`` is set exactly when the status is no longer open (a check
     constraint), so "open" is ``resolved_at IS NULL`` for the readers that count open queries.
     An accepted query records the billing run its correction started (``correction_run``);
     the adjustment it led to is the month's adjustment created after ``resolved_at``
@@ -32,9 +43,10 @@ class StatementQuery(models.Model):
         ACCEPTED = "accepted", "Accepted"
 
     statement = models.ForeignKey("billing.Statement", on_delete=models.PROTECT, related_name="queries")
-    line = models.ForeignKey(
-        "billing.StatementLine", null=True, blank=True, on_delete=models.PROTECT, related_name="queries"
-    )
+    # The line by its position (lines of an issued document never change, and a foreign key
+    # would tie the line table to this one: it could no longer be truncated on its own).
+    line_position = models.PositiveIntegerField(null=True, blank=True)
+    subject = models.CharField(max_length=200, help_text="What the query is about, in words.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     raised_at = models.DateTimeField(default=timezone.now)
@@ -80,16 +92,6 @@ class StatementQuery(models.Model):
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
 
-    @property
-    def subject(self) -> str:
-        """What the query is about, in words: the line's component and kind, or the document."""
-        if self.line_id is None:
-            return "the whole statement"
-        line = self.line
-        return f"line {line.position}: {line.component_id} {line.kind}" + (
-            f" ({line.kpi})" if line.kpi else ""
-        )
-
 
 class QueryMessage(models.Model):
     """One message of a query's thread, by the supplier or the buyer. Append-only."""
@@ -103,6 +105,8 @@ class QueryMessage(models.Model):
     side = models.CharField(max_length=10, choices=Side.choices)
     at = models.DateTimeField(default=timezone.now)
     text = models.TextField(max_length=MAX_MESSAGE_CHARS)
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
         ordering = ["query", "at", "pk"]
@@ -127,6 +131,8 @@ class StatementAcknowledgement(models.Model):
     )
     acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     acknowledged_at = models.DateTimeField(default=timezone.now)
+
+    objects = AppendOnlyQuerySet.as_manager()
 
     def __str__(self) -> str:
         return f"Acknowledged {self.acknowledged_at:%Y-%m-%d %H:%M}"

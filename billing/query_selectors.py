@@ -28,7 +28,7 @@ def statement_queries(*, statement: Statement) -> QuerySet[StatementQuery]:
     """The document's queries, oldest first, with their lines, actors and threads."""
     return (
         StatementQuery.objects.filter(statement=statement)
-        .select_related("line", "raised_by", "resolved_by")
+        .select_related("raised_by", "resolved_by")
         .prefetch_related("messages__author")
         .order_by("raised_at", "pk")
     )

@@ -116,8 +116,8 @@ def test_a_supplier_disputes_a_gain_share_line_and_sees_the_adjustment_linked(
     supplier.click("text=Raise the query")
     supplier.wait_for_selector("#queried-notice")
     query = StatementQuery.objects.get(statement=january)
-    assert query.line_id == dispute["gain_share"].pk
-    assert "savings gain_share" in supplier.inner_text(f"#query-{query.pk}")
+    assert query.line_position == dispute["gain_share"].position
+    assert "savings gain share" in supplier.inner_text(f"#query-{query.pk}")
     shoot(supplier, "1-supplier-raised-the-query")
 
     # Procurement finds it in the queue and accepts it with the corrected KPI file.

@@ -50,7 +50,7 @@ def test_a_supplier_raises_a_query_on_a_line_and_sees_the_thread(world, alpha, p
     query = StatementQuery.objects.get(statement=statement)
     assert response.status_code == 302
     assert response["Location"] == f"/statements/{statement.number}/#query-{query.pk}"
-    assert query.line.position == 2 and query.messages.get().text == "Voice is 1,400\ncalls."
+    assert query.line_position == 2 and query.messages.get().text == "Voice is 1,400\ncalls."
     statement_query_reply(query_id=query.pk, user=procurement, text="We counted 1,500.")
     body = page(alpha, statement)
     assert f'id="query-{query.pk}"' in body and "line 2:" in body
@@ -66,7 +66,7 @@ def test_a_supplier_raises_a_query_on_a_line_and_sees_the_thread(world, alpha, p
 def test_a_query_on_the_whole_statement(world, alpha):
     statement = world["alpha_jan"]
     alpha.post(f"/statements/{statement.number}/queries/", {"subject": "whole", "text": "Why?"})
-    assert StatementQuery.objects.get(statement=statement).line is None
+    assert StatementQuery.objects.get(statement=statement).line_position is None
     assert "on the whole statement" in page(alpha, statement)
 
 

@@ -7,6 +7,7 @@ from billing import signals
 from billing.immutability import ImmutableError
 from billing.models import (
     BillingRun,
+    QueryMessage,
     Statement,
     StatementAcknowledgement,
     StatementEvent,
@@ -93,7 +94,7 @@ def test_a_supplier_raises_a_query_on_a_line_with_its_first_message(w, django_ca
             query = raise_on_line(w)
     finally:
         signals.query_raised.disconnect(dispatch_uid="t")
-    assert query.status == "open" and query.line.position == 2 and query.raised_by == w["supplier"]
+    assert query.status == "open" and query.line_position == 2 and query.raised_by == w["supplier"]
     assert query.subject.startswith("line 2: ")
     [message] = query.messages.all()
     assert (message.side, message.author, message.text) == (
@@ -110,7 +111,7 @@ def test_a_supplier_raises_a_query_on_a_line_with_its_first_message(w, django_ca
 
 def test_a_query_on_the_whole_statement_has_no_line(w):
     query = raise_on_line(w, position=None)
-    assert query.line is None and query.subject == "the whole statement"
+    assert query.line_position is None and query.subject == "the whole statement"
 
 
 def test_the_signal_is_not_sent_when_the_transaction_rolls_back(w, django_capture_on_commit_callbacks):
@@ -388,3 +389,40 @@ def test_a_void_invoice_is_not_acknowledged(w):
     statement_void(statement_id=w["statement"].pk, reason="issued twice")
     with pytest.raises(QueryRefused, match="void"):
         statement_acknowledge(statement_id=w["statement"].pk, user=w["supplier"])
+
+
+def test_messages_and_acknowledgements_are_append_only_in_bulk_too(w):
+    raise_on_line(w)
+    statement_acknowledge(statement_id=w["statement"].pk, user=w["supplier"])
+    with pytest.raises(ImmutableError):
+        QueryMessage.objects.all().update(text="rewritten")
+    with pytest.raises(ImmutableError):
+        StatementAcknowledgement.objects.all().update(acknowledged_by=w["other_supplier"])
+    for model in (QueryMessage, StatementAcknowledgement):
+        with pytest.raises(ImmutableError):
+            model.objects.all().delete()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE billing_querymessage SET text = 'rewritten'",
+        "DELETE FROM billing_querymessage",
+        "UPDATE billing_statementacknowledgement SET acknowledged_at = now()",
+        "DELETE FROM billing_statementacknowledgement",
+    ],
+)
+def test_postgresql_refuses_changing_or_deleting_messages_and_acknowledgements(w, sql):
+    from django.db import DatabaseError, connection, transaction
+
+    raise_on_line(w)
+    statement_acknowledge(statement_id=w["statement"].pk, user=w["supplier"])
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(sql)
+    assert QueryMessage.objects.get().text == "The voice volume is 1,400, not 1,500."
+    assert StatementAcknowledgement.objects.exists()
