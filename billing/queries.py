@@ -19,10 +19,12 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
+from contracts.selectors import currency_decimal_places
 from contracts.tenancy import EVERYTHING, buyer_scope
 from kpis.services import kpi_batch_ingest
 from pricing.period import Period
@@ -45,6 +47,7 @@ from .query_models import MAX_MESSAGE_CHARS
 QUERYABLE_STATUSES = (Statement.Status.ISSUED, Statement.Status.PAID)
 RESOLUTIONS = (StatementQuery.Status.EXPLAINED, StatementQuery.Status.ACCEPTED)
 MAX_FILE_ERRORS_SHOWN = 20
+MAX_AGREED_AMOUNT = Decimal("1000000000000")  # 10^12 in the currency, either way
 # Line and paragraph separators, bidirectional overrides: as contract texts refuse them.
 BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
@@ -256,15 +259,39 @@ def _ingest_correction(query: StatementQuery, user, corrected: CorrectedFile):
     return batch
 
 
+def agreed_amount_checked(amount, *, currency: str) -> Decimal:
+    """``amount`` as agreed: a ``Decimal``, not zero, less than 10^12 in magnitude, with no
+    more places than the currency's minor unit. Raises ``QueryRefused`` otherwise."""
+    if not isinstance(amount, Decimal) or not amount.is_finite():
+        raise QueryRefused("the agreed amount must be a number")
+    if amount.is_zero():
+        raise QueryRefused("an agreed amount of zero changes nothing: resolve the query as explained")
+    if abs(amount) >= MAX_AGREED_AMOUNT:
+        raise QueryRefused(f"the agreed amount must be less than {MAX_AGREED_AMOUNT:,} either way")
+    places = currency_decimal_places(currency)
+    if -amount.as_tuple().exponent > places:
+        raise QueryRefused(f"the agreed amount has more than {places} decimal places for {currency}")
+    return amount
+
+
 def statement_query_resolve(
-    *, query_id: int, user, resolution: str, text: str, corrected: CorrectedFile | None = None
+    *,
+    query_id: int,
+    user,
+    resolution: str,
+    text: str,
+    corrected: CorrectedFile | None = None,
+    agreed_amount: Decimal | None = None,
 ) -> StatementQuery:
     """Resolve an open query as ``explained`` or ``accepted``, with procurement's answer
     (``text``), by procurement of the document's buyer with ``billing.resolve_statementquery``.
 
-    Accepted needs ``corrected``, a KPI file (the usual format) for the document's contract and
-    month only: it is ingested as the buyer and a billing run of that contract-month is started
-    once the transaction commits (its correction becomes an adjustment draft). One transaction:
+    Accepted needs either ``corrected``, a KPI file (the usual format) for the document's
+    contract and month only, ingested as the buyer, or ``agreed_amount``, an amount in the
+    document's currency the two sides agreed (owed to the supplier if positive), priced from
+    then on as an ``agreed`` line of the month (see :func:`agreed_amount_checked`). Either way a
+    billing run of that contract-month is started once the transaction commits (its
+    correction becomes an adjustment draft). One transaction:
     a refused file refuses the whole resolution and nothing changes. Records a "query resolved"
     event and sends ``signals.query_answered`` with the resolution after commit. Raises
     ``QueryRefused`` for a resolved query, an unknown resolution, a bad text or file, or a user
@@ -272,10 +299,12 @@ def statement_query_resolve(
     if resolution not in RESOLUTIONS:
         raise QueryRefused("resolve a query as explained or accepted")
     text = query_text(text)
-    if resolution == StatementQuery.Status.ACCEPTED and corrected is None:
-        raise QueryRefused("an accepted query needs the corrected KPI file for its month")
-    if resolution == StatementQuery.Status.EXPLAINED and corrected is not None:
-        raise QueryRefused("an explained query changes nothing: leave the corrected file out")
+    if resolution == StatementQuery.Status.ACCEPTED and (corrected is None) == (agreed_amount is None):
+        raise QueryRefused(
+            "an accepted query needs the corrected KPI file for its month or the amount agreed (one of them)"
+        )
+    if resolution == StatementQuery.Status.EXPLAINED and (corrected is not None or agreed_amount is not None):
+        raise QueryRefused("an explained query changes nothing: leave the corrected file and amount out")
     with transaction.atomic():
         query = _locked_query(query_id)
         statement = query.statement
@@ -285,24 +314,35 @@ def statement_query_resolve(
             raise QueryRefused(f"query {query.pk} is already {query.status}")
         now = timezone.now()
         detail = {"query": query.pk, "resolution": resolution}
-        if corrected is not None:
-            batch = _ingest_correction(query, user, corrected)
+        if resolution == StatementQuery.Status.ACCEPTED:
+            if corrected is not None:
+                query.correction_batch = _ingest_correction(query, user, corrected)
+                detail["kpi_batch"] = query.correction_batch.pk
+            else:
+                query.agreed_amount = agreed_amount_checked(agreed_amount, currency=str(statement.currency))
+                detail["agreed_amount"] = str(query.agreed_amount)
             run = services.billing_run_create(
                 period=Period.parse(statement.period),
                 contract_reference=statement.contract.reference,
                 buyer_id=statement.buyer_id,
                 requested_by=user,
             )
-            query.correction_batch = batch
             query.correction_run = run
-            detail.update(kpi_batch=batch.pk, billing_run=run.pk)
+            detail["billing_run"] = run.pk
             transaction.on_commit(lambda run_id=run.pk: task_send(tasks.run_billing, run_id))
         QueryMessage.objects.create(query=query, author=user, side=QueryMessage.Side.BUYER, at=now, text=text)
         query.status = resolution
         query.resolved_by = user
         query.resolved_at = now
         query.save(
-            update_fields=["status", "resolved_by", "resolved_at", "correction_batch", "correction_run"]
+            update_fields=[
+                "status",
+                "resolved_by",
+                "resolved_at",
+                "correction_batch",
+                "correction_run",
+                "agreed_amount",
+            ]
         )
         statement_event_record(
             statement=statement, kind=StatementEvent.Kind.QUERY_RESOLVED, actor=user, at=now, **detail

@@ -68,6 +68,7 @@ class StatementQueryAdmin(BuyerScopedAdminMixin, admin.ModelAdmin):
         "raised_at",
         "resolved_by",
         "resolved_at",
+        "agreed_amount",
         "correction_batch",
         "correction_run",
     ]
@@ -181,15 +182,21 @@ class StatementQueryAdmin(BuyerScopedAdminMixin, admin.ModelAdmin):
                 resolution=form.cleaned_data["resolution"],
                 text=form.cleaned_data["text"],
                 corrected=corrected,
+                agreed_amount=form.cleaned_data["agreed_amount"],
             )
         except QueryRefused as refused:
             return self._refused(request, query, refused, resolve_form=form)
         self.log_change(request, resolved, f"Resolved: {resolved.status}")
         if resolved.correction_run_id:
+            basis = (
+                f"KPI batch {resolved.correction_batch_id} ingested"
+                if resolved.correction_batch_id
+                else f"amount {resolved.agreed_amount} agreed"
+            )
             messages.success(
                 request,
-                f"{resolved}: accepted; KPI batch {resolved.correction_batch_id} ingested and billing run "
-                f"{resolved.correction_run_id} started: its adjustment draft is reviewed and issued as any other.",
+                f"{resolved}: accepted; {basis} and billing run {resolved.correction_run_id} started: "
+                "its adjustment draft is reviewed and issued as any other.",
             )
         else:
             messages.success(request, f"{resolved}: explained; nothing changes.")

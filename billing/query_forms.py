@@ -38,8 +38,8 @@ class ResolveForm(forms.Form):
     resolution = forms.ChoiceField(
         choices=[(value, label) for value, label in StatementQuery.Status.choices if value in RESOLUTIONS],
         widget=forms.RadioSelect,
-        help_text="Explained: nothing changes. Accepted: the month is corrected with the KPI file below, "
-        "and its adjustment is reviewed, approved and issued as any other.",
+        help_text="Explained: nothing changes. Accepted: the month is corrected with the KPI file or "
+        "the agreed amount below, and its adjustment is reviewed, approved and issued as any other.",
     )
     text = QueryTextField(label="Answer to the supplier")
     kpi_file = forms.FileField(
@@ -47,6 +47,15 @@ class ResolveForm(forms.Form):
         label="Corrected KPI file (accepted only)",
         help_text="CSV (UTF-8) or XLSX in the usual KPI file format, holding only this document's "
         "contract and month.",
+    )
+
+    agreed_amount = forms.DecimalField(
+        required=False,
+        max_digits=16,
+        decimal_places=4,
+        label="Or the amount agreed (accepted only)",
+        help_text="In the document's currency, owed to the supplier (negative: owed back); priced as a "
+        "line of the month, 'Agreed on query N'.",
     )
 
     def clean_kpi_file(self):
@@ -60,8 +69,16 @@ class ResolveForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         resolution, upload = cleaned.get("resolution"), cleaned.get("kpi_file")
-        if resolution == StatementQuery.Status.ACCEPTED and upload is None and "kpi_file" not in self.errors:
-            self.add_error("kpi_file", "an accepted query needs the corrected KPI file for its month")
-        if resolution == StatementQuery.Status.EXPLAINED and upload is not None:
-            self.add_error("kpi_file", "an explained query changes nothing: leave the file out")
+        amount = cleaned.get("agreed_amount")
+        if self.errors:
+            return cleaned
+        if resolution == StatementQuery.Status.ACCEPTED and (upload is None) == (amount is None):
+            self.add_error(
+                "kpi_file",
+                "an accepted query needs the corrected KPI file for its month or the amount agreed (one)",
+            )
+        if resolution == StatementQuery.Status.EXPLAINED and (upload is not None or amount is not None):
+            self.add_error(
+                "kpi_file", "an explained query changes nothing: leave the file and the amount out"
+            )
         return cleaned

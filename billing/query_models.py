@@ -32,7 +32,10 @@ class StatementQuery(models.Model):
     """One query on an issued document. ``line_position`` is the line queried (``None``: the
     whole document); ``subject`` says it in words, written when the query is raised. ``resolved_at`` is set exactly when the status is no longer open (a check
     constraint), so "open" is ``resolved_at IS NULL`` for the readers that count open queries.
-    An accepted query records the billing run its correction started (``correction_run``);
+    An accepted query records the billing run its correction started (``correction_run``) and
+    either the corrected KPI file it ingested (``correction_batch``) or the amount the two
+    sides agreed (``agreed_amount``, priced as an ``agreed`` line of the month, see
+    :func:`billing.query_selectors.agreed_amounts`);
     the adjustment it led to is the month's adjustment created after ``resolved_at``
     (:func:`billing.queries.query_adjustments`), since a draft adjustment is deleted and
     re-created whenever its month is priced again."""
@@ -61,6 +64,13 @@ class StatementQuery(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         help_text="The billing run that re-priced the month when the query was accepted.",
+    )
+    agreed_amount = models.DecimalField(
+        max_digits=20,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="The amount the two sides agreed (accepted without a KPI file): a line of the month.",
     )
     correction_batch = models.ForeignKey(
         "kpis.KpiBatch",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, QuerySet
 
@@ -66,3 +67,27 @@ def statement_acknowledgement(*, statement: Statement) -> StatementAcknowledgeme
     return (
         StatementAcknowledgement.objects.filter(statement=statement).select_related("acknowledged_by").first()
     )
+
+
+def agreed_line_id(query_id: int) -> str:
+    """The component id of the line an agreed amount is priced as (at most 50 characters)."""
+    return f"query-{query_id}"
+
+
+def agreed_amounts(*, contract_ids: list[int], period: str) -> dict[int, list[tuple[int, Decimal, str]]]:
+    """Per contract, the amounts agreed on accepted queries of ``period``'s documents, as
+    (query id, amount, subject), oldest query first (one query)."""
+    found: dict[int, list[tuple[int, Decimal, str]]] = {}
+    rows = (
+        StatementQuery.objects.filter(
+            statement__contract_id__in=contract_ids,
+            statement__period=period,
+            status=StatementQuery.Status.ACCEPTED,
+            agreed_amount__isnull=False,
+        )
+        .order_by("pk")
+        .values_list("statement__contract_id", "pk", "agreed_amount", "subject")
+    )
+    for contract_id, query_id, amount, subject in rows:
+        found.setdefault(contract_id, []).append((query_id, amount, subject))
+    return found

@@ -35,6 +35,7 @@ from .money import Rounding
 from .period import Period
 
 __all__ = [
+    "AgreedAmount",
     "Band",
     "BandMode",
     "Component",
@@ -82,12 +83,24 @@ class PriorCredit:
 
 
 @dataclass(frozen=True, slots=True)
+class AgreedAmount:
+    """An amount the buyer and the supplier agreed for the month (settling a query): priced
+    as a line of its own, ``component_id`` naming what it settles, its explanation as given.
+    ``amount`` is in the currency, positive owed to the supplier, negative owed back."""
+
+    component_id: str
+    amount: Decimal
+    explanation: str
+
+
+@dataclass(frozen=True, slots=True)
 class PricingInput:
     """Everything one month's pricing reads.
 
     ``kpis``: the month's value per KPI code; a code that is absent (or maps to ``None``)
     is *not measured*. ``kpi_history``: earlier months' values, keyed by period, for
     earn-back. ``prior_credits``: credits levied in earlier months (for earn-back).
+    ``agreed``: amounts agreed for the month, each priced as one ``agreed`` line.
     """
 
     period: Period
@@ -95,3 +108,4 @@ class PricingInput:
     kpis: Mapping[str, Decimal | None]
     kpi_history: Mapping[Period, Mapping[str, Decimal | None]] = field(default_factory=dict)
     prior_credits: tuple[PriorCredit, ...] = ()
+    agreed: tuple[AgreedAmount, ...] = ()

@@ -144,6 +144,16 @@ class Migration(migrations.Migration):
                 ("raised_at", models.DateTimeField(default=django.utils.timezone.now)),
                 ("resolved_at", models.DateTimeField(blank=True, null=True)),
                 (
+                    "agreed_amount",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=4,
+                        help_text="The amount the two sides agreed (accepted without a KPI file): a line of the month.",
+                        max_digits=20,
+                        null=True,
+                    ),
+                ),
+                (
                     "correction_batch",
                     models.ForeignKey(
                         blank=True,

@@ -106,7 +106,21 @@ def test_accepting_with_a_corrected_kpi_file_links_the_adjustment_draft(
 @pytest.mark.parametrize(
     ("data", "problem"),
     [
-        ({"resolution": "accepted", "text": "Agreed."}, "needs the corrected KPI file"),
+        (
+            {"resolution": "accepted", "text": "Agreed."},
+            "needs the corrected KPI file for its month or the amount",
+        ),
+        ({"resolution": "accepted", "text": "Agreed.", "agreed_amount": "1e400"}, "no more than 16 digits"),
+        ({"resolution": "accepted", "text": "Agreed.", "agreed_amount": "NaN"}, "Enter a number"),
+        (
+            {"resolution": "accepted", "text": "Agreed.", "agreed_amount": "0.005"},
+            "more than 2 decimal places",
+        ),
+        ({"resolution": "accepted", "text": "Agreed.", "agreed_amount": "9" * 30}, "no more than 16 digits"),
+        (
+            {"resolution": "explained", "text": "No.", "agreed_amount": "5.00"},
+            "leave the file and the amount out",
+        ),
         ({"resolution": "rejected", "text": "No."}, "Select a valid choice"),
         ({"resolution": "explained", "text": ""}, "This field is required"),
         (
@@ -162,3 +176,22 @@ def test_the_month_close_page_flags_a_document_with_an_open_query(w, admin_clien
     response = admin_client.get(url, {"period": "2026-01", "state": "queried"})
     assert list(response.context["page"]) == []
     assert 'class="attention queried"' not in admin_client.get(url, {"period": "2026-01"}).content.decode()
+
+
+def test_accepting_with_an_agreed_amount_links_an_adjustment_with_the_agreed_line(
+    w, admin_client, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            query_url(w["query"], "resolve"),
+            {"resolution": "accepted", "text": "We agree on 150.00.", "agreed_amount": "150.00"},
+            follow=True,
+        )
+    assert (
+        "amount 150.0000 agreed" in response.content.decode()
+        or "amount 150.00 agreed" in response.content.decode()
+    )
+    adjustment = Statement.objects.get(adjusts=w["statement"])
+    assert list(adjustment.lines.values_list("kind", "amount")) == [("agreed", 150)]
+    page = admin_client.get(query_url(w["query"])).content.decode()
+    assert reverse("admin:billing_statement_change", args=[adjustment.pk]) in page

@@ -1,5 +1,7 @@
 """Queries on issued documents and acknowledgements: each rule of ``billing.queries``."""
 
+from decimal import Decimal
+
 import pytest
 from django.contrib.auth.models import User
 
@@ -24,7 +26,7 @@ from billing.queries import (
     statement_query_resolve,
 )
 from billing.query_selectors import queried_statement_ids, query_adjustments
-from billing.services import statement_price_draft, statement_void
+from billing.services import statement_approve, statement_issue, statement_price_draft, statement_void
 from kpis.models import KpiBatch
 from pricing.period import Period
 
@@ -244,8 +246,8 @@ def test_another_buyers_procurement_cannot_resolve(w):
     ("resolution", "with_file", "problem"),
     [
         ("withdrawn", False, "explained or accepted"),
-        ("accepted", False, "needs the corrected KPI file"),
-        ("explained", True, "leave the corrected file out"),
+        ("accepted", False, "needs the corrected KPI file for its month or the amount agreed"),
+        ("explained", True, "leave the corrected file and amount out"),
     ],
 )
 def test_a_resolution_must_be_known_and_match_its_file(w, resolution, with_file, problem):
@@ -356,6 +358,90 @@ def test_an_already_ingested_file_is_refused(w):
             resolution="accepted",
             text="Agreed.",
             corrected=CorrectedFile("same.csv", same),
+        )
+
+
+def accept_agreed(w, amount, django_capture_on_commit_callbacks):
+    query = raise_on_line(w)
+    with django_capture_on_commit_callbacks(execute=True):
+        return statement_query_resolve(
+            query_id=query.pk,
+            user=w["procurement"],
+            resolution="accepted",
+            text="We agree on 200.00 more.",
+            agreed_amount=amount,
+        )
+
+
+def test_accepting_with_an_agreed_amount_prices_it_as_a_line_of_the_adjustment(
+    w, django_capture_on_commit_callbacks
+):
+    accepted = accept_agreed(w, Decimal("200.00"), django_capture_on_commit_callbacks)
+    assert (accepted.status, accepted.agreed_amount, accepted.correction_batch) == (
+        "accepted",
+        Decimal("200.00"),
+        None,
+    )
+    assert BillingRun.objects.get(pk=accepted.correction_run_id).status == "succeeded"
+    adjustment = Statement.objects.get(adjusts=w["statement"])
+    [line] = adjustment.lines.all()
+    assert (line.component_id, line.kind, line.amount) == (
+        f"query-{accepted.pk}",
+        "agreed",
+        Decimal("200.00"),
+    )
+    assert f"Agreed on query {accepted.pk}: {accepted.subject}." in line.explanation
+    assert adjustment.inputs["agreed"] == [
+        {
+            "component": f"query-{accepted.pk}",
+            "amount": "200.0000",
+            "explanation": f"Agreed on query {accepted.pk}: {accepted.subject}.",
+        }
+    ]
+    assert query_adjustments([accepted]) == {accepted.pk: adjustment}
+    event = StatementEvent.objects.get(statement_id=w["statement"].pk, kind="query resolved")
+    assert event.detail["agreed_amount"] == "200.00"
+    # Once issued, pricing the month again finds nothing more to bill.
+    statement_approve(statement_id=adjustment.pk)
+    statement_issue(statement_id=adjustment.pk)
+    assert statement_price_draft(contract_id=w["contract"].pk, period=Period(2026, 1)) is None
+    assert Statement.objects.filter(adjusts=w["statement"]).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("amount", "problem"),
+    [
+        (Decimal("0"), "changes nothing"),
+        (Decimal("0.001"), "more than 2 decimal places for GBP"),
+        (Decimal("1000000000000"), "less than"),
+        (Decimal("NaN"), "must be a number"),
+        ("200", "must be a number"),
+    ],
+)
+def test_a_bad_agreed_amount_refuses_the_resolution(w, amount, problem):
+    query = raise_on_line(w)
+    runs = BillingRun.objects.count()
+    with pytest.raises(QueryRefused, match=problem):
+        statement_query_resolve(
+            query_id=query.pk,
+            user=w["procurement"],
+            resolution="accepted",
+            text="Agreed.",
+            agreed_amount=amount,
+        )
+    assert StatementQuery.objects.get(pk=query.pk).status == "open" and BillingRun.objects.count() == runs
+
+
+def test_a_file_and_an_amount_together_are_refused(w):
+    query = raise_on_line(w)
+    with pytest.raises(QueryRefused, match="one of them"):
+        statement_query_resolve(
+            query_id=query.pk,
+            user=w["procurement"],
+            resolution="accepted",
+            text="Agreed.",
+            corrected=CorrectedFile("k.csv", corrected_file(w["contract"])),
+            agreed_amount=Decimal("10.00"),
         )
 
 
