@@ -306,6 +306,7 @@ class StatementAdmin(StatementObjectActionsMixin, BuyerScopedAdminMixin, ReadOnl
                 "review": statement_review(statement, previous, user=request.user),
                 "previous": previous,
                 "events": statement_events(statement=statement),
+                **query_admin.statement_query_admin_context(statement),
                 **self.object_actions_context(request, statement),
             }
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
@@ -453,3 +454,7 @@ class ApiTokenAdmin(KnoxAuthTokenAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return self._superuser(request)
+
+
+# The queue of suppliers' queries registers itself (``billing.query_admin``).
+from . import query_admin  # noqa: E402

@@ -26,6 +26,8 @@ LIVE_FIELDS = ("status", "paid_at")
 # before the columns existed are served with the row's ``null`` (no one was recorded);
 # ``paid_by`` is live, set with ``paid_at``.
 ACTOR_FIELDS = ("approved_by", "issued_by", "paid_by")
+# Last: whether the document has a query of its supplier still open (live, read when served).
+QUERIED_FIELD = "queried"
 TAX_RATE_PLACES = Decimal("0.01")  # Statement.tax_rate: decimal_places=2
 
 _encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
@@ -86,23 +88,34 @@ _STATUS_KEYS = {status: f',"status":{json.dumps(status)},"paid_at":' for status 
 
 
 def invoice_text(
-    frozen: str, status: str, paid_at: datetime | None, actors: tuple = (None, None, None)
+    frozen: str,
+    status: str,
+    paid_at: datetime | None,
+    actors: tuple = (None, None, None),
+    queried: bool = False,
 ) -> str:
     """A document's JSON: its frozen text (a JSON object of ``frozen_data``) followed by the
     fields that change after issue, ``LIVE_FIELDS`` in that order, from their current values,
-    then ``ACTOR_FIELDS`` from ``actors`` (usernames or ``None``, in that order)."""
+    then ``ACTOR_FIELDS`` from ``actors`` (usernames or ``None``, in that order), then
+    ``QUERIED_FIELD`` (whether a query of the supplier is open)."""
     paid = "null" if paid_at is None else json.dumps(datetime_text(paid_at))
     who = "".join(
         f",{json.dumps(key)}:{json.dumps(name)}" for key, name in zip(ACTOR_FIELDS, actors, strict=True)
     )
-    return f"{frozen[:-1]}{_STATUS_KEYS[status]}{paid}{who}}}"
+    flag = f',"{QUERIED_FIELD}":{"true" if queried else "false"}'
+    return f"{frozen[:-1]}{_STATUS_KEYS[status]}{paid}{who}{flag}}}"
 
 
-def invoice_data(document: StatementDocument) -> dict:
-    """``document``'s JSON as the API serves it, as a dict."""
+def invoice_data(document: StatementDocument, *, queried: bool = False) -> dict:
+    """``document``'s JSON as the API serves it, as a dict (``queried``: whether a query of its
+    supplier is open, which the document does not hold)."""
     return json.loads(
         invoice_text(
-            render_json(frozen_data(document)), document.status, document.paid_at, actors_of(document)
+            render_json(frozen_data(document)),
+            document.status,
+            document.paid_at,
+            actors_of(document),
+            queried,
         )
     )
 

@@ -26,11 +26,12 @@ from kpis.consistency import KpiCheckFailure, kpi_checks_evaluate, kpi_units
 from kpis.selectors import KpiMonthValue, kpi_month_values_for_periods
 from pricing.correction import LineKey
 from pricing.period import Period
-from pricing.terms import PricingInput, PriorCredit
+from pricing.terms import AgreedAmount, PricingInput, PriorCredit
 
 from .bulk import encode_json
 from .errors import BillingError
 from .models import Statement, StatementLine
+from .query_selectors import agreed_amounts, agreed_line_id
 from .selectors import earn_back_months
 
 ISSUED = (Statement.Status.ISSUED, Statement.Status.PAID)
@@ -81,7 +82,8 @@ def contract_months(*, contract_ids: list[int], period: Period) -> list[Contract
 
     Queries, whatever the number of contracts: the lock, the month's statements, the live
     ones, the terms in force, the issued months' terms versions and billed lines (when there
-    are issued months), the KPI values, and the prior credits (one per earn-back window)."""
+    are issued months), the amounts agreed on their queries (when there are issued months), the
+    KPI values, and the prior credits (one per earn-back window)."""
     contracts = _locked_contracts(contract_ids)
     live, previous, revisions = _statements_of_months(contract_ids, period)
     issued = {cid: s for cid, s in live.items() if s.status in ISSUED}
@@ -91,7 +93,9 @@ def contract_months(*, contract_ids: list[int], period: Period) -> list[Contract
         contracts=[c for c in to_price if c.pk in issued],
         version_ids={cid: s.terms_version_id for cid, s in issued.items() if s.terms_version_id is not None},
     )
-    inputs = _month_inputs(to_price, terms, period)
+    # Amounts agreed on queries exist only for issued months: one more query when there are some.
+    agreed = agreed_amounts(contract_ids=sorted(issued), period=str(period)) if issued else {}
+    inputs = _month_inputs(to_price, terms, period, agreed)
     billed = _billed(issued)
     return [
         ContractMonth(
@@ -278,11 +282,16 @@ def _kpi_snapshot(months: dict[str, KpiMonthValue]) -> dict:
 
 
 def _month_inputs(
-    contracts: list[Contract], terms: dict[int, TermsInForce], period: Period
+    contracts: list[Contract],
+    terms: dict[int, TermsInForce],
+    period: Period,
+    agreed: Mapping[int, list[tuple[int, Decimal, str]]] | None = None,
 ) -> dict[int, MonthInputs | BillingError]:
     """Pricing inputs for each contract on its ``terms`` (or why it cannot be priced): the KPI
     values of the month and of the earn-back months before it (one query), prior credits, the
-    KPI names the explanations use (one query)."""
+    KPI names the explanations use (one query), and the amounts ``agreed`` on queries of the
+    month (by contract: query id, amount, subject)."""
+    agreed = agreed or {}
     windows = {cid: earn_back_months(t.terms) for cid, t in terms.items()}
     earlier = [period.shift(-back) for back in range(1, max(windows.values(), default=0) + 1)]
     months = kpi_month_values_for_periods(contract_ids=list(terms), periods=[period, *earlier])
@@ -322,6 +331,10 @@ def _month_inputs(
             kpi_history=history,
             prior_credits=credits.get(contract.pk, ()),
             kpi_names=names,
+            agreed=tuple(
+                AgreedAmount(agreed_line_id(query_id), amount, f"Agreed on query {query_id}: {subject}.")
+                for query_id, amount, subject in agreed.get(contract.pk, ())
+            ),
         )
         snapshot = {
             "terms": {
@@ -336,6 +349,11 @@ def _month_inputs(
                 for c in inputs.prior_credits
             ],
         }
+        if inputs.agreed:  # absent otherwise: snapshots of months without one are unchanged
+            snapshot["agreed"] = [
+                {"component": a.component_id, "amount": str(a.amount), "explanation": a.explanation}
+                for a in inputs.agreed
+            ]
         failures = kpi_checks_evaluate(
             rules=contract.kpi_checks, values=inputs.kpis, units=units, where=f"{contract.reference} {period}"
         )

@@ -336,6 +336,10 @@ class StatementEvent(models.Model):
         VOIDED = "voided", "Voided"
         PAID = "paid", "Paid"
         ADJUSTMENT_CREATED = "adjustment created", "Adjustment created"
+        QUERY_RAISED = "query raised", "Query raised"
+        QUERY_ANSWERED = "query answered", "Query answered"
+        QUERY_RESOLVED = "query resolved", "Query resolved"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
 
     contract = models.ForeignKey(
         "contracts.Contract", on_delete=models.PROTECT, related_name="+", db_index=False
@@ -390,3 +394,7 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+# Queries, their threads and acknowledgements live in a module of their own.
+from .query_models import QueryMessage, StatementAcknowledgement, StatementQuery  # noqa: E402, F401

@@ -29,6 +29,7 @@ from pricing.period import Period
 from pricing.terms import Component, ContractTerms
 
 from .models import BillingRun, Statement, stale_after
+from .query_selectors import open_query_exists
 
 # A month's stages, least advanced first: the order "sort by state" follows.
 STAGES = {"unpriced": "Not priced", "draft": "Draft", "approved": "Approved", "issued": "Issued"}
@@ -39,6 +40,7 @@ FILTERS = {
     "unpriced": "Not priced",
     "draft": "Draft",
     "flagged": "Draft with flags",
+    "queried": "Open query",
     "approved": "Approved",
     "issued": "Issued",
 }
@@ -112,6 +114,11 @@ class MonthCloseRow:
         return tuple(d for d in self.documents if d.status == Statement.Status.DRAFT and d.flags)
 
     @property
+    def queried_documents(self) -> tuple[Statement, ...]:
+        """The month's documents with an open query of their supplier."""
+        return tuple(d for d in self.documents if getattr(d, "queried", False))
+
+    @property
     def flag_counts(self) -> list[tuple[str, int]]:
         """Each flag code of the month's documents with how often it is raised, in the order
         first raised: nine KPIs not measured read as one name, not nine."""
@@ -136,6 +143,8 @@ class MonthCloseRow:
             return self.pending_batches > 0
         if state == "flagged":
             return bool(self.flagged_drafts)
+        if state == "queried":
+            return bool(self.queried_documents)
         return not state or self.stage == state
 
 
@@ -190,13 +199,15 @@ def _documents(
 ) -> tuple[dict[int, Statement], dict[int, list[Statement]]]:
     """The month's documents that are not void (one query), each holding its contract from
     ``by_id``: each contract's original, and the adjustments correcting it by revision. The
-    pricing snapshot and the frozen parts are not read."""
+    pricing snapshot and the frozen parts are not read; ``queried`` says whether the
+    document has an open query."""
     originals: dict[int, Statement] = {}
     adjustments: dict[int, list[Statement]] = defaultdict(list)
     documents = (
         Statement.objects.filter(contract__in=contracts.values("pk"), period=str(period))
         .exclude(status=Statement.Status.VOID)
         .select_related("approved_by")
+        .annotate(queried=open_query_exists())
         .defer("inputs", "api_representation", "buyer_details", "supplier_details")
         .order_by("contract_id", "revision")
     )

@@ -20,8 +20,18 @@ from .models import Statement
 VISIBLE_STATUSES = ("issued", "paid", "void")
 # What a supplier sees of a visible document's history: the document as issued and what has
 # happened to it since. The drafts, re-pricings, changed inputs and approval that led to it
-# are the buyer's internal review, and stay the buyer's.
-SUPPLIER_EVENT_KINDS = ("issued", "pdf stored", "voided", "paid")
+# are the buyer's internal review, and stay the buyer's. The supplier's queries and their
+# answers, and its acknowledgement, are between the two parties.
+SUPPLIER_EVENT_KINDS = (
+    "issued",
+    "pdf stored",
+    "voided",
+    "paid",
+    "query raised",
+    "query answered",
+    "query resolved",
+    "acknowledged",
+)
 
 MAX_TOKEN_CHARS = 128  # knox makes 64; anything longer is refused before it is hashed
 

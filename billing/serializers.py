@@ -17,6 +17,7 @@ from rest_framework import serializers
 from .document_json import (
     ACTOR_FIELDS,
     LIVE_FIELDS,
+    QUERIED_FIELD,
     actors_of,
     frozen_data,
     invoice_data,
@@ -25,6 +26,7 @@ from .document_json import (
 )
 from .documents import IdsQuery, document, documents, rows_by_ids
 from .models import Statement, StatementEvent, StatementLine
+from .query_selectors import open_query_exists, queried_statement_ids
 
 
 class LineSerializer(serializers.ModelSerializer):
@@ -63,6 +65,11 @@ class InvoiceSerializer(serializers.ModelSerializer):
     paid_by = serializers.CharField(
         source="paid_by.username", allow_null=True, default=None, help_text="Who recorded its payment."
     )
+    queried = serializers.BooleanField(
+        read_only=True,
+        help_text="Whether a query of the supplier on the document is open (live: false once "
+        "procurement resolves it).",
+    )
 
     class Meta:
         model = Statement
@@ -85,10 +92,11 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "status",
             "paid_at",
             *ACTOR_FIELDS,
+            QUERIED_FIELD,
         ]
 
     def to_representation(self, instance: Statement) -> dict:
-        return invoice_data(document(instance))
+        return invoice_data(document(instance), queried=bool(queried_statement_ids([instance.pk])))
 
 
 def _frozen_of_earlier_form(text: str) -> str:
@@ -112,14 +120,21 @@ EARLIER_FORM_HEAD = 320
 FROZEN = IdsQuery(
     Statement,
     "pk",
-    lambda rows: rows.order_by().values_list(
-        "pk",
-        "status",
-        "paid_at",
-        "api_representation",
-        "approved_by__username",
-        "issued_by__username",
-        "paid_by__username",
+    # ``queried`` is an EXISTS of the document's open queries: no parameter of its own, so on
+    # PostgreSQL the compiled query still takes the ids as its one parameter.
+    lambda rows: (
+        rows.order_by()
+        .annotate(queried=open_query_exists())
+        .values_list(
+            "pk",
+            "status",
+            "paid_at",
+            "api_representation",
+            "queried",
+            "approved_by__username",
+            "issued_by__username",
+            "paid_by__username",
+        )
     ),
 )
 
@@ -131,19 +146,24 @@ def invoice_json(statement_ids) -> list[str]:
     statement_ids = list(statement_ids)
     texts = {}
     unfrozen = []
-    for pk, status, paid_at, text, *actors in rows_by_ids(FROZEN, statement_ids) if statement_ids else ():
+    queried = {}
+    for pk, status, paid_at, text, is_queried, *actors in (
+        rows_by_ids(FROZEN, statement_ids) if statement_ids else ()
+    ):
+        queried[pk] = bool(is_queried)
         if text is None:
             unfrozen.append(pk)
             continue
         if _is_earlier_form(text):
             text = _frozen_of_earlier_form(text)
-        texts[pk] = invoice_text(text, status, paid_at, tuple(actors))
+        texts[pk] = invoice_text(text, status, paid_at, tuple(actors), queried[pk])
     for pk, unfrozen_document in documents(unfrozen).items():
         texts[pk] = invoice_text(
             render_json(frozen_data(unfrozen_document)),
             unfrozen_document.status,
             unfrozen_document.paid_at,
             actors_of(unfrozen_document),
+            queried[pk],
         )
     return [texts[statement_id] for statement_id in statement_ids if statement_id in texts]
 

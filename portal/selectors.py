@@ -22,6 +22,7 @@ from core.formatting import kpi_display
 from pricing.period import Period
 
 from .charts import trend_chart
+from .queries import statement_query_page
 
 PAGE_SIZE = 25
 TREND_MONTHS = 12
@@ -217,6 +218,7 @@ def statement_page(*, user, statement: Statement) -> dict:
             else False,
             "replacements": list(visible.filter(replaces=statement).values("number", "status")),
             "trends": kpi_trends(user=user, statement=statement, scorecard=document.scorecard),
+            **statement_query_page(user=user, statement=statement),
         }
     )
     return context

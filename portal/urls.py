@@ -5,7 +5,7 @@ from django.views.generic import RedirectView
 
 from billing.api_urls import DocumentNumberConverter
 
-from . import notification_views, views
+from . import notification_views, query_views, views
 
 # A malformed number (a NUL byte, a slash, thousands of characters) matches no route: a 404.
 register_converter(DocumentNumberConverter, "document_number")
@@ -45,6 +45,21 @@ urlpatterns = [
         "statements/<document_number:number>/lines/<int:line_number>/",
         views.statement_line,
         name="statement-line",
+    ),
+    path(
+        "statements/<document_number:number>/queries/",
+        query_views.statement_query_raise_view,
+        name="statement-query-raise",
+    ),
+    path(
+        "statements/<document_number:number>/queries/<int:query_id>/reply/",
+        query_views.statement_query_reply_view,
+        name="statement-query-reply",
+    ),
+    path(
+        "statements/<document_number:number>/acknowledge/",
+        query_views.statement_acknowledge_view,
+        name="statement-acknowledge",
     ),
     path("kpi-submissions/", views.kpi_submissions, name="kpi-submissions"),
     path("notifications/", notification_views.notification_preferences_page, name="notifications"),

@@ -33,6 +33,7 @@ from kpis.access import batches_submitted_for
 
 from . import drilldown, exports, selectors
 from .forms import StatementFilterForm, TOTPConfirmForm
+from .queries import queried_ids
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +71,7 @@ def statement_list(request):
     context = {
         "form": form,
         "page": page,
+        "queried": queried_ids([document.id for document in page.object_list]),
         "balances": selectors.statement_balances(statements=statements, today=timezone.localdate()),
         "today": timezone.localdate(),
         # The exports carry the filters the list applies (an unrecognised one is not applied).

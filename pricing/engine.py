@@ -7,8 +7,8 @@ from typing import Any
 
 from .components import Phase, Pricer, pricer_for
 from .context import Month
-from .money import ZERO
-from .result import CHARGE_KINDS, FlagCode, Line, PricedStatement
+from .money import ZERO, round_money
+from .result import CHARGE_KINDS, FlagCode, Line, LineKind, PricedStatement
 from .terms import PricingInput
 from .totals import statement_of
 
@@ -42,7 +42,7 @@ def price_period(inp: PricingInput) -> PricedStatement:
 
     Each component is priced by the function registered for its type
     (:mod:`pricing.components.registry`): the charges phase first, then the others, each
-    phase in the order the terms list the components.
+    phase in the order the terms list the components; then one line per agreed amount.
 
     Raises ``PricingError`` if the contract is not active in the period, the terms are
     inconsistent or a component's type has no pricing.
@@ -57,4 +57,21 @@ def price_period(inp: PricingInput) -> PricedStatement:
     lines = _lines(charge_components, month, None)
     charges = sum((line.amount for line in lines if line.kind in CHARGE_KINDS), ZERO)
     lines += _lines(other_components, month, charges)
+    lines += _agreed_lines(inp)
     return statement_of(lines, inp.terms, month.flags)
+
+
+def _agreed_lines(inp: PricingInput) -> list[Line]:
+    """One ``agreed`` line per agreed amount, last, rounded as every line is; not a charge, so
+    no percent-of-charges component reads it."""
+    terms = inp.terms
+    return [
+        Line(
+            agreed.component_id,
+            LineKind.AGREED,
+            round_money(agreed.amount, decimal_places=terms.decimal_places, rounding=terms.rounding),
+            agreed.explanation,
+            {"agreed": str(agreed.amount)},
+        )
+        for agreed in inp.agreed
+    ]

@@ -20,6 +20,7 @@ class LineKind(StrEnum):
     EXPERIENCE_BONUS = "experience_bonus"
     SERVICE_CREDIT = "service_credit"
     EARN_BACK = "earn_back"
+    AGREED = "agreed"
 
 
 # Lines whose sum is the month's "charges", the base for percent-of-charges components.

@@ -35,6 +35,7 @@ from .money import Rounding
 from .period import Period
 
 __all__ = [
+    "AgreedAmount",
     "Band",
     "BandMode",
     "Component",
@@ -82,6 +83,17 @@ class PriorCredit:
 
 
 @dataclass(frozen=True, slots=True)
+class AgreedAmount:
+    """An amount the buyer and the supplier agreed for the month (settling a query): priced
+    as a line of its own, ``component_id`` naming what it settles, its explanation as given.
+    ``amount`` is in the currency, positive owed to the supplier, negative owed back."""
+
+    component_id: str
+    amount: Decimal
+    explanation: str
+
+
+@dataclass(frozen=True, slots=True)
 class PricingInput:
     """Everything one month's pricing reads.
 
@@ -90,6 +102,7 @@ class PricingInput:
     earn-back. ``prior_credits``: credits levied in earlier months (for earn-back).
     ``kpi_names``: the display name of each KPI code, which explanations use; a code without
     one is shown as the code (the core's default, so the core prices without a catalogue).
+    ``agreed``: amounts agreed for the month, each priced as one ``agreed`` line.
     """
 
     period: Period
@@ -98,3 +111,4 @@ class PricingInput:
     kpi_history: Mapping[Period, Mapping[str, Decimal | None]] = field(default_factory=dict)
     prior_credits: tuple[PriorCredit, ...] = ()
     kpi_names: Mapping[str, str] = field(default_factory=dict)
+    agreed: tuple[AgreedAmount, ...] = ()

@@ -211,3 +211,25 @@ def test_kpi_batch_uploads_with_arbitrary_headers_never_give_a_500(world, column
         "/api/v1/kpi-batches/", {"file": upload, "dry_run": dry_run}, format="multipart"
     )
     assert_no_500(response, (columns, row, file_name, dry_run))
+
+
+@FUZZ
+@given(
+    fields=st.dictionaries(st.sampled_from(["subject", "text"]) | NASTY, NASTY, max_size=3),
+    route=st.sampled_from(["queries/", "queries/{query}/reply/", "queries/{segment}/reply/", "acknowledge/"]),
+    segment=SEGMENT,
+)
+@example(fields={"subject": "whole", "text": "\x00"}, route="queries/", segment="1")
+@example(fields={"subject": "9" * 400, "text": "Why?"}, route="queries/", segment="1")
+@example(fields={"text": "A" * 20_000}, route="queries/{query}/reply/", segment="1")
+def test_query_and_acknowledgement_posts_never_give_a_500(world, fields, route, segment):
+    from billing.models import StatementQuery
+
+    statement = world["alpha_jan"]
+    query = StatementQuery.objects.filter(statement=statement).first()
+    if query is None:
+        from billing.queries import statement_query_raise
+
+        query = statement_query_raise(statement_id=statement.pk, user=world["alpha"], text="Why?")
+    url = f"/statements/{statement.number}/" + route.format(query=query.pk, segment=segment)
+    assert_no_500(portal_client(world).post(url, fields), (url, fields))

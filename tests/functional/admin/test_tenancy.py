@@ -17,7 +17,8 @@ from django.urls import URLPattern, URLResolver, reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 
-from billing.models import BillingRun, Statement, StatementLine
+from billing.models import BillingRun, QueryMessage, Statement, StatementLine, StatementQuery
+from billing.queries import statement_query_raise
 from billing.services import statement_approve, statement_issue, statement_price_draft
 from contracts.models import (
     Component,
@@ -65,7 +66,15 @@ def buyer_world(*, code: str, name: str, supplier: str, reference: str) -> dict:
         "token": token,
         "key": key,
         "batch": KpiBatch.objects.filter(file_name=f"{reference}-2026-02.csv").get(),
+        "query": supplier_query(issued),
     }
+
+
+def supplier_query(statement) -> StatementQuery:
+    """An open query of the statement's supplier, with its first message."""
+    supplier = User.objects.create_user(f"supplier-{statement.contract.reference.lower()}")
+    Membership.objects.create(user=supplier, organisation=statement.contract.supplier, role="supplier")
+    return statement_query_raise(statement_id=statement.pk, user=supplier, text="Why this amount?")
 
 
 @pytest.fixture
@@ -92,6 +101,7 @@ def b_objects(b: dict) -> dict:
         BillingRun: b["run"],
         Statement: b["issued"],
         StatementLine: b["issued"].lines.first(),
+        StatementQuery: b["query"],
         Membership: b["user"].membership,
         SelfBillingAgreement: contract.self_billing_agreements.get(),
         ContractImport: contract.imports.get(),
@@ -111,6 +121,8 @@ def b_fingerprint(b: dict) -> list:
         list(Component.objects.filter(version__contract=contract).values()),
         list(Statement.objects.filter(contract=contract).order_by("pk").values()),
         list(StatementLine.objects.filter(statement__contract=contract).order_by("pk").values()),
+        list(StatementQuery.objects.filter(statement__contract=contract).order_by("pk").values()),
+        list(QueryMessage.objects.filter(query__statement__contract=contract).order_by("pk").values()),
         list(KpiResult.objects.filter(contract=contract).order_by("pk").values_list("pk", "value")),
         list(BillingRun.objects.filter(contract_reference=contract.reference).values()),
         list(Membership.objects.filter(organisation=contract.buyer).values()),
@@ -166,6 +178,9 @@ OBJECT_VIEWS = {
     "billing_statement_issue",
     "billing_statement_void",
     "billing_statement_preview_pdf",
+    # Answering and resolving a supplier's query.
+    "billing_statementquery_answer",
+    "billing_statementquery_resolve",
     # Adding a component to a terms version by its type.
     "contracts_termsversion_add_component",
 }

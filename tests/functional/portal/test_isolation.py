@@ -6,7 +6,9 @@ from datetime import date
 import pytest
 from django.urls import URLPattern, URLResolver
 
+from billing.models import StatementAcknowledgement, StatementQuery
 from billing.pdf import statement_pdf_store
+from billing.queries import statement_query_raise
 from portal.urls import urlpatterns
 
 from .conftest import issue, price, signed_in
@@ -66,6 +68,10 @@ def test_every_portal_route_with_parameters_answers_404_for_another_suppliers_do
         # Procurement's preview by statement id, behind the admin's login: a supplier user is sent
         # to that login (tests/functional/portal/test_procurement_preview.py).
         "procurement-preview": None,
+        # POST routes that take a document (and a query): test_every_post_route_... below.
+        "statement-query-raise": None,
+        "statement-query-reply": None,
+        "statement-acknowledge": None,
     }
     routes = route_names(urlpatterns)
     assert set(routes) == set(cases)
@@ -77,6 +83,7 @@ def test_every_portal_route_with_parameters_answers_404_for_another_suppliers_do
         "statement-line",
         "password-reset-confirm",
         "procurement-preview",
+        *POST_CASES,
     }
 
     beta = signed_in(world["beta"])
@@ -90,6 +97,47 @@ def test_every_portal_route_with_parameters_answers_404_for_another_suppliers_do
             assert response.status_code == 404, (name, number, response.status_code)  # …but not for Beta
             assert number.encode() not in response.content
         assert beta.get(url_for(world["beta_jan"].number)).status_code == 200, name
+
+
+# The portal's POST routes that take a document (and for a reply, a query of it).
+POST_CASES = ("statement-query-raise", "statement-query-reply", "statement-acknowledge")
+
+
+def test_every_post_route_answers_404_for_another_suppliers_document_or_query(world):
+    """Beta posts to Alpha's document, and to Alpha's query through Beta's own document: a 404
+    each time, and nothing is written; the same posts on Beta's own document are done."""
+    alpha_query = statement_query_raise(
+        statement_id=world["alpha_jan"].pk, user=world["alpha"], text="Why this volume?"
+    )
+    beta_query = statement_query_raise(statement_id=world["beta_jan"].pk, user=world["beta"], text="Why?")
+    alpha_number, beta_number = world["alpha_jan"].number, world["beta_jan"].number
+    attempts = [
+        ("statement-query-raise", f"/statements/{alpha_number}/queries/"),
+        ("statement-query-reply", f"/statements/{alpha_number}/queries/{alpha_query.pk}/reply/"),
+        ("statement-query-reply", f"/statements/{beta_number}/queries/{alpha_query.pk}/reply/"),
+        ("statement-acknowledge", f"/statements/{alpha_number}/acknowledge/"),
+    ]
+    assert {name for name, _ in attempts} == set(POST_CASES)
+    beta = signed_in(world["beta"])
+    for name, url in attempts:
+        response = beta.post(url, {"subject": "whole", "text": "Let me in"})
+        assert response.status_code == 404, (name, url, response.status_code)
+        assert alpha_number.encode() not in response.content
+        assert beta.get(url).status_code == 405, name
+    assert list(alpha_query.messages.values_list("text", flat=True)) == ["Why this volume?"]
+    assert StatementQuery.objects.filter(statement=world["alpha_jan"]).count() == 1
+    assert not StatementAcknowledgement.objects.filter(statement=world["alpha_jan"]).exists()
+    # The same posts on Beta's own document are done.
+    own = [
+        f"/statements/{beta_number}/queries/",
+        f"/statements/{beta_number}/queries/{beta_query.pk}/reply/",
+        f"/statements/{beta_number}/acknowledge/",
+    ]
+    for url in own:
+        assert beta.post(url, {"subject": "whole", "text": "More"}).status_code == 302, url
+    assert StatementQuery.objects.filter(statement=world["beta_jan"]).count() == 2
+    assert beta_query.messages.count() == 2
+    assert StatementAcknowledgement.objects.filter(statement=world["beta_jan"]).exists()
 
 
 def test_filters_and_query_strings_never_reach_another_suppliers_documents(world, alpha_documents):

@@ -143,6 +143,7 @@ def test_filters_counts_and_sorts(world):
         "unpriced": 1,
         "draft": 1,
         "flagged": 1,
+        "queried": 0,
         "approved": 1,
         "issued": 1,
     }
@@ -154,6 +155,21 @@ def test_filters_counts_and_sorts(world):
     assert refs(order="net") == [*by_net, "ACME-1"]
     assert refs(order="-net") == [*reversed(by_net), "ACME-1"]
     assert month_close_total(rows) == {"GBP": sum(nets.values())}
+
+
+def test_an_issued_document_with_an_open_query_is_flagged_until_it_is_resolved(world):
+    from billing.queries import statement_query_raise, statement_query_resolve
+
+    acme_4 = world["acme"][3]
+    issued = by_reference(month_close_rows(user=world["alice"], period=FEBRUARY))["ACME-4"].statement
+    supplier = User.objects.get(username="alpha-user")
+    query = statement_query_raise(statement_id=issued.pk, user=supplier, text="Why 1,500 calls?")
+    rows = month_close_rows(user=world["alice"], period=FEBRUARY)
+    assert [row.contract.reference for row in month_close_select(rows, state="queried")] == [acme_4.reference]
+    assert by_reference(rows)["ACME-4"].queried_documents[0].pk == issued.pk
+    assert month_close_counts(rows)["queried"] == 1
+    statement_query_resolve(query_id=query.pk, user=world["alice"], resolution="explained", text="Counted.")
+    assert month_close_counts(month_close_rows(user=world["alice"], period=FEBRUARY))["queried"] == 0
 
 
 def test_an_issued_month_with_a_draft_adjustment_has_a_draft_to_approve(world):
