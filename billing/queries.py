@@ -31,6 +31,7 @@ from pricing.period import Period
 
 from . import services, signals, tasks
 from .dispatch import task_send
+from .documents import component_title, component_titles
 from .errors import BillingError
 from .events import statement_event_record
 from .models import (
@@ -87,13 +88,23 @@ def query_text(text) -> str:
     return text
 
 
-def query_subject(line: StatementLine | None) -> str:
-    """What a query is about, in words: the line's position, component and kind (and KPI), or
-    the whole statement."""
+def query_subject(line: StatementLine | None, title: str = "") -> str:
+    """What a query is about, in words: the line as the statement numbers it (from 1), by its
+    component's title (else its id made readable) with the id, kind and KPI after it, or the
+    whole statement."""
     if line is None:
         return "the whole statement"
-    kpi = f" ({line.kpi})" if line.kpi else ""
-    return f"line {line.position}: {line.component_id} {line.kind.replace('_', ' ')}{kpi}"
+    codes = ", ".join(filter(None, (line.component_id, line.kind.replace("_", " "), line.kpi)))
+    return f"line {line.position + 1}: {component_title(line.component_id, title)} ({codes})"
+
+
+def _title_of_line(statement: Statement, line: StatementLine | None) -> str:
+    """The title the contract gives the line's component in the statement's terms (``""``)."""
+    if line is None:
+        return ""
+    return component_titles([statement.terms_version_id])[statement.terms_version_id].get(
+        line.component_id, ""
+    )
 
 
 def _supplier_statement(user, statement_id: int) -> Statement:
@@ -158,7 +169,7 @@ def statement_query_raise(
         query = StatementQuery.objects.create(
             statement=statement,
             line_position=line_position,
-            subject=query_subject(line),
+            subject=query_subject(line, _title_of_line(statement, line)),
             raised_by=user,
             raised_at=now,
         )

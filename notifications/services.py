@@ -140,7 +140,8 @@ def notification_message(
     context = {
         "user": user,
         "document": doc,
-        "document_name": f"{doc.document_type_label} {doc.number}",
+        # Mid-sentence ("a query on invoice ACME-..."); a template starting with it capitalises it.
+        "document_name": f"{doc.document_type_label[:1].lower()}{doc.document_type_label[1:]} {doc.number}",
         "gross": money_display(doc.gross, doc.currency),
         "net": money_display(doc.net, doc.currency),
         "links": links,

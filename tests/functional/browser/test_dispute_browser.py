@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
+from django.core import mail
 
 from billing.models import Statement, StatementQuery
 from billing.services import statement_approve, statement_issue, statement_price_draft
@@ -57,15 +58,26 @@ def dispute(transactional_db, kpi_catalogue, procurement_group):
     draft = statement_price_draft(contract_id=contract.pk, period=Period(2026, 1))
     statement_approve(statement_id=draft.pk)
     january = statement_issue(statement_id=draft.pk, issue_date=date(2026, 2, 3))
-    supplier = User.objects.create_user("northwind", password=PASSWORD)
+    supplier = User.objects.create_user("northwind", email="billing@northwind.example", password=PASSWORD)
     Membership.objects.create(user=supplier, organisation=contract.supplier, role="supplier")
     users = {}
     for name in ("alice", "bob"):
-        users[name] = User.objects.create_user(f"acme-{name}", password=PASSWORD, is_staff=True)
+        users[name] = User.objects.create_user(
+            f"acme-{name}", email=f"{name}@acme.example", password=PASSWORD, is_staff=True
+        )
         users[name].groups.add(procurement_group)
         Membership.objects.create(user=users[name], organisation=contract.buyer, role="procurement")
     gain_share = january.lines.get(component_id="savings")
+    mail.outbox.clear()  # January's issue email is the set-up's, not the dispute's
     return {"january": january, "gain_share": gain_share, "supplier": supplier, **users}
+
+
+def emails_since(start: int) -> list[tuple[str, str]]:
+    """(recipient, subject) of each email sent since ``start`` (the test mail backend's outbox),
+    each with its plain-text and HTML part."""
+    sent = mail.outbox[start:]
+    assert all(len(message.to) == 1 and message.alternatives for message in sent)
+    return sorted((message.to[0], message.subject) for message in sent)
 
 
 @pytest.fixture
@@ -116,8 +128,12 @@ def test_a_supplier_disputes_a_gain_share_line_and_sees_the_adjustment_linked(
     supplier.click("text=Raise the query")
     supplier.wait_for_selector("#queried-notice")
     query = StatementQuery.objects.get(statement=january)
+    # Both procurement users are told, once each.
+    raised = f"Query raised on invoice {january.number} (Northwind CX Ltd)"
+    assert emails_since(0) == [("alice@acme.example", raised), ("bob@acme.example", raised)]
+    assert "£34,000.00" in mail.outbox[0].body
     assert query.line_position == dispute["gain_share"].position
-    assert "savings gain share" in supplier.inner_text(f"#query-{query.pk}")
+    assert "Savings (savings, gain share)" in supplier.inner_text(f"#query-{query.pk}")
     shoot(supplier, "1-supplier-raised-the-query")
 
     # Procurement finds it in the queue and accepts it with the corrected KPI file.
@@ -142,6 +158,9 @@ def test_a_supplier_disputes_a_gain_share_line_and_sees_the_adjustment_linked(
     assert "accepted" in alice.inner_text(".messagelist")
     alice.wait_for_selector("#query-adjustment a")
     shoot(alice, "2-procurement-accepted-the-query")
+    # The supplier is told its query was resolved, with procurement's answer.
+    assert emails_since(2) == [("billing@northwind.example", f"Query resolved on invoice {january.number}")]
+    assert "the corrected cost to serve is £34,000.00" in mail.outbox[2].body
 
     # The correcting run's adjustment: approved by another user (four-eyes), issued by alice.
     adjustment = Statement.objects.get(adjusts=january)
@@ -157,6 +176,9 @@ def test_a_supplier_disputes_a_gain_share_line_and_sees_the_adjustment_linked(
     assert "Issued as ACME-2026-" in alice.inner_text(".messagelist")
     issued = Statement.objects.get(pk=adjustment.pk)
     assert issued.status == "issued"
+    # ... and that the adjustment was issued (procurement gets no issue email).
+    [(to, subject)] = emails_since(3)
+    assert to == "billing@northwind.example" and subject.startswith(f"Invoice {issued.number} issued: £")
 
     # The supplier sees the adjustment linked to its query, and opens it.
     supplier.goto(f"{base}/statements/{january.number}/")

@@ -97,7 +97,8 @@ def test_a_supplier_raises_a_query_on_a_line_with_its_first_message(w, django_ca
     finally:
         signals.query_raised.disconnect(dispatch_uid="t")
     assert query.status == "open" and query.line_position == 2 and query.raised_by == w["supplier"]
-    assert query.subject.startswith("line 2: ")
+    # Named as the statement numbers its lines (from 1), by the component's title, codes after.
+    assert query.subject == "line 3: Sla (sla, service credit, service_level)"
     [message] = query.messages.all()
     assert (message.side, message.author, message.text) == (
         "supplier",

@@ -65,12 +65,12 @@ def test_the_email_has_text_and_html_naming_the_document_and_amount_with_absolut
     page = f"{SITE}/statements/{statement.number}/"
     preferences = f"{SITE}/notifications/"
     for body in (message.body, html):
-        assert f"Invoice {statement.number}" in body
+        assert f"invoice {statement.number}" in body  # mid-sentence: "has issued invoice ..."
         assert gross in body
         assert "2026-01" in body and "ACME-N-001" in body
         assert page in body and preferences in body
         assert "Ada Lane" in body  # addressed by name when the user has one
-    assert gross in message.subject
+    assert gross in message.subject and message.subject.startswith(f"Invoice {statement.number} issued")
     assert f'href="{page}"' in html and f'href="{preferences}"' in html
     assert message.body.rstrip().endswith(preferences)  # the last line says how to stop them
     assert message.extra_headers["List-Unsubscribe"] == f"<{preferences}>"
