@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from email import message_from_string, policy
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,6 +30,34 @@ PORTAL_PASSWORD = "demo-portal-2026"  # noqa: S105 (the demo database only)
 def manage(*args: str) -> None:
     print(f"$ python manage.py {' '.join(args)}", flush=True)
     subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, check=True, env=ENV)
+
+
+def shown_with_emails(output: str) -> str:
+    """``output`` of a command with each email the console backend printed shortened to one
+    line: whom it was sent to and its subject (decoded)."""
+    shown, email = [], None
+    for line in output.splitlines():
+        if email is None and line.startswith("Content-Type: multipart/"):
+            email = [line]
+        elif email is not None and line == "-" * 79:
+            message = message_from_string("\n".join(email), policy=policy.default)
+            shown.append(f"  email to {message['To']}: {str(message['Subject']).strip()}")
+            email = None
+        elif email is not None:
+            email.append(line)
+        else:
+            shown.append(line)
+    return "\n".join(shown)
+
+
+def manage_emailing(*args: str) -> None:
+    """Run a command that sends emails (printed by the console backend) and show its output with
+    each email as one line."""
+    print(f"$ python manage.py {' '.join(args)}", flush=True)
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=ENV, check=True, capture_output=True, text=True
+    )
+    print(shown_with_emails(result.stdout), flush=True)
 
 
 def refused(*args: str) -> None:
@@ -92,6 +121,7 @@ def main() -> None:
     )
     manage("create_api_token", "--username=acme-finance")
     supplier_late_submission()
+    supplier_query()
     print("\nHostile files are refused before they can cost memory or reach the database:", flush=True)
     refused("ingest_kpis", "tests/hostile/kpis/dimension-xfd1048576.xlsx")
     refused("ingest_kpis", "tests/hostile/kpis/zip-bomb-ratio.xlsx")
@@ -131,10 +161,65 @@ def supplier_late_submission() -> None:
     manage("review_kpis")
     manage("review_kpis", batch, "--accept", "--user=acme-procurement")
     manage("issue_statements", "--period", "2026-01", "--approve-only", "--user", "acme-approver")
-    print("  Issuing it emails Northwind's portal user (the demo prints emails to the console):", flush=True)
-    manage("issue_statements", "--period", "2026-01", "--user", "acme-procurement")
+    print("  Issuing it emails Northwind's portal user (each email the console backend prints, in one line):")
+    manage_emailing("issue_statements", "--period", "2026-01", "--user", "acme-procurement")
     print(
         f"  Review page: /admin/kpis/kpibatch/{batch}/; Northwind sees it under KPI submissions in the portal"
+    )
+
+
+# The dispute, as the portal and the admin do it (their services, in one process).
+QUERY_CODE = """
+from pathlib import Path
+from django.contrib.auth.models import User
+from billing.models import Statement
+from billing.queries import CorrectedFile, statement_acknowledge, statement_query_raise, statement_query_resolve
+from billing.services import statement_mark_paid
+from billing.query_selectors import query_adjustments
+northwind, procurement = User.objects.get(username="northwind"), User.objects.get(username="acme-procurement")
+march = Statement.objects.get(contract__reference="ACME-TEL-001", period="2026-03", revision=1)
+line = march.lines.get(component_id="savings")
+print(f"Northwind raises a query on {march.number}, line {line.position + 1} (shared savings):")
+query = statement_query_raise(statement_id=march.pk, user=northwind, line_position=line.position,
+    text="Cost to serve for March includes a 500.00 training credit we refunded: it should be 117,957.02.")
+corrected = Path("fixtures/kpis/2026-03-cost-to-serve-corrected.csv")
+print(f"acme-procurement accepts query {query.pk} with {corrected}:")
+query = statement_query_resolve(query_id=query.pk, user=procurement, resolution="accepted",
+    text="Agreed: the refund is out of scope. Corrected cost to serve attached.",
+    corrected=CorrectedFile(corrected.name, corrected.read_bytes()))
+adjustment = query_adjustments([query])[query.pk]
+print(f"  the correcting run drafts adjustment r{adjustment.revision} of {march.number}: net {adjustment.net:,.2f}")
+ack = statement_acknowledge(statement_id=march.pk, user=northwind)
+print(f"Northwind acknowledges self-billed invoice {march.number} ({ack.acknowledged_by.username})")
+february = Statement.objects.get(contract__reference="ACME-TEL-001", period="2026-02", revision=1)
+print(f"Northwind raises a query on the whole of {february.number}, left open for procurement:")
+statement_query_raise(statement_id=february.pk, user=northwind,
+    text="February's service level is below what our own platform measured: which sites does it cover?")
+january = Statement.objects.get(contract__reference="ACME-TEL-001", period="2026-01", revision=1)
+statement_mark_paid(statement_id=january.pk)
+print(f"{january.number} is marked paid: the portal's list shows it paid, the rest outstanding")
+"""
+
+
+def supplier_query() -> None:
+    """Northwind queries March's shared-savings line in the portal; procurement accepts it with a
+    corrected cost to serve, which prices an adjustment through the correction path; another
+    procurement user approves it and it is issued, each step emailed to the other side."""
+    print("\nNorthwind queries March's shared savings; procurement accepts it with a corrected KPI file:")
+    print("$ (the portal's Raise a query, the admin's Resolve and the portal's Acknowledge)", flush=True)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", QUERY_CODE],
+        cwd=ROOT,
+        env=ENV,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    print("\n".join(f"  {line}" for line in shown_with_emails(result.stdout).splitlines()), flush=True)
+    manage("issue_statements", "--period", "2026-03", "--approve-only", "--user", "acme-approver")
+    manage_emailing("issue_statements", "--period", "2026-03", "--user", "acme-procurement")
+    print(
+        "  The query, its thread and the adjustment: the portal's March statement; the admin's Open queries"
     )
 
 
