@@ -149,14 +149,33 @@ class StatementLineQuerySet(models.QuerySet):
         return super().update(**kwargs)
 
 
-class StatementEventQuerySet(models.QuerySet):
-    """Events are appended, never changed or removed."""
+class AppendOnlyQuerySet(models.QuerySet):
+    """Rows appended, never changed or deleted in bulk (statement events, query messages,
+    acknowledgements); on PostgreSQL a trigger on each table refuses UPDATE and DELETE too."""
 
     def delete(self):
-        raise ImmutableError("statement events cannot be deleted")
+        raise ImmutableError(f"{self.model._meta.verbose_name_plural} cannot be deleted")
 
     def update(self, **kwargs):
-        raise ImmutableError("statement events cannot change")
+        raise ImmutableError(f"{self.model._meta.verbose_name_plural} cannot change")
+
+
+class AppendOnlyModel(models.Model):
+    """A row saved once and never changed or deleted, one at a time or in bulk
+    (:class:`AppendOnlyQuerySet`). Raises ``ImmutableError`` on a second save or a delete."""
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ImmutableError(f"{self._meta.verbose_name_plural} cannot change")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableError(f"{self._meta.verbose_name_plural} cannot be deleted")
 
 
 def _sql_list(values: Iterable[str]) -> str:

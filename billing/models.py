@@ -17,8 +17,8 @@ from contracts.models import PERIOD_VALIDATOR
 
 from .immutability import (
     FROZEN_STATUSES,
+    AppendOnlyModel,
     ImmutableError,
-    StatementEventQuerySet,
     StatementLineQuerySet,
     StatementQuerySet,
     check_statement_change,
@@ -313,7 +313,7 @@ class StatementLine(models.Model):
         return super().delete(*args, **kwargs)
 
 
-class StatementEvent(models.Model):
+class StatementEvent(AppendOnlyModel):
     """One entry of a statement's append-only history: what happened, who did it, when.
 
     An event names its statement by plain numbers, not by a foreign key: a draft is deleted
@@ -355,21 +355,11 @@ class StatementEvent(models.Model):
     at = models.DateTimeField(default=timezone.now)
     detail = models.JSONField(default=dict, blank=True)
 
-    objects = StatementEventQuerySet.as_manager()
-
     class Meta:
         ordering = ["document_id", "at", "pk"]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ImmutableError("statement events cannot change")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ImmutableError("statement events cannot be deleted")
 
 
 class IdempotencyKey(models.Model):

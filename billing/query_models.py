@@ -12,20 +12,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from .immutability import ImmutableError
+from .immutability import AppendOnlyModel
 
 MAX_MESSAGE_CHARS = 4000
-
-
-class AppendOnlyQuerySet(models.QuerySet):
-    """Rows appended, never changed or deleted (messages, acknowledgements); on PostgreSQL a
-    trigger on each table refuses UPDATE and DELETE too (migration 0015)."""
-
-    def delete(self):
-        raise ImmutableError(f"{self.model._meta.verbose_name_plural} cannot be deleted")
-
-    def update(self, **kwargs):
-        raise ImmutableError(f"{self.model._meta.verbose_name_plural} cannot change")
 
 
 class StatementQuery(models.Model):
@@ -103,7 +92,7 @@ class StatementQuery(models.Model):
         return self.status == self.Status.OPEN
 
 
-class QueryMessage(models.Model):
+class QueryMessage(AppendOnlyModel):
     """One message of a query's thread, by the supplier or the buyer. Append-only."""
 
     class Side(models.TextChoices):
@@ -116,24 +105,14 @@ class QueryMessage(models.Model):
     at = models.DateTimeField(default=timezone.now)
     text = models.TextField(max_length=MAX_MESSAGE_CHARS)
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta:
         ordering = ["query", "at", "pk"]
 
     def __str__(self) -> str:
         return f"{self.get_side_display()} message {self.at:%Y-%m-%d %H:%M}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ImmutableError("query messages cannot change")
-        super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        raise ImmutableError("query messages cannot be deleted")
-
-
-class StatementAcknowledgement(models.Model):
+class StatementAcknowledgement(AppendOnlyModel):
     """A supplier user's acknowledgement of a self-billed invoice: one per document."""
 
     statement = models.OneToOneField(
@@ -142,15 +121,5 @@ class StatementAcknowledgement(models.Model):
     acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     acknowledged_at = models.DateTimeField(default=timezone.now)
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     def __str__(self) -> str:
         return f"Acknowledged {self.acknowledged_at:%Y-%m-%d %H:%M}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ImmutableError("an acknowledgement cannot change")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ImmutableError("an acknowledgement cannot be deleted")
