@@ -9,6 +9,7 @@ from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
+from contracts.admin import ReadOnlyAdmin
 from contracts.tenancy import BuyerScopedAdminMixin
 
 from .queries import CorrectedFile, QueryRefused, statement_query_reply, statement_query_resolve
@@ -45,7 +46,7 @@ class OpenFilter(admin.SimpleListFilter):
 
 
 @admin.register(StatementQuery)
-class StatementQueryAdmin(BuyerScopedAdminMixin, admin.ModelAdmin):
+class StatementQueryAdmin(BuyerScopedAdminMixin, ReadOnlyAdmin):
     buyer_path = "statement__buyer_id"
     list_display = [
         "__str__",
@@ -89,15 +90,6 @@ class StatementQueryAdmin(BuyerScopedAdminMixin, admin.ModelAdmin):
             )
             .order_by("open_first", "raised_at", "pk")
         )
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="document", ordering="statement__number")
     def document(self, query):

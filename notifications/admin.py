@@ -5,13 +5,15 @@ from django.contrib import admin, messages
 from django.shortcuts import redirect, render
 from django.urls import path
 
+from contracts.admin import ReadOnlyAdmin
+
 from .forms import NotificationPreferencesForm
 from .models import NotificationDelivery, NotificationPreference
 from .selectors import notification_preferences
 from .services import notification_preferences_set
 
 
-class SuperuserReadOnlyAdmin(admin.ModelAdmin):
+class SuperuserReadOnlyAdmin(ReadOnlyAdmin):
     """Superusers read the rows; no one adds, edits or deletes them here."""
 
     def _superuser(self, request) -> bool:
@@ -22,15 +24,6 @@ class SuperuserReadOnlyAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return self._superuser(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(NotificationPreference)
