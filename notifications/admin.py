@@ -1,16 +1,14 @@
 """Notifications in the admin: each staff user's own email choices (``mine/``), and, for
 superusers only, read-only lists of choices and of the emails sent."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.shortcuts import redirect, render
 from django.urls import path
 
 from contracts.admin import ReadOnlyAdmin
 
-from .forms import NotificationPreferencesForm
+from .forms import preferences_form_handled
 from .models import NotificationDelivery, NotificationPreference
-from .selectors import notification_preferences
-from .services import notification_preferences_set
 
 
 class SuperuserReadOnlyAdmin(ReadOnlyAdmin):
@@ -43,13 +41,8 @@ class NotificationPreferenceAdmin(SuperuserReadOnlyAdmin):
     def mine_view(self, request):
         """The signed-in staff user's own choices, and nobody else's: a checkbox per email it
         receives (procurement: a supplier's query), saved with a message."""
-        current = notification_preferences(user=request.user)
-        form = NotificationPreferencesForm(
-            request.POST if request.method == "POST" else None, kinds=list(current), initial_choices=current
-        )
-        if request.method == "POST" and form.fields and form.is_valid():
-            notification_preferences_set(user=request.user, enabled=form.choices())
-            messages.success(request, "Your email notification choices are saved.")
+        form, saved = preferences_form_handled(request)
+        if saved:
             return redirect("admin:notifications_notificationpreference_mine")
         context = {
             **self.admin_site.each_context(request),

@@ -1,8 +1,11 @@
 """The notification preferences form, one checkbox per kind the user can receive."""
 
 from django import forms
+from django.contrib import messages
 
 from .models import NotificationKind
+from .selectors import notification_preferences
+from .services import notification_preferences_set
 
 
 class NotificationPreferencesForm(forms.Form):
@@ -21,3 +24,18 @@ class NotificationPreferencesForm(forms.Form):
     def choices(self) -> dict[str, bool]:
         """Kind → on, from a valid form."""
         return {name: bool(self.cleaned_data[name]) for name in self.fields}
+
+
+def preferences_form_handled(request) -> tuple[NotificationPreferencesForm, bool]:
+    """The signed-in user's own preferences form, and whether a valid POST of it was saved
+    (with a success message: the caller redirects). Only the user's own choices, only the
+    kinds it receives, are read or written."""
+    current = notification_preferences(user=request.user)
+    form = NotificationPreferencesForm(
+        request.POST if request.method == "POST" else None, kinds=list(current), initial_choices=current
+    )
+    if request.method == "POST" and form.fields and form.is_valid():
+        notification_preferences_set(user=request.user, enabled=form.choices())
+        messages.success(request, "Your email notification choices are saved.")
+        return form, True
+    return form, False
