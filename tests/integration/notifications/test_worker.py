@@ -5,7 +5,6 @@ entitled user, once."""
 import time
 
 import pytest
-from django.conf import settings
 from django.core import mail
 
 from notifications.models import NotificationDelivery
