@@ -53,7 +53,9 @@ def test_a_supplier_raises_a_query_on_a_line_and_sees_the_thread(world, alpha, p
     assert query.line_position == 2 and query.messages.get().text == "Voice is 1,400\ncalls."
     statement_query_reply(query_id=query.pk, user=procurement, text="We counted 1,500.")
     body = page(alpha, statement)
-    assert f'id="query-{query.pk}"' in body and "line 3: Sla (sla, service credit, service_level)" in body  # numbered from 1
+    assert (
+        f'id="query-{query.pk}"' in body and "line 3: Sla (sla, service credit, service_level)" in body
+    )  # numbered from 1
     assert "Voice is 1,400<br>calls." in body and "We counted 1,500." in body
     assert f"{world['alpha'].username} (Alpha CX Ltd)" in body
     assert "acme-procurement (Acme Telecom plc)" in body
