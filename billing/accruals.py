@@ -73,6 +73,19 @@ class KpiEstimate:
     note: str = ""
 
 
+# Periods accrued: years 1900 to 9999, so that the months looked back at are periods too.
+FIRST_YEAR = 1900
+
+
+def accrual_period(text: str) -> Period:
+    """The period ``text`` (``YYYY-MM``) to accrue. Raises ``ValueError`` naming the text when
+    it is not a period or its year is before ``FIRST_YEAR``."""
+    period = Period.parse(text)
+    if period.year < FIRST_YEAR:
+        raise ValueError(f"accruals start in {FIRST_YEAR}: {text!r}")
+    return period
+
+
 class AccrualScopeError(Exception):
     """The user may see no buyer's accruals."""
 

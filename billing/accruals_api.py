@@ -11,9 +11,14 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from pricing.period import Period
-
-from .accruals import METHODS, AccrualScopeError, accrual_buyer_id, accruals_report
+from .accruals import (
+    FIRST_YEAR,
+    METHODS,
+    AccrualScopeError,
+    accrual_buyer_id,
+    accrual_period,
+    accruals_report,
+)
 from .api import COMMON_ERRORS
 from .serializers import VALIDATION_ERROR_SCHEMA, ErrorSerializer
 
@@ -22,11 +27,13 @@ class AccrualQuerySerializer(serializers.Serializer):
     period = serializers.CharField(max_length=7, help_text="YYYY-MM")
     method = serializers.ChoiceField(choices=METHODS)
 
-    def validate_period(self, value: str) -> Period:
+    def validate_period(self, value: str):
         try:
-            return Period.parse(value)
+            return accrual_period(value)
         except ValueError:
-            raise serializers.ValidationError("a period is YYYY-MM, for example 2026-04") from None
+            raise serializers.ValidationError(
+                f"a period is YYYY-MM from {FIRST_YEAR}-01, for example 2026-04"
+            ) from None
 
 
 class AccrualsView(APIView):

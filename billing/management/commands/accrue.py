@@ -3,10 +3,9 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from billing.accruals import METHODS, AccrualScopeError, accrual_buyer_id, accruals_report
+from billing.accruals import METHODS, AccrualScopeError, accrual_buyer_id, accrual_period, accruals_report
 from billing.actors import user_by_username
 from billing.errors import BillingError
-from pricing.period import Period
 
 CSV_COLUMNS = [
     "period",
@@ -42,7 +41,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, period, method, format, user=None, **options):
         try:
-            month = Period.parse(period)
+            month = accrual_period(period)
             buyer_id = accrual_buyer_id(user_by_username(user)) if user is not None else None
         except (ValueError, BillingError, AccrualScopeError) as error:
             raise CommandError(str(error)) from None

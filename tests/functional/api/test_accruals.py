@@ -2,6 +2,8 @@
 
 import pytest
 from django.contrib.auth.models import User
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
 from contracts.models import Membership, Organisation
@@ -57,6 +59,7 @@ def test_no_token_is_a_401(two_buyers):
         ({"period": "2026-04\x00", "method": "last"}, "period"),
         ({"period": "2026-04" * 1000, "method": "last"}, "period"),
         ({"period": "2026-04", "method": "median"}, "method"),
+        ({"period": "0001-01", "method": "last"}, "period"),
     ],
 )
 def test_bad_values_are_a_400_naming_the_field(two_buyers, params, field):
@@ -70,3 +73,29 @@ def test_the_schema_documents_the_route(two_buyers):
     schema = client.get("/api/v1/schema/", HTTP_ACCEPT="application/json")
     assert schema.status_code == 200
     assert "/api/v1/accruals/" in schema.json()["paths"]
+
+
+def test_procurement_sees_its_buyers_and_a_superuser_every_buyers(two_buyers):
+    params = {"period": "2026-04", "method": "target"}
+    procurement = client_of("GLOBEX", "procurement").get(URL, params).json()
+    assert [row["contract"] for row in procurement["contracts"]] == ["GLOBEX-001", "GLOBEX-002"]
+    admin = APIClient()
+    admin.force_authenticate(User.objects.create_superuser("root"))
+    everything = admin.get(URL, params).json()
+    assert [row["contract"] for row in everything["contracts"]] == [
+        "ACME-001",
+        "ACME-002",
+        "GLOBEX-001",
+        "GLOBEX-002",
+    ]
+
+
+@settings(max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@given(period=st.text(max_size=12), method=st.text(max_size=12))
+def test_any_parameters_give_a_200_or_a_400_never_a_500(two_buyers, period, method):
+    client = APIClient()
+    client.force_authenticate(
+        User.objects.get_or_create(username="fuzz", is_superuser=True, is_active=True)[0]
+    )
+    response = client.get(URL, {"period": period, "method": method})
+    assert response.status_code in (200, 400), (period, method, response.status_code)

@@ -11,6 +11,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from billing.accruals import accruals_report
 from billing.models import Statement, StatementEvent, StatementLine
@@ -226,11 +228,34 @@ def test_the_command_prints_json_and_csv(contract):
         (["--period", "2026-13", "--method", "last"], "not a valid period"),
         (["--period", "April", "--method", "last"], "not a period"),
         (["--period", "2026-04", "--method", "last", "--user", "nobody"], "no active user"),
+        (["--period", "0001-01", "--method", "last"], "accruals start in 1900"),
     ],
 )
 def test_the_command_refuses_bad_arguments(contract, args, message):
     with pytest.raises(CommandError, match=message):
         call_command("accrue", *args, stdout=io.StringIO())
+
+
+def test_the_command_refuses_a_suppliers_user(contract):
+    user = User.objects.create_user("northwind")
+    Membership.objects.create(user=user, organisation=contract.supplier, role="supplier")
+    with pytest.raises(CommandError, match="finance and procurement"):
+        call_command(
+            "accrue", "--period", "2026-04", "--method", "last", "--user", "northwind", stdout=io.StringIO()
+        )
+
+
+def test_the_number_of_queries_does_not_grow_with_the_contracts(contract, django_assert_max_num_queries):
+    issue(contract, MARCH)
+    with CaptureQueriesContext(connection) as one:
+        accruals_report(period=MARCH, method="average_3")
+    for index in range(2, 5):
+        other = load_contract(f"ACME-T-10{index}")
+        load_months(other)
+        issue(other, MARCH)
+    with django_assert_max_num_queries(len(one.captured_queries)):
+        report = accruals_report(period=MARCH, method="average_3")
+    assert len(report["contracts"]) == 4
 
 
 def test_the_command_with_a_user_accrues_only_its_buyers_contracts(contract):
