@@ -240,14 +240,12 @@ def accruals_report(
         for code, aggregation, scale in Kpi.objects.values_list("code", "aggregation", "scale")
     }
     actuals = _actuals([c.pk for c in priced], period)
-    rows, skipped = (
-        [],
-        [
-            {"contract": c.reference, "reason": f"no terms version in force in {period}"}
-            for c in contracts
-            if c.pk not in terms
-        ],
-    )
+    rows: list[dict] = []
+    skipped = [
+        {"contract": c.reference, "reason": f"no terms version in force in {period}"}
+        for c in contracts
+        if c.pk not in terms
+    ]
     for contract in priced:
         loaded = inputs[contract.pk]
         try:
