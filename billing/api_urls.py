@@ -1,5 +1,7 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
+from .accruals_api import AccrualsView
 from .api import InvoiceViewSet
 
 # A document number as issued: "<buyer code>-[CN-]<year>-<six digits>", within the number
@@ -29,4 +31,4 @@ class DocumentNumberRouter(SimpleRouter):
 
 router = DocumentNumberRouter()
 router.register("invoices", InvoiceViewSet, basename="invoice")
-urlpatterns = router.urls
+urlpatterns = [*router.urls, path("accruals/", AccrualsView.as_view(), name="accruals")]

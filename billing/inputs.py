@@ -281,6 +281,16 @@ def _kpi_snapshot(months: dict[str, KpiMonthValue]) -> dict:
     return snapshot
 
 
+def month_inputs(
+    *, contracts: list[Contract], terms: dict[int, TermsInForce], period: Period
+) -> dict[int, MonthInputs | BillingError]:
+    """Each contract's pricing inputs for ``period`` on ``terms``, loaded as a billing run loads
+    them (the month's and earn-back months' KPI values, prior credits, KPI names), without
+    amounts agreed on queries; a ``BillingError`` for a contract without terms. Reads only: no
+    lock is taken. The accruals (``billing.accruals``) price estimates from these."""
+    return _month_inputs(contracts, terms, period)
+
+
 def _month_inputs(
     contracts: list[Contract],
     terms: dict[int, TermsInForce],

@@ -4,6 +4,7 @@ and a late correction that becomes an adjustment document.
 Run with ``make demo``. Every step is a management command a user could run by hand.
 """
 
+import json
 import os
 import re
 import subprocess
@@ -133,6 +134,7 @@ def main() -> None:
     )
     assert bad.returncode != 0
     history_and_self_billing()
+    accruals_step()
     serve = f"DEBUG=1 DATABASE_URL=sqlite:///{DB.name} MEDIA_ROOT=media/demo python manage.py runserver"
     print(f"\nDemo database: {DB.name}. Try: {serve}")
     print(f"Supplier portal at /: log in as {', '.join(PORTAL_USERS)}, password {PORTAL_PASSWORD}")
@@ -250,6 +252,34 @@ def history_and_self_billing() -> None:
         text=True,
     )
     print("\n".join(f"  {line}" for line in result.stdout.splitlines()), flush=True)
+
+
+def accruals_step() -> None:
+    """Month-end accruals: April (not issued) estimated by ``average_3``, and March (issued)
+    accrued by ``average_3`` against what was billed, with the difference to reverse."""
+    print("\nAccruals (estimates; nothing is written): April not yet issued, March against its actuals:")
+    for period in ("2026-04", "2026-03"):
+        args = ["accrue", "--period", period, "--method", "average_3"]
+        print(f"$ python manage.py {' '.join(args)}", flush=True)
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=ENV,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        for row in json.loads(result.stdout)["contracts"]:
+            accrued, actual = row["accrued"]["net"], row["actual"]
+            compared = (
+                "not issued"
+                if actual is None
+                else f"actual {actual['net']}, reverse {row['difference']['net']}"
+            )
+            print(
+                f"  {row['contract']:<18} {row['currency']} accrued net {accrued:>12} ({compared})",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":
