@@ -11,11 +11,11 @@ from django.db import transaction
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from billing.models import Statement
+from billing.models import Statement, StatementEvent
 from billing.services import statement_approve, statement_issue, statement_mark_paid, statement_void
 from tests.functional.portal.conftest import issue, price
 from webhooks import services, tasks
-from webhooks.models import WebhookDelivery, WebhookMessage
+from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookMessage
 
 pytestmark = pytest.mark.django_db
 
@@ -263,3 +263,16 @@ def test_a_test_event_is_signed_and_delivered(buyers, receiver):
     (request,) = receiver.requests
     payload = Webhook(buyers["acme_endpoint"].secret).verify(request.body, request.headers)
     assert payload["type"] == "webhook.test" and payload["data"]["endpoint"] == receiver.url()
+
+
+def test_recording_an_event_costs_no_query_unless_it_is_a_webhook_event_and_then_one(
+    buyers, django_assert_num_queries
+):
+    WebhookEndpoint.objects.all().delete()
+    statement = buyers["acme_draft"]
+    approved = StatementEvent(kind="approved", statement_id=statement.pk)
+    with django_assert_num_queries(0):
+        assert services.webhook_messages_record(event=approved, statement=statement) == []
+    issued_event = StatementEvent(kind="issued", statement_id=statement.pk)
+    with django_assert_num_queries(1):  # the buyer's endpoints: none
+        assert services.webhook_messages_record(event=issued_event, statement=statement) == []
