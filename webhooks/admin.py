@@ -153,10 +153,24 @@ class WebhookMessageAdmin(BuyerScopedAdminMixin, ReadOnlyAdmin):
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(BuyerScopedAdminMixin, ReadOnlyAdmin):
     buyer_path = "message__endpoint__buyer_id"
-    list_display = ["message", "attempt", "at", "status_code", "error", "duration_ms", "next_retry_at"]
+    list_display = [
+        "message",
+        "endpoint",
+        "attempt",
+        "at",
+        "status_code",
+        "error",
+        "duration_ms",
+        "next_retry_at",
+    ]
     list_filter = ["status_code"]
     search_fields = ["message__message_id"]
-    list_select_related = ["message"]
+    list_select_related = ["message__endpoint"]
+
+    @admin.display(description="endpoint")
+    def endpoint(self, delivery):
+        return delivery.message.endpoint.url
+
     actions = ["resend"]
 
     @admin.action(description="Resend the messages of the selected attempts", permissions=["resend"])

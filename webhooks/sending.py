@@ -38,6 +38,8 @@ def webhook_post(*, url: str, body: bytes, headers: dict[str, str], timeout: flo
     def connect_to_checked_address(host_port, timeout, source_address=None):
         return socket.create_connection((address, host_port[1]), timeout, source_address)
 
+    # http.client opens its socket through this attribute: replacing it on the instance makes
+    # the connection go to the checked address without resolving the host a second time.
     connection._create_connection = connect_to_checked_address
     path = parts.path or "/"
     if parts.query:

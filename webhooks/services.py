@@ -88,8 +88,13 @@ def signed_headers(*, secret: str, message_id: str, body: str, at) -> dict[str, 
 
 def _claim_attempt(message_id: int) -> tuple[WebhookMessage, int] | None:
     with transaction.atomic():
-        message = WebhookMessage.objects.select_for_update().select_related("endpoint").get(pk=message_id)
-        if message.status != WebhookMessage.Status.PENDING:
+        message = (
+            WebhookMessage.objects.select_for_update()
+            .select_related("endpoint")
+            .filter(pk=message_id)
+            .first()
+        )
+        if message is None or message.status != WebhookMessage.Status.PENDING:
             return None
         WebhookMessage.objects.filter(pk=message_id).update(attempts=F("attempts") + 1)
         return message, message.attempts + 1
@@ -102,7 +107,8 @@ def webhook_message_deliver(*, message_id: int, sending_attempt: int) -> Webhook
     failure with fewer than ``WEBHOOK_MAX_ATTEMPTS`` made sets ``next_retry_at``
     (:func:`retry_delay`), the last one marks the message failed. A 2xx answer delivers it;
     any other answer, a refused address, a timeout or a connection error is a failure. Returns
-    None, doing nothing, for a message that is not pending (delivered already, or given up)."""
+    None, doing nothing, for a message that is not pending (delivered already, or given up) or
+    no longer exists (its endpoint was deleted)."""
     claimed = _claim_attempt(message_id)
     if claimed is None:
         return None

@@ -276,3 +276,10 @@ def test_recording_an_event_costs_no_query_unless_it_is_a_webhook_event_and_then
     issued_event = StatementEvent(kind="issued", statement_id=statement.pk)
     with django_assert_num_queries(1):  # the buyer's endpoints: none
         assert services.webhook_messages_record(event=issued_event, statement=statement) == []
+
+
+def test_a_message_whose_endpoint_was_deleted_is_skipped_not_failed(buyers, receiver):
+    message = services.webhook_test_message_create(endpoint_id=buyers["acme_endpoint"].pk)
+    buyers["acme_endpoint"].delete()
+    assert tasks.webhook_deliver.apply(args=[message.pk]).get() == "skipped"
+    assert receiver.requests == []
