@@ -4,13 +4,15 @@ from django.utils import timezone
 
 from .models import Statement, StatementEvent
 from .selectors import document_of
+from .signals import statement_event_recorded
 
 
 def statement_event_record(
     *, statement: Statement, kind: str, actor=None, at=None, **detail
 ) -> StatementEvent:
-    """Append one event to ``statement``'s history (``StatementEvent``); ``detail`` is JSON."""
-    return StatementEvent.objects.create(
+    """Append one event to ``statement``'s history (``StatementEvent``); ``detail`` is JSON.
+    ``billing.signals.statement_event_recorded`` is sent at once, in the caller's transaction."""
+    event = StatementEvent.objects.create(
         contract_id=statement.contract_id,
         period=statement.period,
         revision=statement.revision,
@@ -21,6 +23,8 @@ def statement_event_record(
         at=at or timezone.now(),
         detail=detail,
     )
+    statement_event_recorded.send(sender=StatementEvent, event=event, statement=statement)
+    return event
 
 
 def statement_events_record_priced(

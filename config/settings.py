@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "contracts",
     "kpis",
     "billing",
+    "webhooks",
     "notifications",
     "portal",
 ]
@@ -189,6 +190,16 @@ FOUR_EYES = env_int("FOUR_EYES", 1) != 0
 # or Excel file, and in one ZIP of PDFs (each PDF is read from storage into a temporary file).
 PORTAL_EXPORT_MAX_DOCUMENTS = env_int("PORTAL_EXPORT_MAX_DOCUMENTS", 10000)
 PORTAL_ZIP_MAX_DOCUMENTS = env_int("PORTAL_ZIP_MAX_DOCUMENTS", 200)
+# Webhooks (docs/api.md): seconds to connect and to wait for each read of a receiver's answer;
+# attempts per message before it is given up (a resend from the admin starts again); the first
+# retry's delay in seconds, doubled for each later one up to WEBHOOK_RETRY_MAX_SECONDS.
+# WEBHOOK_ALLOW_LOOPBACK lets endpoints on 127.0.0.1 / localhost (plain http too) receive them,
+# for development and tests only: otherwise only https to public addresses is allowed.
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 8)
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30)
+WEBHOOK_RETRY_MAX_SECONDS = env_int("WEBHOOK_RETRY_MAX_SECONDS", 6 * 3600)
+WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", False)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

@@ -29,3 +29,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 # Tests that drive a whole month as one user (run, approve, issue) predate four-eyes; the
 # tests of the rule turn it on themselves.
 FOUR_EYES = False
+
+# Tests deliver webhooks to receivers on 127.0.0.1; the refusal tests turn it off.
+WEBHOOK_ALLOW_LOOPBACK = True

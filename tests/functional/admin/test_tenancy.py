@@ -32,6 +32,8 @@ from contracts.models import (
 from kpis.models import KpiBatch, KpiResult
 from pricing.period import Period
 from tests.integration.billing.conftest import CONTRACT, HEADER, load_contract, load_kpis, month
+from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookMessage
+from webhooks.services import webhook_test_message_create
 
 pytestmark = pytest.mark.django_db
 
@@ -67,7 +69,20 @@ def buyer_world(*, code: str, name: str, supplier: str, reference: str) -> dict:
         "key": key,
         "batch": KpiBatch.objects.filter(file_name=f"{reference}-2026-02.csv").get(),
         "query": supplier_query(issued),
+        "webhook": buyer_webhook(contract.buyer, code),
     }
+
+
+def buyer_webhook(buyer, code: str) -> WebhookDelivery:
+    """An endpoint of the buyer's (its URL names the buyer), a message to it and one attempt."""
+    endpoint = WebhookEndpoint.objects.create(
+        buyer=buyer, url=f"https://hooks.{code.lower()}.example/in", event_types=["statement.issued"]
+    )
+    message = webhook_test_message_create(endpoint_id=endpoint.pk)
+    WebhookMessage.objects.filter(pk=message.pk).update(status="failed")  # a resend would change it
+    return WebhookDelivery.objects.create(
+        message=message, attempt=1, status_code=500, response_excerpt=f"{code} is down", at=message.created_at
+    )
 
 
 def supplier_query(statement) -> StatementQuery:
@@ -108,6 +123,9 @@ def b_objects(b: dict) -> dict:
         AuthToken: b["token"],
         User: b["user"],
         TOTPDevice: TOTPDevice.objects.create(user=b["user"], name="Globex phone"),
+        WebhookEndpoint: b["webhook"].message.endpoint,
+        WebhookMessage: b["webhook"].message,
+        WebhookDelivery: b["webhook"],
     }
 
 
@@ -128,6 +146,9 @@ def b_fingerprint(b: dict) -> list:
         list(Membership.objects.filter(organisation=contract.buyer).values()),
         list(SelfBillingAgreement.objects.filter(contract=contract).values()),
         list(AuthToken.objects.filter(user__membership__organisation=contract.buyer).values()),
+        list(WebhookEndpoint.objects.filter(buyer=contract.buyer).values()),
+        list(WebhookMessage.objects.filter(endpoint__buyer=contract.buyer).order_by("pk").values()),
+        list(WebhookDelivery.objects.filter(message__endpoint__buyer=contract.buyer).order_by("pk").values()),
     ]
 
 
@@ -211,6 +232,9 @@ ACTIONS = {
     Statement: {"approve", "issue", "void"},
     Organisation: {"delete_selected"},
     TermsVersion: {"delete_selected"},
+    WebhookEndpoint: {"send_test_event", "delete_selected"},
+    WebhookMessage: {"resend"},
+    WebhookDelivery: {"resend"},
 }
 
 
