@@ -189,6 +189,8 @@ FOUR_EYES = env_int("FOUR_EYES", 1) != 0
 # or Excel file, and in one ZIP of PDFs (each PDF is read from storage into a temporary file).
 PORTAL_EXPORT_MAX_DOCUMENTS = env_int("PORTAL_EXPORT_MAX_DOCUMENTS", 10000)
 PORTAL_ZIP_MAX_DOCUMENTS = env_int("PORTAL_ZIP_MAX_DOCUMENTS", 200)
+# The account the journal credits with each document's gross (what is owed to the supplier).
+JOURNAL_CREDITORS_ACCOUNT = os.environ.get("JOURNAL_CREDITORS_ACCOUNT", "creditors")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
