@@ -1,6 +1,8 @@
+from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from .api import InvoiceViewSet
+from .journal_api import JournalView
 
 # A document number as issued: "<buyer code>-[CN-]<year>-<six digits>", within the number
 # column's 40 characters. The buyer code is a slug, so letters, digits, "-" and "_". Anything
@@ -29,4 +31,4 @@ class DocumentNumberRouter(SimpleRouter):
 
 router = DocumentNumberRouter()
 router.register("invoices", InvoiceViewSet, basename="invoice")
-urlpatterns = router.urls
+urlpatterns = [*router.urls, path("journal/", JournalView.as_view(), name="journal")]
