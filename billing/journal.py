@@ -16,7 +16,7 @@ taken into the ledger is reversed there from that file's rows.
 
 Rows come in a stable order (issue date, number, line position, the balancing row last) and
 are built from :func:`billing.documents.documents`, :data:`CHUNK` documents at a time, so a
-period of 10,000 documents costs a bounded amount of memory and four queries per chunk plus
+period of 10,000 documents costs a bounded amount of memory and six queries per chunk plus
 one for the ids.
 """
 

@@ -10,10 +10,13 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
+from billing import journal
 from billing.documents import DocumentContract, DocumentLine, Party, StatementDocument
 from billing.journal import Accounts, document_rows
 from billing.journal_files import HEADERS
@@ -21,6 +24,7 @@ from billing.models import Statement
 from billing.services import statement_void
 from contracts.models import Membership, Organisation
 from pricing.money import Rounding, percent_of, round_money
+from pricing.period import Period
 
 ROOT = Path(__file__).resolve().parents[3]
 PARTY = Party("NW", "Northwind CX Ltd", "", "GB", "")
@@ -244,3 +248,16 @@ def test_bad_arguments_are_a_clear_error(db, args, message):
 
 def test_an_empty_month_is_the_header_alone(db):
     assert journal_csv("--period", "2030-01") == []
+
+
+def test_the_queries_grow_with_chunks_not_documents(demo, monkeypatch):
+    ids = journal.journal_statement_ids(statements=Statement.objects.all(), period=Period.parse("2026-02"))
+    assert len(ids) >= 4
+    monkeypatch.setattr(journal, "CHUNK", 2)
+    with CaptureQueriesContext(connection) as queries:
+        rows = list(journal.journal_rows(ids))
+    chunks = -(-len(ids) // 2)
+    assert len(queries) == 6 * chunks
+    assert {row.document for row in rows} == set(
+        Statement.objects.filter(pk__in=ids).values_list("number", flat=True)
+    )
