@@ -153,6 +153,9 @@ def test_every_invoice_route_answers_404_for_another_partys_document(world):
         "invoice-pdf": ("get", f"/api/v1/invoices/{other}/pdf/"),
         "invoice-events": ("get", f"/api/v1/invoices/{other}/events/"),
         "invoice-mark-paid": ("post", f"/api/v1/invoices/{other}/mark-paid/"),
+        # No document in the URL: the period's journal of the caller's buyer, scoped like the
+        # list (tests/functional/api/test_journal.py).
+        "journal": None,
     }
     assert {pattern.name for pattern in urlpatterns} == set(cases)
     alpha = client_for(world["a"].supplier, "supplier")
