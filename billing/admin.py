@@ -36,6 +36,7 @@ from pricing.period import Period
 from . import services, tasks
 from .documents import component_title, component_titles
 from .forms import RunBillingForm, VoidForm
+from .journal_admin import journal_download_view
 from .models import BillingRun, Statement, StatementLine
 from .month_close_admin import month_close_view
 from .selectors import live_statement, statement_events
@@ -286,9 +287,15 @@ class StatementAdmin(StatementObjectActionsMixin, BuyerScopedAdminMixin, ReadOnl
         return ", ".join(str(flag.get("code", "")) for flag in statement.flags if isinstance(flag, dict))
 
     def get_urls(self):
-        """The month-close page (``billing.month_close_admin``), procurement's landing page."""
+        """The month-close page (``billing.month_close_admin``), procurement's landing page, and
+        its journal download (``billing.journal_admin``)."""
         view = self.admin_site.admin_view(functools.partial(month_close_view, self))
-        return [path("month-close/", view, name="billing_statement_month_close"), *super().get_urls()]
+        journal = self.admin_site.admin_view(functools.partial(journal_download_view, self))
+        return [
+            path("month-close/", view, name="billing_statement_month_close"),
+            path("month-close/journal/", journal, name="billing_statement_journal"),
+            *super().get_urls(),
+        ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         statement = self.get_object(request, object_id)

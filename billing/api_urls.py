@@ -3,6 +3,7 @@ from rest_framework.routers import SimpleRouter
 
 from .accruals_api import AccrualsView
 from .api import InvoiceViewSet
+from .journal_api import JournalView
 
 # A document number as issued: "<buyer code>-[CN-]<year>-<six digits>", within the number
 # column's 40 characters. The buyer code is a slug, so letters, digits, "-" and "_". Anything
@@ -31,4 +32,8 @@ class DocumentNumberRouter(SimpleRouter):
 
 router = DocumentNumberRouter()
 router.register("invoices", InvoiceViewSet, basename="invoice")
-urlpatterns = [*router.urls, path("accruals/", AccrualsView.as_view(), name="accruals")]
+urlpatterns = [
+    *router.urls,
+    path("accruals/", AccrualsView.as_view(), name="accruals"),
+    path("journal/", JournalView.as_view(), name="journal"),
+]

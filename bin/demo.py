@@ -108,6 +108,7 @@ def main() -> None:
     manage("issue_statements", "--period", "2026-02")
     manage("export_statements", "--period", "2026-02", "--status", "issued")
     manage("write_pdfs", "--out", "out")
+    manage("export_journal", "--period", "2026-02", "--out", "out/journal-2026-02.csv")
     manage("statement_table")
     for username, code in PORTAL_USERS.items():
         who = [f"--organisation={code}", f"--username={username}", f"--email={username}@example.com"]

@@ -21,6 +21,7 @@ from simple_history.models import HistoricalRecords
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from .checks import FieldError
+from .components import COMPONENT_TYPES
 from .models import Component, Contract, ContractImport, Organisation, SelfBillingAgreement, TermsVersion
 from .schema import (
     MAX_FILE_BYTES,
@@ -375,11 +376,24 @@ def contract_document(*, record: ContractRecord) -> dict:
     document["terms"] = [
         {
             "effective_from": effective_from,
-            "components": [{"id": cid, "type": type_, **params} for cid, type_, params in components],
+            "components": [
+                {"id": cid, "type": type_, **canonical_order(type_, params)}
+                for cid, type_, params in components
+            ],
         }
         for effective_from, components in record.versions
     ]
     return document
+
+
+def canonical_order(type_: str, params: dict) -> dict:
+    """``params`` with its keys in the type's canonical order (``ComponentType.keys``: the common
+    ``title``, ``gl_code``, ``cost_centre`` first), any other key after them as stored: PostgreSQL's
+    ``jsonb`` keeps keys sorted by length, not as they were written."""
+    entry = COMPONENT_TYPES.get(type_)
+    order = entry.keys if entry is not None else ()
+    rank = {key: index for index, key in enumerate(order)}
+    return dict(sorted(params.items(), key=lambda item: rank.get(item[0], len(rank))))
 
 
 def contract_export(*, contract: Contract, fmt: str = "yaml") -> str:

@@ -5,9 +5,9 @@ Each row is derived from the document (:mod:`billing.documents`), read in chunks
 documents (``PORTAL_EXPORT_MAX_DOCUMENTS``, ``PORTAL_ZIP_MAX_DOCUMENTS``) before calling.
 
 Spreadsheets run formulas: a text cell starting with ``= + - @``, a tab or a carriage return
-is written with a leading apostrophe (:func:`cell_text`), so a contract reference or any other
-text can never become a formula. Amounts and dates are the document's own values, written as
-numbers and dates, not text.
+is written with a leading apostrophe (:func:`core.spreadsheets.cell_text`), so a contract
+reference or any other text can never become a formula. Amounts and dates are the document's
+own values, written as numbers and dates, not text.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from openpyxl.cell import WriteOnlyCell
 from billing.documents import StatementDocument, documents
 from billing.models import Statement
 from billing.pdf import statement_pdf_store
+from core.spreadsheets import cell_text
 
 COLUMNS = (
     "Number",
@@ -46,16 +47,9 @@ COLUMNS = (
 )
 AMOUNT_COLUMNS = ("Net", "Tax", "Gross")
 DATE_COLUMNS = ("Issue date", "Due date", "Paid date")
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 CHUNK = 500
 
 Cell = str | date | Decimal | None
-
-
-def cell_text(text: str) -> str:
-    """``text`` as a spreadsheet shows it and never runs: a leading apostrophe when it starts
-    with one of :data:`FORMULA_PREFIXES` (``"=1+1"`` → ``"'=1+1"``), else unchanged."""
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
 
 
 def export_row(document: StatementDocument) -> tuple[Cell, ...]:

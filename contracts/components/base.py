@@ -9,6 +9,7 @@ imported.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,16 +17,20 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pricing.terms import Direction
 
-from ..checks import Checker, Length, is_text, shown
+from ..checks import Checker, Length, NumberLiteral, is_text, shown
 
 if TYPE_CHECKING:
     from .wording import Wording
 
 MAX_BANDS = 50
 # Keys every component may have besides its type's own, in canonical order before them:
-# ``title``, the name statements show for its lines (the id when absent).
-COMMON_OPTIONAL = ("title",)
+# ``title``, the name statements show for its lines (the id when absent); ``gl_code`` and
+# ``cost_centre``, the accounts its lines are booked to in the journal (billing.journal).
+COMMON_OPTIONAL = ("title", "gl_code", "cost_centre")
 COMPONENT_TITLE = Length(80)
+# A general-ledger account or cost-centre code: what accounting systems accept as a key. It
+# starts with a letter or digit, so a spreadsheet never reads it as a negative number.
+ACCOUNT_CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,29}")
 MAX_SCORECARD_KPIS = 20
 
 
@@ -119,6 +124,8 @@ class ComponentValidator:
         canonical = entry.validate(self, params, path)
         if isinstance(params, dict):
             canonical["title"] = self.title(params.get("title"), f"{path}.title")
+            for key in ("gl_code", "cost_centre"):
+                canonical[key] = self.account_code(params.get(key), f"{path}.{key}")
         if len(self.check.errors) > before:
             return None
         order = entry.keys
@@ -132,6 +139,23 @@ class ComponentValidator:
         if value is None:
             return None
         return self.check.text(value, path, COMPONENT_TITLE)
+
+    def account_code(self, value, path: str) -> str | None:
+        """A ``gl_code`` or ``cost_centre``: absent or null is ``None``; otherwise 1–30 ASCII
+        letters, digits, ``.``, ``_`` or ``-``, the first a letter or digit
+        (:data:`ACCOUNT_CODE_RE`), kept as text exactly
+        as written: digits without quotes (``6100``) are that text (the error recorded)."""
+        if value is None:
+            return None
+        if isinstance(value, int | NumberLiteral) and not isinstance(value, bool):
+            value = str(value)
+        if not (is_text(value) and ACCOUNT_CODE_RE.fullmatch(value)):
+            self.check.error(
+                path,
+                f"expected 1–30 letters, digits, '.', '_' or '-' (first a letter or digit), got {shown(value)}",
+            )
+            return None
+        return value
 
     def kpi(
         self, params: dict, key: str, path: str, *, aggregation: str | None = None, units=()

@@ -69,6 +69,8 @@ def test_editing_through_the_fields_saves_canonical_params_with_history(client, 
     voice = version.components.get(component_id="voice")
     assert voice.params == {
         "title": "Voice contacts",
+        "gl_code": "6310",
+        "cost_centre": "UTIL-OPS",
         "measure": "contacts_voice",
         "bands": [
             {"up_to": "20000", "price": "2.80"},
@@ -81,6 +83,8 @@ def test_editing_through_the_fields_saves_canonical_params_with_history(client, 
     assert voice.history.latest().history_user.username == "nwater-procurement"
     assert version.components.get(component_id="service").params == {
         "title": "Service management",
+        "gl_code": "6300",
+        "cost_centre": "UTIL-OPS",
         "amount": "31000.00",
     }  # untouched
 
@@ -140,6 +144,8 @@ def test_a_version_that_priced_an_issued_statement_stays_refused(client, norther
     client.post(url, data)
     assert Component.objects.get(version=version, component_id="service").params == {
         "title": "Service management",
+        "gl_code": "6300",
+        "cost_centre": "UTIL-OPS",
         "amount": "31000.00",
     }
     assert b'name="_save"' not in client.get(url).content
@@ -155,6 +161,8 @@ def test_a_title_is_edited_through_its_own_field_and_kept_first(client, northern
     assert response.status_code == 302, response.context["inline_admin_formsets"][0].formset.errors
     assert version.components.get(component_id="service").params == {
         "title": "Service and account management",
+        "gl_code": "6300",
+        "cost_centre": "UTIL-OPS",
         "amount": "31000.00",
     }
     assert "title" not in version.components.get(component_id="email").params

@@ -215,6 +215,8 @@ CUSTOM_VIEWS = {
     "kpis_month_rows",
     "billing_billingrun_run",
     "billing_statement_month_close",
+    # The month-close page's journal download (CSV or Excel).
+    "billing_statement_journal",
     "autocomplete",
     "app_list",
     "view_on_site",
@@ -395,6 +397,18 @@ def test_custom_views_refuse_another_buyers_objects(buyers, a_client):
             {"action": "issue", "confirm": "on", "statement": [b["draft"].pk, b["issued"].pk]},
         ):
             assert_clean(a_client.post(url, {"period": period, **data}, follow=True), f"month close {data}")
+    # The journal download holds A's issued documents and nothing of B's, whatever is asked.
+    journal = reverse("admin:billing_statement_journal")
+    response = a_client.get(journal, {"period": "2026-01", "format": "csv"})
+    assert response.status_code == 200 and a["issued"].number in b"".join(response.streaming_content).decode()
+    for query in (
+        {"period": "2026-01", "format": "csv"},
+        {"period": "2026-01", "format": "xlsx"},
+        {"period": "2026-01", "format": "pdf"},
+        {"period": "2026-01", "format": "csv", "buyer": "GLOBEX", "contract": B_CONTRACT},
+        {"period": "'; drop table billing_statement; --", "format": "csv"},
+    ):
+        assert_clean(a_client.get(journal, query, follow=True), f"journal {query}")
     # Autocomplete offers only A's organisations.
     for field, term in (("buyer", "Globex"), ("supplier", "Beta")):
         response = a_client.get(

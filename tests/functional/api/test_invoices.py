@@ -155,6 +155,9 @@ def test_every_invoice_route_answers_404_for_another_partys_document(world):
         "invoice-mark-paid": ("post", f"/api/v1/invoices/{other}/mark-paid/"),
         # a report of the caller's buyer, of no one document: its scoping in test_accruals.py
         "accruals": None,
+        # No document in the URL: the period's journal of the caller's buyer, scoped like the
+        # list (tests/functional/api/test_journal.py).
+        "journal": None,
     }
     assert {pattern.name for pattern in urlpatterns} == set(cases)
     alpha = client_for(world["a"].supplier, "supplier")

@@ -65,3 +65,30 @@ def test_component_titles_are_stored_exported_and_imported_again_unchanged():
     assert import_text(renamed, "renamed.yaml").status == "updated"
     mgmt = contract.versions.get().components.get(component_id="mgmt")
     assert mgmt.params == {"title": "Service management", "amount": "10000.00"}
+
+
+def test_component_ledger_codes_are_stored_exported_and_imported_again_unchanged():
+    text = contract_text(
+        {
+            '{id: mgmt, type: fixed_fee, amount: "10000.00"}': (
+                '{id: mgmt, type: fixed_fee, title: Management, gl_code: 6100, cost_centre: CARE-UK, amount: "10000.00"}'
+            ),
+        }
+    )
+    assert import_text(text).status == "created"
+    contract = Contract.objects.get(reference="ACME-H-001")
+    mgmt = contract.versions.get().components.get(component_id="mgmt")
+    # As text, whatever the JSON column's key order (PostgreSQL's jsonb sorts them).
+    assert mgmt.params == {
+        "title": "Management",
+        "gl_code": "6100",
+        "cost_centre": "CARE-UK",
+        "amount": "10000.00",
+    }
+    # The export writes them in canonical order: after the title, before the type's keys.
+    exported = contract_export(contract=contract)
+    assert "    title: Management\n    gl_code: '6100'\n    cost_centre: CARE-UK\n    amount:" in exported
+    assert import_text(exported, "exported.yaml").status == "unchanged"
+    recoded = exported.replace("gl_code: '6100'", "gl_code: '6150'")
+    assert import_text(recoded, "recoded.yaml").status == "updated"
+    assert contract.versions.get().components.get(component_id="mgmt").params["gl_code"] == "6150"

@@ -262,7 +262,7 @@ def test_a_new_type_is_validated_by_its_entry(seat_fee):
             catalogue=CATALOGUE,
         )
     assert refused.value.lines() == [
-        "acme.yaml: terms[0].components[0].seats: unknown key (allowed: fee, measure, minimum_seats, title)",
+        "acme.yaml: terms[0].components[0].seats: unknown key (allowed: cost_centre, fee, gl_code, measure, minimum_seats, title)",
         "acme.yaml: terms[0].components[0].measure: csat is a ratio KPI; this needs a sum KPI",
         "acme.yaml: terms[0].components[0].measure: csat is measured in percent; this needs count",
         "acme.yaml: terms[0].components[0].fee: must be at least 0, got -1",
