@@ -98,7 +98,7 @@ class EInvoice:
     preceding_invoice: str | None  # BT-25: the document a correction adjusts
     period_start: date  # BT-73
     period_end: date  # BT-74, inclusive
-    note: str  # BT-22
+    note: str  # BT-22: the contract reference and month (not the title, which may change after issue)
     seller: EParty  # BG-4: the supplier
     buyer: EParty  # BG-7: the buyer
     tax_category: str  # BT-118
@@ -144,7 +144,7 @@ def einvoice_of(document: StatementDocument) -> EInvoice:
         preceding_invoice=document.adjusts or document.replaces,
         period_start=date(period.year, period.month, 1),
         period_end=date(period.year, period.month, last_day),
-        note=f"{document.contract.title}, {document.period}",
+        note=f"Contract {document.contract.reference}, service period {document.period}",
         seller=seller,
         buyer=_party(document.buyer),
         tax_category="S" if rate > 0 else "Z",

@@ -89,8 +89,13 @@ def test_the_stored_pdf_is_pdfa_3b_with_its_cii_embedded(issued):
 
 
 def test_the_cii_reads_the_parties_frozen_at_issue(issued):
+    """Renaming the buyer and the contract after issue changes nothing: the XML built now is
+    the one embedded at issue."""
     Organisation.objects.filter(code="ACME").update(name="Acme Renamed plc", vat_number="GB000000000")
-    cii = etree.fromstring(statement_cii_xml(statement_id=issued.pk))
+    Contract.objects.filter(pk=issued.contract_id).update(title="Renamed care")
+    xml = statement_cii_xml(statement_id=issued.pk)
+    assert xml == facturx.get_xml_from_pdf(issued.pdf.read(), check_xsd=False)[1]
+    cii = etree.fromstring(xml)
     buyer = cii.find(f".//{RAM}BuyerTradeParty")
     assert buyer.findtext(f"{RAM}Name") == "Acme Telecom plc"
     assert buyer.findtext(f"{RAM}SpecifiedTaxRegistration/{RAM}ID") == "GB123456782"
