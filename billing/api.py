@@ -15,12 +15,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from . import services
+from .einvoice.exports import statement_ubl_xml
+from .einvoice.values import EInvoiceError
 from .filters import InvoiceFilter
 from .models import IdempotencyKey
 from .pdf import statement_pdf_store
@@ -47,6 +49,25 @@ class PDFRenderer(BaseRenderer):
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         return data
+
+
+class XMLRenderer(BaseRenderer):
+    """Accepts ``Accept: application/xml`` for the UBL route; the view answers with the bytes itself."""
+
+    media_type = "application/xml"
+    format = "xml"
+    charset = None
+    render_style = "binary"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data
+
+
+class NotAnEInvoice(APIException):
+    """The document cannot be written as the e-invoice asked for (the message says why)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "not_an_einvoice"
 
 
 class RenderedJSON(str):
@@ -170,7 +191,7 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
     def handle_exception(self, exc):
         """Errors are JSON, also to a client that asked for the PDF with ``Accept: application/pdf``."""
         response = super().handle_exception(exc)
-        if isinstance(getattr(self.request, "accepted_renderer", None), PDFRenderer):
+        if isinstance(getattr(self.request, "accepted_renderer", None), (PDFRenderer, XMLRenderer)):
             self.request.accepted_renderer = InvoiceJSONRenderer()
             self.request.accepted_media_type = InvoiceJSONRenderer.media_type
         return response
@@ -194,6 +215,39 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
         return FileResponse(
             statement.pdf.open("rb"), content_type="application/pdf", filename=f"{statement.number}.pdf"
         )
+
+    @extend_schema(
+        summary="The document as a Peppol BIS Billing 3.0 UBL e-invoice",
+        description="An `Invoice` (type code 380, or 389 when self-billed) or, for a credit note, a "
+        "`CreditNote` (381, or 261 when self-billed), built from the document as issued, amounts "
+        "of a credit note positive. A 409 when a party has no Peppol endpoint (a VAT number of a "
+        "country with a Peppol VAT scheme).",
+        responses={
+            (200, "application/xml"): OpenApiTypes.BINARY,
+            **{
+                (code, "application/json"): response
+                for code, response in {
+                    404: NOT_FOUND,
+                    409: OpenApiResponse(ErrorSerializer, description="A party has no Peppol endpoint"),
+                    **COMMON_ERRORS,
+                }.items()
+            },
+        },
+    )
+    @action(
+        detail=True, methods=["get"], renderer_classes=[InvoiceJSONRenderer, XMLRenderer], filter_backends=[]
+    )
+    def ubl(self, request, number=None):
+        """Four queries after the document's: the e-invoice is built when asked, from the
+        document's frozen parties, amounts and lines, so it never differs from what was issued."""
+        statement = self.get_object()
+        try:
+            xml = statement_ubl_xml(statement_id=statement.pk)
+        except EInvoiceError as error:
+            raise NotAnEInvoice(str(error)) from None
+        response = HttpResponse(xml, content_type="application/xml")
+        response["Content-Disposition"] = f'inline; filename="{statement.number}.xml"'
+        return response
 
     @extend_schema(
         summary="A document's history, oldest first",

@@ -2,7 +2,9 @@
 :mod:`billing.statement_context`, rendered once and stored for issued ones.
 
 An issued statement's PDF is rendered once, stored with its SHA-256 and served as stored;
-it is never regenerated. Drafts can be previewed, rendered on the fly with a DRAFT mark.
+it is never regenerated. From e-invoicing on it is a Factur-X PDF: PDF/A-3b with the EN 16931
+CII XML embedded (:mod:`billing.einvoice`). Drafts can be previewed, rendered on the fly with a
+DRAFT mark, as plain PDFs (a draft is not an invoice).
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from django.db import transaction
 from django.template.loader import render_to_string
 
 from .documents import documents
+from .einvoice.cii import cii_xml
+from .einvoice.pdf import facturx_pdf
+from .einvoice.values import EInvoiceError, einvoice_of
 from .events import statement_event_record
 from .models import Statement
 from .rendering import render_pdf
@@ -22,10 +27,22 @@ from .statement_context import statement_pdf_context
 
 def statement_pdf_bytes(*, statement: Statement, preview: bool = False) -> bytes:
     """Render the saved statement now (a preview for drafts; never stored). With ``preview``
-    the template marks every page "DRAFT — not a tax invoice"."""
+    the template marks every page "DRAFT — not a tax invoice" and the PDF is a plain one;
+    without, a numbered document is a Factur-X PDF/A-3b (its CII XML built from the same
+    document), or a PDF/A-3b alone when it cannot be an e-invoice (a supplier with neither a
+    VAT number nor a registration number). Raises ``RenderError``."""
     document = documents([statement.pk], with_scorecard=True)[statement.pk]
     context = statement_pdf_context(document=document)
-    return render_pdf(render_to_string("billing/statement_pdf.html", {**context, "preview": preview}))
+    html = render_to_string("billing/statement_pdf.html", {**context, "preview": preview})
+    if preview or not document.number:
+        return render_pdf(html)
+    archival = render_pdf(html, pdf_variant="pdf/a-3b")
+    try:
+        cii = cii_xml(einvoice_of(document))
+    except EInvoiceError:
+        return archival  # a supplier without a VAT number: no VAT invoice to embed
+    title = f"{context['title']} {document.number}"
+    return facturx_pdf(archival, cii=cii, title=title, author=document.supplier.name)
 
 
 def statement_pdf_preview_bytes(*, statement: Statement) -> bytes:

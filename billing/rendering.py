@@ -69,11 +69,13 @@ def _time_limit(seconds: float):
         signal.signal(signal.SIGALRM, previous)
 
 
-def render_pdf(html: str, *, seconds: float = RENDER_SECONDS) -> bytes:
-    """Render ``html`` (relative asset URLs resolve inside the bundled assets) to PDF bytes.
+def render_pdf(html: str, *, seconds: float = RENDER_SECONDS, pdf_variant: str | None = None) -> bytes:
+    """Render ``html`` (relative asset URLs resolve inside the bundled assets) to PDF bytes;
+    ``pdf_variant`` is WeasyPrint's (``"pdf/a-3b"`` for an issued document's archival PDF,
+    with its XMP metadata and sRGB output intent), ``None`` a plain PDF.
 
     Raises ``RenderError`` when it takes longer than ``seconds``.
     """
     with _time_limit(seconds):
         document = HTML(string=html, base_url=ASSETS.as_uri() + "/", url_fetcher=BundledAssetFetcher())
-        return document.write_pdf()
+        return document.write_pdf(pdf_variant=pdf_variant)

@@ -145,7 +145,13 @@ def test_api_list_query_parameters_never_give_a_500(world, params):
 @given(
     segment=SEGMENT,
     template=st.sampled_from(
-        ["/api/v1/invoices/{}/", "/api/v1/invoices/{}/pdf/", "/api/v1/invoices/{}/mark-paid/", "/api/v1/{}/"]
+        [
+            "/api/v1/invoices/{}/",
+            "/api/v1/invoices/{}/pdf/",
+            "/api/v1/invoices/{}/ubl/",
+            "/api/v1/invoices/{}/mark-paid/",
+            "/api/v1/{}/",
+        ]
     ),
 )
 @example(segment="ACME-2026-000001%00", template="/api/v1/invoices/{}/")

@@ -151,6 +151,7 @@ def test_every_invoice_route_answers_404_for_another_partys_document(world):
         "invoice-list": None,  # lists are filtered, checked in the supplier test above
         "invoice-detail": ("get", f"/api/v1/invoices/{other}/"),
         "invoice-pdf": ("get", f"/api/v1/invoices/{other}/pdf/"),
+        "invoice-ubl": ("get", f"/api/v1/invoices/{other}/ubl/"),
         "invoice-events": ("get", f"/api/v1/invoices/{other}/events/"),
         "invoice-mark-paid": ("post", f"/api/v1/invoices/{other}/mark-paid/"),
         # a report of the caller's buyer, of no one document: its scoping in test_accruals.py

@@ -42,7 +42,10 @@ def finance_client(organisation) -> APIClient:
 
 def pdf_html(statement: Statement) -> str:
     """The HTML the PDF of ``statement`` is rendered from."""
-    with mock.patch.object(pdf, "render_pdf", side_effect=lambda html: html.encode()):
+    with (
+        mock.patch.object(pdf, "render_pdf", side_effect=lambda html, **variant: html.encode()),
+        mock.patch.object(pdf, "facturx_pdf", side_effect=lambda archival, **xml: archival),
+    ):
         return pdf.statement_pdf_bytes(statement=statement).decode()
 
 
