@@ -1,6 +1,7 @@
 from rest_framework.routers import SimpleRouter
 
 from .api import InvoiceViewSet
+from .feed_api import FeedEventViewSet
 
 # A document number as issued: "<buyer code>-[CN-]<year>-<six digits>", within the number
 # column's 40 characters. The buyer code is a slug, so letters, digits, "-" and "_". Anything
@@ -29,4 +30,5 @@ class DocumentNumberRouter(SimpleRouter):
 
 router = DocumentNumberRouter()
 router.register("invoices", InvoiceViewSet, basename="invoice")
+router.register("events", FeedEventViewSet, basename="event")
 urlpatterns = router.urls
