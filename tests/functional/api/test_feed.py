@@ -286,3 +286,15 @@ def test_the_feeds_are_in_the_schema():
     assert schema["paths"]["/api/v1/events/"]["get"]["operationId"] == "events_list"
     names = {p["name"] for p in schema["paths"]["/api/v1/invoices/"]["get"]["parameters"]}
     assert {"updated_since", "cursor"} <= names
+
+
+def test_an_events_page_costs_the_same_queries_whatever_its_size(two_buyers, finance_token):
+    client = token_client(finance_token)
+
+    def queries(page_size):
+        with CaptureQueriesContext(connection) as captured:
+            assert len(ok(client.get(EVENTS, {"page_size": page_size}))["results"]) == page_size
+        return len(captured)
+
+    queries(1)
+    assert queries(1) == queries(5)
