@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from . import services
 from .einvoice.exports import statement_ubl_xml
 from .einvoice.values import EInvoiceError
+from .feed_api import CURSOR, UPDATED_SINCE, feed_requested, invoice_feed_page
 from .filters import InvoiceFilter
 from .models import IdempotencyKey
 from .pdf import statement_pdf_store
@@ -122,6 +123,17 @@ class InvoicePagination(PageNumberPagination):
         self.request = request
         return [pk for pk, _ in rows]
 
+    def get_paginated_response_schema(self, schema):
+        """DRF's page, and the ``cursor`` of a page asked for by ``updated_since`` or ``cursor``."""
+        page = super().get_paginated_response_schema(schema)
+        page["properties"]["cursor"] = {
+            "type": "string",
+            "nullable": True,
+            "description": "With `updated_since` or `cursor` only: pass it as `cursor` to resume "
+            "after this page's last document, now or later.",
+        }
+        return page
+
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
@@ -150,10 +162,13 @@ NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such document among
 @extend_schema_view(
     list=extend_schema(
         summary="Issued invoices and credit notes, with their lines",
-        parameters=[ORDERING],
+        parameters=[ORDERING, UPDATED_SINCE, CURSOR],
         responses={
             200: InvoiceSerializer(many=True),
-            400: OpenApiResponse(VALIDATION_ERROR_SCHEMA, description="A filter value is not valid"),
+            400: OpenApiResponse(
+                VALIDATION_ERROR_SCHEMA,
+                description="A filter value, `updated_since` or `cursor` is not valid",
+            ),
             404: OpenApiResponse(ErrorSerializer, description="No such page (`page` beyond the last)"),
             **COMMON_ERRORS,
         },
@@ -179,8 +194,15 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
         """Two queries whatever the page size, after the token's: the page's ids in order with
         the number of matches, and the documents' texts kept at issue (lines included) with
         their status and payment. Documents issued before texts were kept cost three more, for
-        the page: their documents' statements, contracts and lines."""
+        the page: their documents' statements, contracts and lines. With ``updated_since`` or
+        ``cursor`` the page is the feed's (``billing.feed_api.invoice_feed_page``): the lock on
+        PostgreSQL, then as many queries."""
         statements = self.filter_queryset(self.get_queryset())
+        if feed_requested(request):
+            feed = invoice_feed_page(statements, request, page_size=self.paginator.get_page_size(request))
+            results = RenderedJSON("[" + ",".join(invoice_json(feed.statement_ids)) + "]")
+            page = {"count": feed.count, "next": feed.next, "previous": None, "cursor": feed.cursor}
+            return Response({**page, "results": results})
         page_ids = self.paginator.paginate_ids(statements, request, view=self)
         results = RenderedJSON("[" + ",".join(invoice_json(page_ids)) + "]")
         return self.get_paginated_response(results)

@@ -3,6 +3,7 @@ from rest_framework.routers import SimpleRouter
 
 from .accruals_api import AccrualsView
 from .api import InvoiceViewSet
+from .feed_api import FeedEventViewSet
 from .journal_api import JournalView
 
 # A document number as issued: "<buyer code>-[CN-]<year>-<six digits>", within the number
@@ -32,6 +33,7 @@ class DocumentNumberRouter(SimpleRouter):
 
 router = DocumentNumberRouter()
 router.register("invoices", InvoiceViewSet, basename="invoice")
+router.register("events", FeedEventViewSet, basename="event")
 urlpatterns = [
     *router.urls,
     path("accruals/", AccrualsView.as_view(), name="accruals"),

@@ -258,7 +258,18 @@ class Statement(models.Model):
             ),
             models.CheckConstraint(condition=~Q(status="void") | ~Q(void_reason=""), name="void_has_reason"),
         ]
-        indexes = [models.Index(fields=["period", "status"])]
+        indexes = [
+            models.Index(fields=["period", "status"]),
+            # The finance feed's keyset (updated_at, id), per party, over visible documents.
+            *(
+                models.Index(
+                    fields=[party, "updated_at", "id"],
+                    condition=Q(status__in=FROZEN_STATUSES),
+                    name=f"statement_feed_{party}",
+                )
+                for party in ("buyer", "supplier")
+            ),
+        ]
         permissions = [
             ("approve_statement", "Can approve a draft statement"),
             ("issue_statement", "Can issue an approved statement"),

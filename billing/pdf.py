@@ -20,6 +20,7 @@ from .einvoice.cii import cii_xml
 from .einvoice.pdf import facturx_pdf
 from .einvoice.values import EInvoiceError, einvoice_of
 from .events import statement_event_record
+from .feed import feed_write_lock
 from .models import Statement
 from .rendering import render_pdf
 from .statement_context import statement_pdf_context
@@ -70,5 +71,8 @@ def statement_pdf_store(*, statement_id: int) -> None:
         content = statement_pdf_bytes(statement=statement)
         statement.pdf.save(f"{statement.number}.pdf", ContentFile(content), save=False)
         statement.pdf_sha256 = hashlib.sha256(content).hexdigest()
+        # Taken after rendering, so a feed's reader never waits for WeasyPrint; before the
+        # save, which moves the document's updated_at.
+        feed_write_lock()
         statement.save(update_fields=["pdf", "pdf_sha256", "updated_at"])
         statement_event_record(statement=statement, kind="pdf stored", sha256=statement.pdf_sha256)

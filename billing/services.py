@@ -40,6 +40,7 @@ from .dispatch import task_send
 from .document_json import frozen_representation
 from .errors import BillingError, contract_error
 from .events import statement_event_record, statement_events_record_priced
+from .feed import feed_write_lock
 from .inputs import ContractMonth, MonthInputs, PreviousMonth, contract_months
 from .models import BillingRun, NumberSeries, Statement, stale_after
 from .signals import statement_issued
@@ -401,8 +402,11 @@ def billing_run_resume(*, run_id: int) -> BillingRun:
 
 
 def _locked(statement_id: int) -> Statement:
-    """The statement under its row lock. Raises ``BillingError`` when it no longer exists (a
-    draft replaced by a run of its month since it was read)."""
+    """The statement under its row lock, after the feeds' shared lock (``billing.feed``: held to
+    the commit, so no feed serves what sorts after this change before it commits). Raises
+    ``BillingError`` when it no longer exists (a draft replaced by a run of its month since it
+    was read)."""
+    feed_write_lock()
     statement = (
         Statement.objects.select_for_update()
         .select_related("contract__buyer", "contract__supplier")
