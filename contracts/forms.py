@@ -242,6 +242,19 @@ class OrganisationForm(forms.ModelForm):
     """The VAT number is checked for the organisation's country, and the payment details and
     company number by ``contracts.payment``, as in a contract file; they are kept compact."""
 
+    # Wider than the columns: written with spaces or hyphens (``12-34-56``) they are compacted
+    # by ``clean`` before the model checks them.
+    iban = forms.CharField(label="IBAN", max_length=50, required=False)
+    bic = forms.CharField(label="BIC", max_length=20, required=False)
+    sort_code = forms.CharField(max_length=12, required=False, help_text="UK sort code, 6 digits.")
+    account_number = forms.CharField(max_length=12, required=False, help_text="UK account number, 8 digits.")
+    registration_number = forms.CharField(
+        label="Company registration number",
+        max_length=30,
+        required=False,
+        help_text="UK: 8 letters or digits (Companies House); elsewhere up to 20.",
+    )
+
     class Meta:
         model = Organisation
         fields = [
@@ -266,10 +279,10 @@ class OrganisationForm(forms.ModelForm):
         for name, message in problems.items():
             if name not in self.errors:
                 self.add_error(name, message)
-        if not problems:
-            for name in PAYMENT_FIELDS:
-                cleaned[name] = compact(cleaned.get(name))
-            cleaned["registration_number"] = registration_number_compact(cleaned.get("registration_number"))
+        # Compact whether or not they are valid: the model's checks then see the kept form.
+        for name in PAYMENT_FIELDS:
+            cleaned[name] = compact(cleaned.get(name))
+        cleaned["registration_number"] = registration_number_compact(cleaned.get("registration_number"))
         return cleaned
 
 
