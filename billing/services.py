@@ -465,7 +465,7 @@ def _next_number(statement: Statement, issue_date: date) -> str:
 def statement_issue(*, statement_id: int, user=None, issue_date: date | None = None) -> Statement:
     """approved → issued, in one transaction: the statement row locked, the next gap-free
     number of the buyer's series (credit notes have their own), the parties' details and the
-    buyer reference frozen, the due date set (an invoice's; a credit note has none); the PDF is queued and ``billing.signals.statement_issued`` sent after commit. ``user``, when given, needs
+    buyer reference frozen, the due date set; the PDF is queued and ``billing.signals.statement_issued`` sent after commit. ``user``, when given, needs
     ``billing.issue_statement`` and, with four-eyes on, must not be who approved it. Raises
     ``BillingError`` unless approved or when a rule refuses."""
     require_permission(user, "issue_statement", "issue statements")
@@ -481,11 +481,7 @@ def statement_issue(*, statement_id: int, user=None, issue_date: date | None = N
         statement.number = _next_number(statement, issue_date)
         statement.status = Statement.Status.ISSUED
         statement.issue_date = issue_date
-        # A credit note is not paid but deducted from the next payment: it falls due on no date.
-        credit_note = statement.document_type == Statement.DocumentType.CREDIT_NOTE
-        statement.due_date = (
-            None if credit_note else issue_date + timedelta(days=statement.contract.payment_terms_days)
-        )
+        statement.due_date = issue_date + timedelta(days=statement.contract.payment_terms_days)
         statement.issued_at = timezone.now()
         statement.issued_by = user
         statement.buyer_details = {

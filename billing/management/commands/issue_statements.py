@@ -49,8 +49,7 @@ class Command(BaseCommand):
         for statement in report.issued:
             self.stdout.write(
                 f"{statement.number:<22} {statement.contract.reference:<20} {statement.document_type:<12} "
-                f"gross {statement.gross:>14,.2f} {statement.currency}"
-                + (f"  due {statement.due_date}" if statement.due_date else "  (offset, not paid)")
+                f"gross {statement.gross:>14,.2f} {statement.currency}  due {statement.due_date}"
             )
         # One line, the count first: scripts read it.
         self.stdout.write(

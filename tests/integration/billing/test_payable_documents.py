@@ -84,10 +84,11 @@ def test_a_draft_reads_the_contracts_current_reference(payable):
     assert document(draft).supplier.iban == "GB33BUKB20201555555555"
 
 
-def test_a_credit_note_has_no_due_date_and_an_invoice_has_one(invoice_and_credit_note):
+def test_the_pdf_shows_a_due_date_and_terms_on_an_invoice_only(invoice_and_credit_note):
     invoice, note = invoice_and_credit_note
-    assert invoice.due_date == date(2026, 3, 5)
-    assert note.due_date is None and note.gross < Decimal(0)
+    assert invoice.due_date == date(2026, 3, 5) and note.gross < Decimal(0)
+    assert statement_pdf_context(document=with_scorecard(invoice))["credit_note"] is False
+    assert statement_pdf_context(document=with_scorecard(note))["credit_note"] is True
 
 
 def test_the_invoice_context_names_the_payee_and_the_credit_note_context_none(invoice_and_credit_note):
