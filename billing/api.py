@@ -16,9 +16,10 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.renderers import BaseRenderer, BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
+
+from core.api_params import StrictPageNumberPagination
 
 from . import services
 from .einvoice.exports import statement_ubl_xml
@@ -92,7 +93,7 @@ class InvoiceJSONRenderer(JSONRenderer):
 MAX_OFFSET = 2**62
 
 
-class InvoicePagination(PageNumberPagination):
+class InvoicePagination(StrictPageNumberPagination):
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 500
@@ -103,8 +104,10 @@ class InvoicePagination(PageNumberPagination):
         One query returns the page's ids together with the number of all matches (a window
         count), so there is no separate ``COUNT``. A page number that is not a positive
         integer, ``last``, a page beyond any database's offset, or a page with no rows takes
-        DRF's own count-then-slice path, with its answers (a page past the end is a 404).
+        DRF's own count-then-slice path, with its answers (a page past the end is a 404). A
+        ``page`` or ``page_size`` that is not valid is a 400 (``ValidationError``).
         """
+        self.page_number_check(request)
         page_size = self.get_page_size(request)
         try:
             number = int(request.query_params.get(self.page_query_param) or 1)
@@ -167,7 +170,7 @@ NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such document among
             200: InvoiceSerializer(many=True),
             400: OpenApiResponse(
                 VALIDATION_ERROR_SCHEMA,
-                description="A filter value, `updated_since` or `cursor` is not valid",
+                description="A filter, `ordering`, `page`, `page_size`, `updated_since` or `cursor` value is not valid",
             ),
             404: OpenApiResponse(ErrorSerializer, description="No such page (`page` beyond the last)"),
             **COMMON_ERRORS,
@@ -204,11 +207,11 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
             page = {"count": feed.count, "next": feed.next, "previous": None, "cursor": feed.cursor}
             return Response({**page, "results": results})
         page_ids = self.paginator.paginate_ids(statements, request, view=self)
-        results = RenderedJSON("[" + ",".join(invoice_json(page_ids)) + "]")
+        results = RenderedJSON("[" + ",".join(invoice_json(page_ids, request)) + "]")
         return self.get_paginated_response(results)
 
     def retrieve(self, request, *args, **kwargs):
-        return Response(invoice_document(self.get_object().pk))
+        return Response(invoice_document(self.get_object().pk, request))
 
     def handle_exception(self, exc):
         """Errors are JSON, also to a client that asked for the PDF with ``Accept: application/pdf``."""
@@ -278,6 +281,9 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
         "paid) for its supplier.",
         responses={
             200: StatementEventSerializer(many=True),
+            400: OpenApiResponse(
+                VALIDATION_ERROR_SCHEMA, description="A `page` or `page_size` that is not valid"
+            ),
             404: OpenApiResponse(
                 ErrorSerializer,
                 description="No such document among those the caller may see, or a page past the last",
@@ -351,7 +357,9 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
                     paid_at=serializer.validated_data.get("paid_at"),
                     user=request.user,
                 )
-                claim.response_text = InvoiceJSONRenderer().render(invoice_document(paid.pk)).decode()
+                claim.response_text = (
+                    InvoiceJSONRenderer().render(invoice_document(paid.pk, request)).decode()
+                )
                 claim.save(update_fields=["response_text"])
         except services.BillingError as error:
             return Response({"detail": str(error)}, status=status.HTTP_409_CONFLICT)

@@ -28,6 +28,15 @@ LIVE_FIELDS = ("status", "paid_at")
 ACTOR_FIELDS = ("approved_by", "issued_by", "paid_by")
 # Last: whether the document has a query of its supplier still open (live, read when served).
 QUERIED_FIELD = "queried"
+# After it: the parties as issued and the buyer's reference, read when served from the row's
+# ``buyer_details`` and ``supplier_details`` (frozen at issue like the kept text, so reading
+# them rewrites nothing, and documents issued before the text had them have them too), then the
+# absolute URL of the document's PDF on the API (built from the request).
+ISSUED_PARTY_FIELDS = ("buyer_details", "supplier_details", "buyer_reference")
+PDF_URL_FIELD = "pdf_url"
+# A party's keys in the JSON, in order; "" where the document kept none (a registration number
+# of a document issued before numbers were kept).
+PARTY_JSON_KEYS = ("name", "address", "country", "vat_number", "registration_number")
 TAX_RATE_PLACES = Decimal("0.01")  # Statement.tax_rate: decimal_places=2
 
 _encode = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode
@@ -87,28 +96,56 @@ def frozen_data(document: StatementDocument) -> dict:
 _STATUS_KEYS = {status: f',"status":{json.dumps(status)},"paid_at":' for status in Statement.Status.values}
 
 
+def party_json(details: dict | None) -> dict:
+    """A party's JSON object from its details as kept at issue (``PARTY_JSON_KEYS``)."""
+    details = details or {}
+    return {key: details.get(key) or "" for key in PARTY_JSON_KEYS}
+
+
+def issued_parties_text(buyer_details: dict | None, supplier_details: dict | None) -> str:
+    """``ISSUED_PARTY_FIELDS`` as the JSON text that follows ``queried`` (a leading comma)."""
+    reference = (buyer_details or {}).get("buyer_reference") or ""
+    return (
+        f',"buyer_details":{render_json(party_json(buyer_details))}'
+        f',"supplier_details":{render_json(party_json(supplier_details))}'
+        f',"buyer_reference":{render_json(reference)}'
+    )
+
+
 def invoice_text(
     frozen: str,
     status: str,
     paid_at: datetime | None,
     actors: tuple = (None, None, None),
     queried: bool = False,
+    parties: str = "",
+    pdf_url: str | None = None,
 ) -> str:
     """A document's JSON: its frozen text (a JSON object of ``frozen_data``) followed by the
     fields that change after issue, ``LIVE_FIELDS`` in that order, from their current values,
     then ``ACTOR_FIELDS`` from ``actors`` (usernames or ``None``, in that order), then
-    ``QUERIED_FIELD`` (whether a query of the supplier is open)."""
+    ``QUERIED_FIELD`` (whether a query of the supplier is open), then ``parties`` (the text of
+    :func:`issued_parties_text`) and ``PDF_URL_FIELD`` (``None``: left out, for a caller with
+    no request)."""
     paid = "null" if paid_at is None else json.dumps(datetime_text(paid_at))
     who = "".join(
         f",{json.dumps(key)}:{json.dumps(name)}" for key, name in zip(ACTOR_FIELDS, actors, strict=True)
     )
     flag = f',"{QUERIED_FIELD}":{"true" if queried else "false"}'
-    return f"{frozen[:-1]}{_STATUS_KEYS[status]}{paid}{who}{flag}}}"
+    link = "" if pdf_url is None else f',"{PDF_URL_FIELD}":{render_json(pdf_url)}'
+    return f"{frozen[:-1]}{_STATUS_KEYS[status]}{paid}{who}{flag}{parties}{link}}}"
 
 
-def invoice_data(document: StatementDocument, *, queried: bool = False) -> dict:
+def document_parties_text(document: StatementDocument) -> str:
+    """:func:`issued_parties_text` of ``document``'s parties (as issued, or live on a draft)."""
+    buyer = {key: getattr(document.buyer, key) for key in PARTY_JSON_KEYS}
+    supplier = {key: getattr(document.supplier, key) for key in PARTY_JSON_KEYS}
+    return issued_parties_text({**buyer, "buyer_reference": document.buyer_reference}, supplier)
+
+
+def invoice_data(document: StatementDocument, *, queried: bool = False, pdf_url: str | None = None) -> dict:
     """``document``'s JSON as the API serves it, as a dict (``queried``: whether a query of its
-    supplier is open, which the document does not hold)."""
+    supplier is open, which the document does not hold; ``pdf_url``: its PDF's address)."""
     return json.loads(
         invoice_text(
             render_json(frozen_data(document)),
@@ -116,6 +153,8 @@ def invoice_data(document: StatementDocument, *, queried: bool = False) -> dict:
             document.paid_at,
             actors_of(document),
             queried,
+            document_parties_text(document),
+            pdf_url,
         )
     )
 

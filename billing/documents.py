@@ -27,7 +27,22 @@ from pricing.money import quantum
 
 from .models import Statement, StatementLine
 
-PARTY_FIELDS = ("name", "address", "country", "vat_number")
+# A party's details, frozen at issue (``billing.services.party_details``); documents issued
+# before the payment details existed have none of them ("").
+PARTY_FIELDS = (
+    "name",
+    "address",
+    "country",
+    "vat_number",
+    "registration_number",
+    "iban",
+    "bic",
+    "sort_code",
+    "account_number",
+    "remittance_email",
+)
+# The buyer's reference (PO number) is kept with the buyer's details frozen at issue.
+BUYER_REFERENCE_KEY = "buyer_reference"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +54,16 @@ class Party:
     address: str
     country: str
     vat_number: str
+    registration_number: str = ""
+    iban: str = ""
+    bic: str = ""
+    sort_code: str = ""
+    account_number: str = ""
+    remittance_email: str = ""
+
+    @property
+    def has_bank_details(self) -> bool:
+        return bool(self.iban or (self.sort_code and self.account_number))
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +72,7 @@ class DocumentContract:
     title: str
     self_billing: bool
     payment_terms_days: int
+    buyer_reference: str = ""  # live, the contract's now: a document reads its own
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +143,9 @@ class StatementDocument:
     flags: tuple[str, ...]
     lines: tuple[DocumentLine, ...]
     scorecard: tuple[ScorecardRow, ...] | None = None
+    # The buyer's reference or PO number: frozen at issue with the buyer's details (empty on
+    # documents issued before it was kept), the contract's current one on a draft.
+    buyer_reference: str = ""
 
     @property
     def status_label(self) -> str:
@@ -166,6 +195,7 @@ CONTRACT_FIELDS = (
     "title",
     "self_billing",
     "payment_terms_days",
+    "buyer_reference",
     *(f"buyer__{field}" for field in ("code", *PARTY_FIELDS)),
     *(f"supplier__{field}" for field in ("code", *PARTY_FIELDS)),
 )
@@ -335,6 +365,14 @@ def _party(contract: tuple, offset: int, details: dict) -> Party:
     return Party(code, *(values.get(field, "") for field in PARTY_FIELDS))
 
 
+def _buyer_reference(live: str, buyer_details: dict) -> str:
+    """The reference frozen with the buyer's details at issue, or the contract's ``live`` one
+    for a document not issued yet (no details)."""
+    if buyer_details:
+        return buyer_details.get(BUYER_REFERENCE_KEY, "")
+    return live or ""
+
+
 def _document(
     statement: tuple, contract: tuple, lines: list[tuple], rows, titles: dict[str, str]
 ) -> StatementDocument:
@@ -349,9 +387,10 @@ def _document(
         period=values["period"],
         currency=currency,
         decimal_places=currency_decimal_places(currency),
-        contract=DocumentContract(*contract[1:5]),
-        buyer=_party(contract, 5, values["buyer_details"]),
-        supplier=_party(contract, 6 + len(PARTY_FIELDS), values["supplier_details"]),
+        contract=DocumentContract(*contract[1:6]),
+        buyer=_party(contract, 6, values["buyer_details"]),
+        supplier=_party(contract, 7 + len(PARTY_FIELDS), values["supplier_details"]),
+        buyer_reference=_buyer_reference(contract[5], values["buyer_details"]),
         net=values["net"],
         tax=values["tax"],
         gross=values["gross"],

@@ -9,6 +9,7 @@ Documents issued before the text was kept have it built from their document inst
 
 import json
 
+from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field, inline_serializer
@@ -16,12 +17,16 @@ from rest_framework import serializers
 
 from .document_json import (
     ACTOR_FIELDS,
+    ISSUED_PARTY_FIELDS,
     LIVE_FIELDS,
+    PDF_URL_FIELD,
     QUERIED_FIELD,
     actors_of,
+    document_parties_text,
     frozen_data,
     invoice_data,
     invoice_text,
+    issued_parties_text,
     render_json,
 )
 from .documents import IdsQuery, document, documents, rows_by_ids
@@ -36,6 +41,17 @@ class LineSerializer(serializers.ModelSerializer):
     class Meta:
         model = StatementLine
         fields = ["position", "component", "kind", "kpi", "amount", "explanation"]
+
+
+class PartySerializer(serializers.Serializer):
+    """A party as the document was issued to it ("" where it had none, or the document was
+    issued before the detail was kept)."""
+
+    name = serializers.CharField()
+    address = serializers.CharField()
+    country = serializers.CharField(help_text="ISO 3166-1 alpha-2.")
+    vat_number = serializers.CharField()
+    registration_number = serializers.CharField(help_text="Company registration number.")
 
 
 class InvoiceSerializer(serializers.ModelSerializer):
@@ -70,6 +86,15 @@ class InvoiceSerializer(serializers.ModelSerializer):
         help_text="Whether a query of the supplier on the document is open (live: false once "
         "procurement resolves it).",
     )
+    buyer_details = PartySerializer(read_only=True, help_text="The buyer as the document was issued to it.")
+    supplier_details = PartySerializer(
+        read_only=True, help_text="The supplier as the document was issued to it."
+    )
+    buyer_reference = serializers.CharField(
+        read_only=True,
+        help_text='The buyer\'s reference or purchase-order number as issued ("" when none was kept).',
+    )
+    pdf_url = serializers.URLField(read_only=True, help_text="The absolute URL of the document's PDF.")
 
     class Meta:
         model = Statement
@@ -93,10 +118,26 @@ class InvoiceSerializer(serializers.ModelSerializer):
             "paid_at",
             *ACTOR_FIELDS,
             QUERIED_FIELD,
+            *ISSUED_PARTY_FIELDS,
+            PDF_URL_FIELD,
         ]
 
     def to_representation(self, instance: Statement) -> dict:
-        return invoice_data(document(instance), queried=bool(queried_statement_ids([instance.pk])))
+        request = self.context.get("request")
+        return invoice_data(
+            document(instance),
+            queried=bool(queried_statement_ids([instance.pk])),
+            pdf_url=pdf_url_of(request)(instance.number) if request is not None else None,
+        )
+
+
+def pdf_url_of(request):
+    """A function of a document number to the absolute URL of its PDF on the API, for the
+    host ``request`` was made to (the route reversed once: a page builds hundreds)."""
+    placeholder = "NUMBER"
+    template = request.build_absolute_uri(reverse("invoice-pdf", kwargs={"number": placeholder}))
+    head, _, tail = template.rpartition(placeholder)
+    return lambda number: f"{head}{number}{tail}"
 
 
 def _frozen_of_earlier_form(text: str) -> str:
@@ -134,20 +175,25 @@ FROZEN = IdsQuery(
             "approved_by__username",
             "issued_by__username",
             "paid_by__username",
+            "number",
+            "buyer_details",
+            "supplier_details",
         )
     ),
 )
 
 
-def invoice_json(statement_ids) -> list[str]:
+def invoice_json(statement_ids, request=None) -> list[str]:
     """The JSON texts of the documents ``statement_ids``, in that order (unknown ids left out):
-    each frozen text composed with its current status and payment. One query for documents
-    whose text was kept at issue; three more, for the page, for those issued before it was."""
+    each frozen text composed with its current status and payment, the parties as kept at
+    issue and, given the ``request``, its PDF's URL. One query for documents whose text was
+    kept at issue; three more, for the page, for those issued before it was."""
     statement_ids = list(statement_ids)
+    url = pdf_url_of(request) if request is not None else (lambda number: None)
     texts = {}
     unfrozen = []
     queried = {}
-    for pk, status, paid_at, text, is_queried, *actors in (
+    for pk, status, paid_at, text, is_queried, *actors, number, buyer_details, supplier_details in (
         rows_by_ids(FROZEN, statement_ids) if statement_ids else ()
     ):
         queried[pk] = bool(is_queried)
@@ -156,7 +202,8 @@ def invoice_json(statement_ids) -> list[str]:
             continue
         if _is_earlier_form(text):
             text = _frozen_of_earlier_form(text)
-        texts[pk] = invoice_text(text, status, paid_at, tuple(actors), queried[pk])
+        parties = issued_parties_text(_json_value(buyer_details), _json_value(supplier_details))
+        texts[pk] = invoice_text(text, status, paid_at, tuple(actors), queried[pk], parties, url(number))
     for pk, unfrozen_document in documents(unfrozen).items():
         texts[pk] = invoice_text(
             render_json(frozen_data(unfrozen_document)),
@@ -164,13 +211,21 @@ def invoice_json(statement_ids) -> list[str]:
             unfrozen_document.paid_at,
             actors_of(unfrozen_document),
             queried[pk],
+            document_parties_text(unfrozen_document),
+            url(unfrozen_document.number),
         )
     return [texts[statement_id] for statement_id in statement_ids if statement_id in texts]
 
 
-def invoice_document(statement_id: int) -> dict:
+def _json_value(value):
+    """A JSON column as read by ``values_list``: a dict, or its text where a database path
+    gives text."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def invoice_document(statement_id: int, request=None) -> dict:
     """One document's JSON, as the list gives it."""
-    return json.loads(invoice_json([statement_id])[0])
+    return json.loads(invoice_json([statement_id], request)[0])
 
 
 class MarkPaidSerializer(serializers.Serializer):

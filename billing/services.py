@@ -38,6 +38,7 @@ from .actors import check_four_eyes_approve, check_four_eyes_issue, require_perm
 from .bulk import NewStatement, check_storable, drafts_delete, snapshot_json, write_statements
 from .dispatch import task_send
 from .document_json import frozen_representation
+from .documents import BUYER_REFERENCE_KEY, PARTY_FIELDS
 from .errors import BillingError, contract_error
 from .events import statement_event_record, statement_events_record_priced
 from .feed import feed_write_lock
@@ -437,13 +438,9 @@ def statement_approve(*, statement_id: int, user=None) -> Statement:
 
 
 def _party(organisation) -> dict:
-    return {
-        "name": organisation.name,
-        "code": organisation.code,
-        "address": organisation.address,
-        "country": organisation.country,
-        "vat_number": organisation.vat_number,
-    }
+    """``organisation``'s details as a document issued now keeps them: its code and
+    ``billing.documents.PARTY_FIELDS`` (name, address, VAT and company numbers, payment details)."""
+    return {"code": organisation.code, **{field: getattr(organisation, field) for field in PARTY_FIELDS}}
 
 
 def number_series_prefix(statement: Statement, issue_date: date) -> str:
@@ -471,8 +468,8 @@ def _next_number(statement: Statement, issue_date: date) -> str:
 
 def statement_issue(*, statement_id: int, user=None, issue_date: date | None = None) -> Statement:
     """approved → issued, in one transaction: the statement row locked, the next gap-free
-    number of the buyer's series (credit notes have their own), the parties' details frozen,
-    due date set; the PDF is queued and ``billing.signals.statement_issued`` sent after commit. ``user``, when given, needs
+    number of the buyer's series (credit notes have their own), the parties' details and the
+    buyer reference frozen, the due date set; the PDF is queued and ``billing.signals.statement_issued`` sent after commit. ``user``, when given, needs
     ``billing.issue_statement`` and, with four-eyes on, must not be who approved it. Raises
     ``BillingError`` unless approved or when a rule refuses."""
     require_permission(user, "issue_statement", "issue statements")
@@ -491,7 +488,10 @@ def statement_issue(*, statement_id: int, user=None, issue_date: date | None = N
         statement.due_date = issue_date + timedelta(days=statement.contract.payment_terms_days)
         statement.issued_at = timezone.now()
         statement.issued_by = user
-        statement.buyer_details = _party(statement.contract.buyer)
+        statement.buyer_details = {
+            **_party(statement.contract.buyer),
+            BUYER_REFERENCE_KEY: statement.contract.buyer_reference,
+        }
         statement.supplier_details = _party(statement.contract.supplier)
         statement.buyer_id = statement.contract.buyer_id
         statement.supplier_id = statement.contract.supplier_id

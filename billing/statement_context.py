@@ -137,6 +137,43 @@ def scorecard_chart(
     }
 
 
+def iban_display(iban: str) -> str:
+    """An IBAN in groups of four, as printed on paper (``GB33 BUKB 2020 …``)."""
+    return " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
+
+
+def sort_code_display(sort_code: str) -> str:
+    """A UK sort code as ``12-34-56``."""
+    return "-".join(sort_code[i : i + 2] for i in range(0, len(sort_code), 2))
+
+
+def payment_details(document: StatementDocument) -> dict:
+    """How to pay an invoice: the payee (its supplier, self-billed or not) with the bank
+    details frozen at issue, which may be none (then only the remittance email, if any)."""
+    payee = document.supplier
+    return {
+        "payee": payee.name,
+        "iban": iban_display(payee.iban),
+        "bic": payee.bic,
+        "sort_code": sort_code_display(payee.sort_code) if payee.account_number else "",
+        "account_number": payee.account_number if payee.sort_code else "",
+        "remittance_email": payee.remittance_email,
+        "reference": document.number or "",
+        "has_bank_details": payee.has_bank_details,
+    }
+
+
+def settlement_text(document: StatementDocument, gross: str) -> str:
+    """How a credit note is settled: never paid, it is deducted from the next payment the
+    buyer makes to the supplier under the contract (docs/operations.md, *Credit notes*)."""
+    amount = gross.lstrip("-−")
+    return (
+        f"This credit note is not paid. {amount} is deducted from the next payment "
+        f"{document.buyer.name} makes to {document.supplier.name} under contract "
+        f"{document.contract.reference}."
+    )
+
+
 def statement_pdf_context(*, document: StatementDocument) -> dict:
     """Everything the statement template shows, as plain values: money as people read it
     (``£13,300.00``: the currency's symbol and places, ``core.formatting``), KPI targets and
@@ -148,8 +185,10 @@ def statement_pdf_context(*, document: StatementDocument) -> dict:
         return money_display(amount, document.currency)
 
     def party(party) -> dict:
-        return {field: getattr(party, field) for field in ("name", "address", "country", "vat_number")}
+        fields = ("name", "address", "country", "vat_number", "registration_number")
+        return {field: getattr(party, field) for field in fields}
 
+    credit_note = document.document_type == "credit_note"
     return {
         "title": TITLES[(document.document_type, contract.self_billing)],
         "adjusts": document.adjusts,
@@ -163,6 +202,11 @@ def statement_pdf_context(*, document: StatementDocument) -> dict:
         },
         "buyer": party(document.buyer),
         "supplier": party(document.supplier),
+        "buyer_reference": document.buyer_reference,
+        "credit_note": credit_note,
+        # Only an invoice is paid: to its supplier, also when the buyer issued it (self-billed).
+        "payment": None if credit_note else payment_details(document),
+        "settlement": settlement_text(document, money(document.gross)) if credit_note else "",
         "period": document.period,
         "issue_date": document.issue_date,
         "due_date": document.due_date,

@@ -109,9 +109,28 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class OrganisationAdmin(BuyerScopedAdminMixin, HistoryAdmin):
     """A procurement user sees its buyer, the buyer's suppliers and organisations that are
     nobody's yet, and may add a new supplier (see ``organisations_for_buyer_of``). The VAT
-    number is checked for the country (``contracts.vat``)."""
+    number is checked for the country (``contracts.vat``), the payment details and company
+    number by ``contracts.payment``."""
 
     form = OrganisationForm
+    fieldsets = [
+        (None, {"fields": ["name", "code", "country", "vat_number", "address", "email"]}),
+        (
+            "Payment details",
+            {
+                "fields": [
+                    "iban",
+                    "bic",
+                    "sort_code",
+                    "account_number",
+                    "registration_number",
+                    "remittance_email",
+                ],
+                "description": "Printed on the invoices this organisation is paid by: an IBAN (and BIC) "
+                "or a UK sort code and account number.",
+            },
+        ),
+    ]
     list_display = ["name", "code", "country", "vat_number"]
     list_filter = ["country"]
     search_fields = ["name", "code", "vat_number"]

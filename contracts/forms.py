@@ -9,6 +9,7 @@ from django.utils.html import format_html, format_html_join
 from .checks import Checker
 from .components import COMPONENT_TYPES, ComponentValidator
 from .models import Component, Contract, Organisation, SelfBillingAgreement
+from .payment import compact, payment_details_problems, registration_number_compact
 from .selectors import kpi_catalogue
 from .services import MAX_FILE_BYTES
 from .vat import vat_number_problem
@@ -234,18 +235,54 @@ class ContractFileUploadForm(forms.Form):
         return upload
 
 
+PAYMENT_FIELDS = ("iban", "bic", "sort_code", "account_number")
+
+
 class OrganisationForm(forms.ModelForm):
-    """The VAT number is checked for the organisation's country, as in a contract file."""
+    """The VAT number is checked for the organisation's country, and the payment details and
+    company number by ``contracts.payment``, as in a contract file; they are kept compact."""
+
+    # Wider than the columns: written with spaces or hyphens (``12-34-56``) they are compacted
+    # by ``clean`` before the model checks them.
+    iban = forms.CharField(label="IBAN", max_length=50, required=False)
+    bic = forms.CharField(label="BIC", max_length=20, required=False)
+    sort_code = forms.CharField(max_length=12, required=False, help_text="UK sort code, 6 digits.")
+    account_number = forms.CharField(max_length=12, required=False, help_text="UK account number, 8 digits.")
+    registration_number = forms.CharField(
+        label="Company registration number",
+        max_length=30,
+        required=False,
+        help_text="UK: 8 letters or digits (Companies House); elsewhere up to 20.",
+    )
 
     class Meta:
         model = Organisation
-        fields = ["name", "code", "country", "vat_number", "address", "email"]
+        fields = [
+            "name",
+            "code",
+            "country",
+            "vat_number",
+            "address",
+            "email",
+            *PAYMENT_FIELDS,
+            "registration_number",
+            "remittance_email",
+        ]
 
     def clean(self):
         cleaned = super().clean()
         problem = vat_number_problem(cleaned.get("country", ""), cleaned.get("vat_number", ""))
         if problem and "vat_number" not in self.errors:
             self.add_error("vat_number", problem)
+        details = {name: cleaned.get(name, "") for name in (*PAYMENT_FIELDS, "registration_number")}
+        problems = payment_details_problems(country=cleaned.get("country", ""), **details)
+        for name, message in problems.items():
+            if name not in self.errors:
+                self.add_error(name, message)
+        # Compact whether or not they are valid: the model's checks then see the kept form.
+        for name in PAYMENT_FIELDS:
+            cleaned[name] = compact(cleaned.get(name))
+        cleaned["registration_number"] = registration_number_compact(cleaned.get("registration_number"))
         return cleaned
 
 

@@ -16,6 +16,7 @@ from djmoney.models.fields import CurrencyField
 from simple_history.models import HistoricalRecords
 
 from .consistency import validate_kpi_checks
+from .payment import validate_buyer_reference
 from .schema import validate_kpi_sources
 
 PERIOD_VALIDATOR = RegexValidator(r"^\d{4}-(0[1-9]|1[0-2])$", "Enter a period as YYYY-MM.")
@@ -35,6 +36,19 @@ class Organisation(models.Model):
     vat_number = models.CharField(max_length=40, blank=True)
     address = models.TextField(blank=True)
     email = models.EmailField(blank=True)
+    # Payment details, checked by contracts.payment (the admin's form and the contract file):
+    # kept compact (no spaces), printed on the invoices this organisation is paid by.
+    iban = models.CharField("IBAN", max_length=34, blank=True)
+    bic = models.CharField("BIC", max_length=11, blank=True)
+    sort_code = models.CharField(max_length=6, blank=True, help_text="UK sort code, 6 digits.")
+    account_number = models.CharField(max_length=8, blank=True, help_text="UK account number, 8 digits.")
+    registration_number = models.CharField(
+        "company registration number",
+        max_length=20,
+        blank=True,
+        help_text="UK: 8 letters or digits (Companies House); elsewhere up to 20.",
+    )
+    remittance_email = models.EmailField(blank=True, help_text="Where remittance advice is sent.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
@@ -66,6 +80,13 @@ class Contract(models.Model):
     start_date = models.DateField()
     end_date = models.DateField(null=True, blank=True, help_text="Last day (inclusive); empty is open-ended.")
     payment_terms_days = models.PositiveIntegerField(default=30)
+    buyer_reference = models.CharField(
+        "buyer reference / PO number",
+        max_length=40,
+        blank=True,
+        validators=[validate_buyer_reference],
+        help_text="The buyer's purchase-order number or reference, printed on every document.",
+    )
     self_billing = models.BooleanField(
         default=False, help_text="Statements are self-billed invoices issued by the buyer."
     )

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import moneyed
 
+from . import payment
 from .checks import (
     ADDRESS,
     MAX_REPORTED,
@@ -50,12 +51,14 @@ TOP_OPTIONAL = (
     "self_billing_agreement",
     "kpi_sources",
     "kpi_checks",
+    "buyer_reference",
 )
 KPI_SOURCES = ("buyer", "supplier")
 AGREEMENT_REQUIRED = ("start", "end")
 AGREEMENT_OPTIONAL = ("supplier_vat",)
 PARTY_REQUIRED = ("name", "country")
-PARTY_OPTIONAL = ("code", "vat_number", "address", "email")
+PAYMENT_KEYS = ("iban", "bic", "sort_code", "account_number", "registration_number")
+PARTY_OPTIONAL = ("code", "vat_number", "address", "email", *PAYMENT_KEYS, "remittance_email")
 
 
 class ContractFileError(Exception):
@@ -82,6 +85,13 @@ class PartySpec:
     vat_number: str = ""
     address: str = ""
     email: str = ""
+    # Payment details and company number (contracts.payment), compact; "" when not given.
+    iban: str = ""
+    bic: str = ""
+    sort_code: str = ""
+    account_number: str = ""
+    registration_number: str = ""
+    remittance_email: str = ""
 
 
 @dataclass(frozen=True)
@@ -124,6 +134,7 @@ class ContractSpec:
     agreement: AgreementSpec | None = None
     kpi_sources: dict[str, str] = field(default_factory=dict)
     kpi_checks: list[dict] = field(default_factory=list)  # canonical, see contracts.consistency
+    buyer_reference: str = ""  # the buyer's PO number or reference (contracts.payment)
 
 
 def party_code(name: str) -> str:
@@ -199,6 +210,8 @@ def validate_contract(document, *, file_name: str, catalogue: KpiCatalogue) -> C
         fields["kpi_sources"] = _kpi_sources(check, d["kpi_sources"], catalogue)
     if d.get("kpi_checks") is not None:
         fields["kpi_checks"] = kpi_checks_validate(check, d["kpi_checks"], catalogue)
+    if d.get("buyer_reference") is not None:
+        fields["buyer_reference"] = _buyer_reference(check, d["buyer_reference"])
     if check.errors:
         raise ContractFileError(file_name, check.errors)
     return ContractSpec(**fields)
@@ -280,10 +293,53 @@ def _party(check: Checker, value, path: str) -> PartySpec | None:
         ),
         "address": check.optional_text(value.get("address"), f"{path}.address", ADDRESS),
         "email": check.email(value.get("email"), f"{path}.email"),
+        "remittance_email": check.email(value.get("remittance_email"), f"{path}.remittance_email"),
+        **_payment_details(check, value, path, country),
     }
     if name is None or None in optional.values():
         return None
     return PartySpec(name=name, country=str(country), code=str(code), **optional)
+
+
+def _payment_details(check: Checker, party: dict, path: str, country) -> dict:
+    """A party's ``PAYMENT_KEYS``, each text (a number written without quotes is refused: a
+    leading zero would be lost) checked by ``contracts.payment`` and kept compact; a value
+    with a problem is ``None``."""
+    written = {}
+    for key in PAYMENT_KEYS:
+        value = party.get(key)
+        if value is not None and not is_text(value):
+            check.error(f"{path}.{key}", f"expected text (quote it), got {shown(value)}")
+            written[key] = None
+        else:
+            written[key] = (value or "").strip()
+    texts = {key: value or "" for key, value in written.items()}
+    country_code = country if is_text(country) else ""
+    for key, message in payment.payment_details_problems(country=country_code, **texts).items():
+        if written[key] is not None:
+            check.error(f"{path}.{key}", message)
+            written[key] = None
+    details = {
+        key: None if value is None else payment.compact(value)
+        for key, value in written.items()
+        if key != "registration_number"
+    }
+    number = written["registration_number"]
+    details["registration_number"] = None if number is None else payment.registration_number_compact(number)
+    return details
+
+
+def _buyer_reference(check: Checker, value) -> str | None:
+    """The buyer's reference or PO number: text (a number without quotes is taken as written),
+    checked by ``contracts.payment.buyer_reference_problem``."""
+    value = _vat_as_written(value)
+    if not is_text(value):
+        check.error("buyer_reference", f"expected text, got {shown(value)}")
+        return None
+    if problem := payment.buyer_reference_problem(value):
+        check.error("buyer_reference", problem)
+        return None
+    return value.strip()
 
 
 def _vat_as_written(value):

@@ -145,6 +145,17 @@ def contract_import_content(*, file_name: str, content: bytes, user=None) -> Imp
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
+# A party's payment details and company number, as the file and the organisation name them.
+PARTY_PAYMENT_FIELDS = (
+    "iban",
+    "bic",
+    "sort_code",
+    "account_number",
+    "registration_number",
+    "remittance_email",
+)
+
+
 def _vat_errors(spec: ContractSpec) -> list[FieldError]:
     """The parties' VAT numbers, and the agreement's where the file gives another one,
     checked for the party's country (``contracts.vat``)."""
@@ -184,6 +195,7 @@ def _apply(spec: ContractSpec, file_name: str, user=None) -> tuple[Contract, Imp
         "self_billing": spec.self_billing,
         "kpi_sources": spec.kpi_sources,
         "kpi_checks": spec.kpi_checks,
+        "buyer_reference": spec.buyer_reference,
     }
     if created:
         contract = Contract.objects.create(reference=spec.reference, **fields)
@@ -221,6 +233,7 @@ def _organisation(party: PartySpec, changes: list[str], path: str, file_name: st
         "vat_number": party.vat_number,
         "address": party.address,
         "email": party.email,
+        **{key: getattr(party, key) for key in PARTY_PAYMENT_FIELDS},
     }
     organisation = Organisation.objects.filter(name=party.name).first()
     if organisation is None:
@@ -344,7 +357,11 @@ def contract_document(*, record: ContractRecord) -> dict:
     def party(org: Organisation) -> dict:
         data = {"name": org.name, "code": org.code, "country": org.country}
         data.update(
-            {key: getattr(org, key) for key in ("vat_number", "address", "email") if getattr(org, key)}
+            {
+                key: getattr(org, key)
+                for key in ("vat_number", "address", "email", *PARTY_PAYMENT_FIELDS)
+                if getattr(org, key)
+            }
         )
         return data
 
@@ -361,6 +378,8 @@ def contract_document(*, record: ContractRecord) -> dict:
     if contract.end_date:
         document["end"] = contract.end_date.isoformat()
     document["payment_terms_days"] = contract.payment_terms_days
+    if contract.buyer_reference:
+        document["buyer_reference"] = contract.buyer_reference
     document["self_billing"] = contract.self_billing
     agreement = record.agreement
     if contract.self_billing and agreement is not None:

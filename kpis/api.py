@@ -5,10 +5,11 @@ from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, mixins, serializers, status
 from rest_framework.exceptions import ParseError, PermissionDenied
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
+
+from core.api_params import StrictPageNumberPagination
 
 from .access import NotActingForAnyone, batches_submitted_for, kpi_submittable_contract_ids
 from .ingest import size_problem
@@ -77,7 +78,7 @@ class SubmittedBatchSerializer(serializers.Serializer):
     review_reason = serializers.CharField()
 
 
-class BatchPagination(PageNumberPagination):
+class BatchPagination(StrictPageNumberPagination):
     page_size = 50
     max_page_size = 200
     page_size_query_param = "page_size"
@@ -104,6 +105,11 @@ RejectedSerializer = inline_serializer(
 
 # DRF's error body, inline: the finance API's ``Error`` component lives in the billing app.
 ERROR_SCHEMA = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
+# A query parameter that is not valid (core.api_params): its name → messages.
+PARAMETER_ERROR_SCHEMA = {
+    "type": "object",
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+}
 
 
 def request_rejected(field_errors: dict) -> Response:
@@ -144,6 +150,9 @@ class KpiBatchCreateView(mixins.ListModelMixin, generics.GenericAPIView):
         "an issued month waits for the buyer's review), or rejected (with the reviewer's reason).",
         responses={
             200: SubmittedBatchSerializer(many=True),
+            400: OpenApiResponse(
+                PARAMETER_ERROR_SCHEMA, description="A `page` or `page_size` that is not valid"
+            ),
             401: OpenApiResponse(ERROR_SCHEMA),
             404: OpenApiResponse(ERROR_SCHEMA, description="No such page"),
         },

@@ -47,7 +47,14 @@ def test_queried_is_true_while_a_query_is_open_in_the_list_and_the_detail(world)
         query_id=queries[0].pk, user=world["procurement"], resolution="explained", text="Counted."
     )
     assert {n: d["queried"] for n, d in listed(finance).items()} == {jan: False, feb: True}
-    assert list(listed(finance)[jan])[-1] == "queried"
+    # ``queried`` follows the actors; the parties as issued and the PDF's URL come after it.
+    assert list(listed(finance)[jan])[-5:] == [
+        "queried",
+        "buyer_details",
+        "supplier_details",
+        "buyer_reference",
+        "pdf_url",
+    ]
     # The supplier's own view of its documents carries the same flag.
     supplier = client_for(world["contract"].supplier, "supplier")
     assert listed(supplier)[feb]["queried"] is True

@@ -211,11 +211,17 @@ def test_the_view_permission_without_a_membership_shows_nothing_unless_superuser
 
 
 def reference_json(number: str) -> dict:
-    """The document as ``InvoiceSerializer`` gives it from its current row."""
+    """The document as ``InvoiceSerializer`` gives it from its current row (its PDF's URL on
+    the test client's host)."""
+    from django.test import RequestFactory
+
     from billing.models import Statement
     from billing.serializers import InvoiceSerializer
 
-    return json.loads(render_json(InvoiceSerializer(Statement.objects.get(number=number)).data))
+    context = {"request": RequestFactory().get("/")}
+    return json.loads(
+        render_json(InvoiceSerializer(Statement.objects.get(number=number), context=context).data)
+    )
 
 
 def issue_without_representation(contract, period):

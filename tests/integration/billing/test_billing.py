@@ -97,6 +97,13 @@ def test_issuing_numbers_are_gap_free_per_buyer_and_credit_notes_have_their_own_
         "address": "1 Exchange Sq\nLondon",
         "country": "GB",
         "vat_number": "GB123456782",
+        "registration_number": "",
+        "iban": "",
+        "bic": "",
+        "sort_code": "",
+        "account_number": "",
+        "remittance_email": "",
+        "buyer_reference": "",
     }
     assert (first.issue_date, first.due_date) == (date(2026, 2, 3), date(2026, 3, 5))
     # A correction lowers January's volume: the credit note takes the first number of its own series.
