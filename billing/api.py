@@ -203,7 +203,7 @@ class InvoiceViewSet(viewsets.ReadOnlyModelViewSet):
         statements = self.filter_queryset(self.get_queryset())
         if feed_requested(request):
             feed = invoice_feed_page(statements, request, page_size=self.paginator.get_page_size(request))
-            results = RenderedJSON("[" + ",".join(invoice_json(feed.statement_ids)) + "]")
+            results = RenderedJSON("[" + ",".join(invoice_json(feed.statement_ids, request)) + "]")
             page = {"count": feed.count, "next": feed.next, "previous": None, "cursor": feed.cursor}
             return Response({**page, "results": results})
         page_ids = self.paginator.paginate_ids(statements, request, view=self)
