@@ -93,7 +93,7 @@ class EInvoice:
     issue_date: date  # BT-2
     due_date: date | None  # BT-9
     currency: str  # BT-5
-    buyer_reference: str  # BT-10: the contract's reference
+    buyer_reference: str  # BT-10: the buyer's PO number frozen at issue, else the contract's reference
     contract_reference: str  # BT-12
     preceding_invoice: str | None  # BT-25: the document a correction adjusts
     period_start: date  # BT-73
@@ -139,7 +139,7 @@ def einvoice_of(document: StatementDocument) -> EInvoice:
         issue_date=document.issue_date,
         due_date=document.due_date,
         currency=document.currency,
-        buyer_reference=document.contract.reference,
+        buyer_reference=document.buyer_reference or document.contract.reference,
         contract_reference=document.contract.reference,
         preceding_invoice=document.adjusts or document.replaces,
         period_start=date(period.year, period.month, 1),

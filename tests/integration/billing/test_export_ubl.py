@@ -52,3 +52,32 @@ def test_a_directory_that_does_not_exist_is_an_error(issued, tmp_path):  # noqa:
         call_command(
             "export_ubl", issued.number, "--out", str(tmp_path / "no" / "such.xml"), stdout=StringIO()
         )
+
+
+def test_the_buyer_reference_is_the_po_number_frozen_at_issue_else_the_contract_reference(
+    db, django_capture_on_commit_callbacks
+):
+    from datetime import date
+
+    from billing.services import statement_approve, statement_issue, statement_price_draft
+    from pricing.period import Period
+
+    from .test_einvoice_pdf import load_kpis, month, vat_registered_contract
+
+    contract = vat_registered_contract()
+    load_kpis(month(contract.reference, "2026-01", 1500, 78))
+    load_kpis(month(contract.reference, "2026-02", 1500, 78))
+    statements = {}
+    for period, reference in ((Period(2026, 1), ""), (Period(2026, 2), "PO-4500012345")):
+        contract.buyer_reference = reference
+        contract.save(update_fields=["buyer_reference"])
+        draft = statement_price_draft(contract_id=contract.pk, period=period)
+        statement_approve(statement_id=draft.pk)
+        with django_capture_on_commit_callbacks(execute=True):
+            statements[str(period)] = statement_issue(statement_id=draft.pk, issue_date=date(2026, 3, 2))
+    contract.buyer_reference = "PO-CHANGED-LATER"
+    contract.save(update_fields=["buyer_reference"])
+    for period, expected in (("2026-01", contract.reference), ("2026-02", "PO-4500012345")):
+        xml = statement_ubl_xml(statement_id=statements[period].pk)
+        assert_valid_ubl(xml)
+        assert etree.fromstring(xml).findtext("{*}BuyerReference") == expected
