@@ -1,15 +1,17 @@
-"""A buyer's accounting system kept in sync through the finance API alone.
+"""A buyer's accounting system kept in sync through the finance API and its webhooks.
 
-It starts from nothing, follows ``/api/v1/events/`` and the invoice list's ``updated_since``
-feed page by page while documents are issued, paid, voided and adjusted around it, records
+It starts from nothing, registers a webhook endpoint (a real receiver on 127.0.0.1), follows
+``/api/v1/events/`` and the invoice list's ``updated_since`` feed page by page while documents
+are issued, paid, voided and adjusted around it, takes in each signed webhook, records
 payments itself through ``mark-paid``, and ends with exactly the documents, statuses and
-amounts the database holds."""
+amounts the database holds, by the feeds and by the webhooks alike."""
 
 from dataclasses import dataclass, field
 from datetime import date
 
 import pytest
 from rest_framework.test import APIClient
+from standardwebhooks import Webhook
 
 from billing.document_json import datetime_text
 from billing.models import Statement
@@ -20,9 +22,11 @@ from billing.services import (
     statement_price_draft,
     statement_void,
 )
-from contracts.models import Contract
+from contracts.models import Contract, Organisation
 from pricing.period import Period
 from tests.integration.billing.conftest import load_kpis, month
+from tests.integration.webhooks.conftest import Receiver, serving
+from webhooks.models import EventType, WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
 EPOCH = "2000-01-01T00:00:00Z"
@@ -42,7 +46,11 @@ class FinanceSystem:
     by_events: dict[str, tuple[str, str, str]] = field(default_factory=dict)
     last_event: int = 0
     cursor: str | None = None
+    receiver: Receiver | None = None
+    secret: str = ""
+    received: int = 0
     webhooks: list[dict] = field(default_factory=list)
+    by_webhooks: dict[str, tuple[str, str, str]] = field(default_factory=dict)
 
     def get(self, url: str, params: dict | None = None) -> dict:
         response = self.client.get(url, params)
@@ -76,9 +84,16 @@ class FinanceSystem:
         self.documents[document["number"]] = {name: document[name] for name in KEPT}
 
     def receive_webhooks(self) -> None:
-        """Where webhook deliveries are taken in, once they exist: ``webhooks`` holds each
-        delivery's payload for the integrator's assertions; none is delivered yet, and the
-        feeds alone must bring the copy up to date."""
+        """Take in the deliveries the receiver got since the last call: each verified with the
+        endpoint's secret (Standard Webhooks), kept in ``webhooks``, and the status and amount
+        it says kept per document in ``by_webhooks``."""
+        new = self.receiver.requests[self.received :]
+        self.received += len(new)
+        for request in new:
+            payload = Webhook(self.secret).verify(request.body, request.headers)
+            self.webhooks.append(payload)
+            data = payload["data"]
+            self.by_webhooks[data["number"]] = (data["status"], data["gross"], data["currency"])
 
     def sync(self) -> None:
         """Follow both feeds to their ends."""
@@ -124,27 +139,52 @@ def issue(contract: Contract, period: str, voice: int, issue_date: date) -> Stat
     return statement_issue(statement_id=draft.pk, issue_date=issue_date)
 
 
-def test_a_finance_system_syncs_from_nothing_to_exactly_the_database(two_buyers, finance_token):
+@pytest.fixture
+def receiver(monkeypatch, settings):
+    """The accounting system's webhook receiver on 127.0.0.1; no retry waits, no PDF rendering
+    (issuing queues it after commit too; it is tested in billing's tests)."""
+    from billing import pdf
+
+    settings.WEBHOOK_RETRY_BASE_SECONDS = 0
+    monkeypatch.setattr(pdf, "statement_pdf_store", lambda *, statement_id: None)
+    with serving() as state:
+        yield state
+
+
+def test_a_finance_system_syncs_from_nothing_to_exactly_the_database(
+    two_buyers, finance_token, receiver, django_capture_on_commit_callbacks
+):
     acme = two_buyers["ACME"]
     first, second = (Contract.objects.get(reference=reference) for reference in ("ACME-001", "ACME-002"))
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {finance_token}")
-    system = FinanceSystem(client)
+    endpoint = WebhookEndpoint.objects.create(
+        buyer=Organisation.objects.get(code="ACME"),
+        url=receiver.url(),
+        event_types=[choice.value for choice in EventType],
+    )
+    system = FinanceSystem(client, receiver=receiver, secret=endpoint.secret)
+    # Each block of changes commits as in production (its webhooks are delivered on commit).
+    committed = django_capture_on_commit_callbacks
 
     # A first page of each feed, then the world moves on while the system is half-way through.
     assert system.events_page() and system.documents_page()
-    statement_mark_paid(statement_id=acme[0].pk)  # seen already: comes again at the end
-    statement_void(statement_id=acme[4].pk, reason="issued to the wrong cost centre")  # not yet seen
-    adjustment = issue(first, "2026-01", 1500, date(2026, 4, 2))  # a late correction of January
-    april = issue(second, "2026-04", 1400, date(2026, 5, 4))  # a new month
+    with committed(execute=True):
+        statement_mark_paid(statement_id=acme[0].pk)  # seen already: comes again at the end
+        statement_void(statement_id=acme[4].pk, reason="issued to the wrong cost centre")  # not yet seen
+        adjustment = issue(first, "2026-01", 1500, date(2026, 4, 2))  # a late correction of January
+        april = issue(second, "2026-04", 1400, date(2026, 5, 4))  # a new month
     system.sync()
+    assert len(system.webhooks) == 4  # one each: paid, voided, adjustment issued, issued
 
     # The system pays two documents itself (one of them the adjustment), then more happens.
-    system.pay(acme[1].number, key="remittance-0001")
-    system.pay(adjustment.number, key="remittance-0002")
-    statement_void(statement_id=april.pk, reason="duplicate of a manual invoice")
-    replacement = issue(second, "2026-04", 1450, date(2026, 5, 6))
-    statement_mark_paid(statement_id=replacement.pk)
+    with committed(execute=True):
+        system.pay(acme[1].number, key="remittance-0001")
+        system.pay(adjustment.number, key="remittance-0002")
+    with committed(execute=True):
+        statement_void(statement_id=april.pk, reason="duplicate of a manual invoice")
+        replacement = issue(second, "2026-04", 1450, date(2026, 5, 6))
+        statement_mark_paid(statement_id=replacement.pk)
     system.sync()
 
     expected = database_copy("ACME")
@@ -155,4 +195,10 @@ def test_a_finance_system_syncs_from_nothing_to_exactly_the_database(two_buyers,
     }
     assert {adjustment.number, april.number, replacement.number} <= set(system.documents)
     assert system.documents[adjustment.number]["adjusts"] == acme[0].number
-    assert system.webhooks == []  # none delivered yet; see receive_webhooks
+    # Every change made since the endpoint was registered came as a signed webhook, once, and
+    # the last one of each document says what the database says.
+    changed = {acme[0].number, acme[1].number, acme[4].number, adjustment.number, april.number}
+    assert set(system.by_webhooks) == changed | {replacement.number}
+    assert system.by_webhooks == {number: system.by_events[number] for number in system.by_webhooks}
+    kinds = [(payload["data"]["number"], payload["type"]) for payload in system.webhooks]
+    assert len(kinds) == len(set(kinds)) == 9  # 4, then 2 payments (each retried: one event), 3
