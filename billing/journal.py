@@ -28,7 +28,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Sum
 
 from pricing.allocation import largest_remainder
 from pricing.money import ZERO, quantum
@@ -163,3 +163,45 @@ def _accounts(statement_ids: list[int]) -> dict[int, dict[str, Accounts]]:
 
 def _text(value) -> str:
     return value if isinstance(value, str) else ""
+
+
+class JournalTally:
+    """What a journal's rows add up to, per currency, as they are passed on (:meth:`counted`):
+    the lines' gross (the debits) and the balancing rows' gross (the credits). Checked against
+    the documents' own totals by :meth:`balance_text`."""
+
+    def __init__(self) -> None:
+        self.lines: dict[str, Decimal] = {}
+        self.creditors: dict[str, Decimal] = {}
+
+    def counted(self, rows: Iterable[JournalRow]) -> Iterator[JournalRow]:
+        """``rows`` unchanged, each added to its currency's total on the way."""
+        for row in rows:
+            totals = self.lines if row.entry == "line" else self.creditors
+            totals[row.currency] = totals.get(row.currency, ZERO) + row.gross
+            yield row
+
+    def balance_text(self, statement_ids: list[int]) -> list[str]:
+        """Per currency, a line saying the lines' gross, the creditors' and the documents'
+        gross (one query, grouped by currency), and whether all three agree."""
+        documents = dict(
+            Statement.objects.filter(pk__in=statement_ids)
+            .values("currency")
+            .annotate(gross=Sum("gross"))
+            .values_list("currency", "gross")
+        )
+        texts = []
+        for currency in sorted(set(documents) | set(self.lines)):
+            lines, credits = self.lines.get(currency, ZERO), self.creditors.get(currency, ZERO)
+            total = documents.get(currency, ZERO).quantize(quantum(_places(lines)))
+            agrees = lines == -credits == total
+            texts.append(
+                f"{currency}: lines {lines:,} debit, creditors {-credits:,} credit, documents' gross {total:,}: "
+                + ("balanced" if agrees else "NOT BALANCED")
+            )
+        return texts
+
+
+def _places(amount: Decimal) -> int:
+    """The number of decimal places ``amount`` is written with."""
+    return max(0, -amount.as_tuple().exponent)

@@ -109,6 +109,8 @@ def main() -> None:
     manage("export_statements", "--period", "2026-02", "--status", "issued")
     manage("write_pdfs", "--out", "out")
     manage("export_journal", "--period", "2026-02", "--out", "out/journal-2026-02.csv")
+    print("The PDFs are Factur-X (PDF/A-3b with their EN 16931 XML); each document's Peppol UBL:", flush=True)
+    manage("export_ubl", "ACME-2026-000002", "--out", "out/ACME-2026-000002.xml")
     manage("statement_table")
     for username, code in PORTAL_USERS.items():
         who = [f"--organisation={code}", f"--username={username}", f"--email={username}@example.com"]

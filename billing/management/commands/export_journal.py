@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from billing.actors import user_by_username
-from billing.journal import journal_rows, journal_statement_ids
+from billing.journal import JournalTally, journal_rows, journal_statement_ids
 from billing.journal_files import csv_chunks, xlsx_write
 from billing.models import Statement
 from billing.permissions import visible_statements
@@ -37,7 +37,8 @@ class Command(BaseCommand):
             raise CommandError("--format xlsx needs --out FILE: a workbook is not written to a terminal")
         statements = Statement.objects.all() if actor is None else visible_statements(actor)
         ids = journal_statement_ids(statements=statements, period=month)
-        rows = journal_rows(ids)
+        tally = JournalTally()
+        rows = tally.counted(journal_rows(ids))
         try:
             if out is None:
                 for chunk in csv_chunks(rows):
@@ -53,3 +54,5 @@ class Command(BaseCommand):
             raise CommandError(f"--out: cannot write {out}: {error.strerror}") from None
         if out is not None:
             self.stderr.write(f"{len(ids)} document(s) of {month} written to {out}")
+            for text in tally.balance_text(ids):
+                self.stderr.write(f"  {text}")

@@ -224,6 +224,29 @@ def test_csv_to_a_file(demo, tmp_path):
     call_command("export_journal", "--period", "2026-01", "--out", str(out), stderr=err)
     assert out.read_bytes().decode().removeprefix("\ufeff").splitlines()[0] == ",".join(HEADERS)
     assert "document(s) of 2026-01 written to" in err.getvalue()
+    # Per currency, the lines' debits, the creditors' credits and the documents' gross agree.
+    gross = {
+        currency: sum(
+            Statement.objects.filter(period="2026-01", currency=currency).values_list("gross", flat=True)
+        )
+        for currency in Statement.objects.filter(period="2026-01").values_list("currency", flat=True)
+    }
+    for currency, total in gross.items():
+        amount = f"{total.quantize(Decimal('0.01')):,}"
+        assert (
+            f"{currency}: lines {amount} debit, creditors {amount} credit, documents' gross {amount}: balanced"
+            in err.getvalue()
+        )
+
+
+def test_the_tally_says_when_a_journal_does_not_balance():
+    from billing.journal import JournalTally
+
+    tally = JournalTally()
+    tally.lines, tally.creditors = {"GBP": Decimal("10.00")}, {"GBP": Decimal("-9.99")}
+    assert tally.balance_text([]) == [
+        "GBP: lines 10.00 debit, creditors 9.99 credit, documents' gross 0.00: NOT BALANCED"
+    ]
 
 
 @pytest.mark.parametrize(
