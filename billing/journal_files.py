@@ -9,8 +9,6 @@ JSON keeps the values as they are, amounts as strings.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterable, Iterator
 from datetime import date
@@ -21,6 +19,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
 from core.spreadsheets import cell_text
+from core.spreadsheets import csv_chunks as spreadsheet_csv
 
 from .journal import JournalRow
 
@@ -62,33 +61,10 @@ def _cells(row: JournalRow) -> list:
     return [getattr(row, name) for name in FIELDS]
 
 
-def _csv_text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        return cell_text(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
 def csv_chunks(rows: Iterable[JournalRow]) -> Iterator[bytes]:
     """The CSV file (UTF-8 with a byte-order mark, so Excel reads it as UTF-8; a header row,
     then one row per journal row), a row at a time."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def flushed() -> bytes:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text.encode()
-
-    writer.writerow(HEADERS)
-    yield b"\xef\xbb\xbf" + flushed()
-    for row in rows:
-        writer.writerow([_csv_text(value) for value in _cells(row)])
-        yield flushed()
+    return spreadsheet_csv(HEADERS, (_cells(row) for row in rows))
 
 
 def xlsx_write(*, rows: Iterable[JournalRow], file: IO[bytes]) -> None:

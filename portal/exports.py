@@ -12,8 +12,6 @@ own values, written as numbers and dates, not text.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import shutil
 import zipfile
@@ -30,6 +28,7 @@ from billing.documents import StatementDocument, documents
 from billing.models import Statement
 from billing.pdf import statement_pdf_store
 from core.spreadsheets import cell_text
+from core.spreadsheets import csv_chunks as spreadsheet_csv
 
 COLUMNS = (
     "Number",
@@ -86,31 +85,10 @@ def export_rows(statement_ids: Iterable[int]) -> Iterator[tuple[Cell, ...]]:
         yield export_row(document)
 
 
-def _csv_text(value: Cell) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
 def csv_chunks(statement_ids: Iterable[int]) -> Iterator[bytes]:
     """The CSV file (UTF-8 with a byte-order mark, so Excel reads it as UTF-8; a header row,
     then one row per document; dates ISO 8601, amounts plain decimals), a row at a time."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-
-    def flushed() -> bytes:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text.encode()
-
-    writer.writerow(COLUMNS)
-    yield b"\xef\xbb\xbf" + flushed()
-    for row in export_rows(statement_ids):
-        writer.writerow([_csv_text(value) for value in row])
-        yield flushed()
+    return spreadsheet_csv(COLUMNS, export_rows(statement_ids))
 
 
 def xlsx_write(*, statement_ids: Iterable[int], file: IO[bytes]) -> None:
