@@ -47,6 +47,14 @@ class Wording:
         """The KPI's catalogue name (``"Voice contacts handled"``), or its code if unknown."""
         return self.kpi_names.get(code, code)
 
+    def kpi_rounding(self, rounding: dict | None) -> str:
+        """``"; the value rounded half up to 0 decimals first"`` for a KPI use with ``round``
+        (``""`` without)."""
+        if rounding is None:
+            return ""
+        mode = rounding["mode"].replace("_", " ")
+        return f"; the value rounded {mode} to {rounding['decimals']} decimals first"
+
     def lower_is_better(self, code: str) -> bool:
         info = self.catalogue.get(code)
         return info is not None and info.direction == "lower_is_better"
