@@ -70,6 +70,17 @@ def _describe_unit_rate(p: dict, wording: Wording) -> list[str]:
     unit = "each" if p.get("package_size") is None else "a package"
     prices = wording.bands(p["bands"], "up_to", lambda band: _band_price(band, wording, unit))
     lines = [f"{wording.kpi(p['measure'])}: {prices}"]
+    if len(p["bands"]) > 1:
+        if p.get("mode", "graduated") == "volume":
+            lines.append("Volume pricing: every unit at the price of the band the month's total reaches")
+        else:
+            lines.append("Graduated pricing: the units in each band at that band's price")
+    return lines + _describe_packages(p, wording)
+
+
+def _describe_packages(p: dict, wording: Wording) -> list[str]:
+    """The package size, the flat fees and the minimum charge of a unit rate, in words."""
+    lines = []
     if p.get("package_size") is not None:
         lines.append(
             f"Priced in packages of {wording.number(p['package_size'])}: each package started is charged whole"
@@ -78,11 +89,6 @@ def _describe_unit_rate(p: dict, wording: Wording) -> list[str]:
     if any(band.get("flat_fee") is not None for band in p["bands"]):
         reached = "the one band reached" if p.get("mode") == "volume" else "each band reached"
         lines.append(f"Flat fees: charged once a month for {reached} (at least one unit in it)")
-    if len(p["bands"]) > 1:
-        if p.get("mode", "graduated") == "volume":
-            lines.append("Volume pricing: every unit at the price of the band the month's total reaches")
-        else:
-            lines.append("Graduated pricing: the units in each band at that band's price")
     if p.get("minimum_charge") is not None:
         lines.append(
             f"Minimum charge: {wording.money(p['minimum_charge'])} a month (prorated in a part month)"

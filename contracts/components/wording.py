@@ -48,12 +48,14 @@ class Wording:
         return self.kpi_names.get(code, code)
 
     def kpi_rounding(self, rounding: dict | None) -> str:
-        """``"; the value rounded half up to 0 decimals first"`` for a KPI use with ``round``
-        (``""`` without)."""
+        """``"; the value first rounded half up to a whole number"`` for a KPI use with
+        ``round`` (``""`` without)."""
         if rounding is None:
             return ""
         mode = rounding["mode"].replace("_", " ")
-        return f"; the value rounded {mode} to {rounding['decimals']} decimals first"
+        decimals = rounding["decimals"]
+        places = {0: "a whole number", 1: "1 decimal"}.get(decimals, f"{decimals} decimals")
+        return f"; the value first rounded {mode} to {places}"
 
     def lower_is_better(self, code: str) -> bool:
         info = self.catalogue.get(code)
