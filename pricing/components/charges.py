@@ -137,19 +137,24 @@ def price_unit_rate(rate: UnitRate, month: Month) -> list[Line]:
     detail = {"quantity": str(quantity), "mode": str(rate.mode), "amount": str(amount)}
     if rate.package_size is not None:
         detail["packages"] = str(billed)
-    lines = [Line(rate.id, LineKind.UNIT_RATE, amount, explanation, detail)]
-    if rate.minimum_charge is not None:
-        minimum = month.round(month.prorate(rate.minimum_charge))
-        if amount < minimum:
-            top_up = minimum - amount
-            lines.append(
-                Line(
-                    rate.id,
-                    LineKind.MINIMUM_TOP_UP,
-                    top_up,
-                    f"Minimum charge {month.prorate_text(rate.minimum_charge)} − charged "
-                    f"{month.money(amount)} = top-up {month.money(top_up)}",
-                    {"minimum": str(minimum), "charged": str(amount)},
-                )
-            )
-    return lines
+    return [
+        Line(rate.id, LineKind.UNIT_RATE, amount, explanation, detail),
+        *_minimum_top_up(rate, amount, month),
+    ]
+
+
+def _minimum_top_up(rate: UnitRate, amount: Decimal, month: Month) -> list[Line]:
+    """A top-up line bringing ``amount`` (the rounded unit-rate line) to the prorated
+    ``minimum_charge``; none without a minimum or at or above it."""
+    if rate.minimum_charge is None:
+        return []
+    minimum = month.round(month.prorate(rate.minimum_charge))
+    if amount >= minimum:
+        return []
+    top_up = minimum - amount
+    explanation = (
+        f"Minimum charge {month.prorate_text(rate.minimum_charge)} − charged "
+        f"{month.money(amount)} = top-up {month.money(top_up)}"
+    )
+    detail = {"minimum": str(minimum), "charged": str(amount)}
+    return [Line(rate.id, LineKind.MINIMUM_TOP_UP, top_up, explanation, detail)]
