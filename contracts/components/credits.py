@@ -186,7 +186,7 @@ def _service_credit(component_id: str, p: dict, catalogue: KpiCatalogue) -> Serv
             [
                 CreditKpi(
                     kpi=k["kpi"],
-                    target=Decimal(k["target"] if "target" in k else _mildest(k["bands"])),
+                    target=Decimal(kpi_entry_target(k)),
                     direction=direction_of(k["kpi"], catalogue),
                     credit_percent=decimal_or_none(k.get("credit_percent")),
                     per_point_percent=decimal_or_none(k.get("per_point_percent")),
@@ -208,9 +208,13 @@ def _service_credit(component_id: str, p: dict, catalogue: KpiCatalogue) -> Serv
     )
 
 
-def _mildest(bands: list) -> str:
-    """A stepped KPI's target: its first (mildest) band's limit."""
-    return bands[0].get("below", bands[0].get("above"))
+def kpi_entry_target(entry: dict) -> str:
+    """The target of a canonical scorecard or service-credit KPI entry: its ``target``, or for
+    a stepped credit its first (mildest) band's limit, where credits start."""
+    if "target" in entry:
+        return entry["target"]
+    first = entry["bands"][0]
+    return first.get("below", first.get("above"))
 
 
 SERVICE_CREDIT = register(
