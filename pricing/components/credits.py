@@ -191,7 +191,7 @@ def price_service_credit(credit: ServiceCredit, charges: Decimal, month: Month) 
         )
     lines = []
     for (spec, (measured, value), _percent, how), amount in zip(misses, amounts, strict=True):
-        shown = kpi_value_text(measured, value)
+        shown = kpi_value_text(measured, value, spec.rounding)
         explanation = (
             f"{month.kpi_name(spec.kpi)} {shown} missed target {number_text(spec.target)}; {how} of charges "
             f"{month.money(charges)}"

@@ -115,7 +115,7 @@ def price_experience_bonus(bonus: ExperienceBonus, charges: Decimal, month: Mont
         measured = month.kpi(spec.kpi, component_id=bonus.id)
         value = round_kpi(measured, spec.rounding)
         payout = ZERO if value is None else payout_factor(spec, value)
-        shown = kpi_value_text(measured, value)
+        shown = kpi_value_text(measured, value, spec.rounding)
         reason = gate_reason(spec, value, payout, month)
         closed += [reason] if reason else []
         at_maximum &= value is not None and payout == spec.stretch_payout

@@ -47,12 +47,14 @@ def round_kpi(value: Decimal | None, rounding: KpiRounding | None) -> Decimal | 
         return value.quantize(Decimal(1).scaleb(-rounding.decimals), rounding=_MODES[rounding.mode])
 
 
-def kpi_value_text(value: Decimal | None, used: Decimal | None) -> str:
+def kpi_value_text(value: Decimal | None, used: Decimal | None, rounding: KpiRounding | None) -> str:
     """A KPI value as a line shows it: ``"not measured"``, ``"87.6"``, or, when the contract's
-    rounding changed it, ``"87.6, rounded to 88 as the contract says"`` (the value as measured
-    in full, then the value used)."""
+    rounding changed it, ``"87.6, rounded to 88 as the contract says"``: the value as measured
+    (to two decimals, or one more than the rounding keeps, so that the rounding can be seen),
+    then the value used."""
     if value is None or used is None:
         return "not measured"
-    if used == value:
+    if used == value or rounding is None:
         return measure_text(value)
-    return f"{number_text(value)}, rounded to {number_text(used)} as the contract says"
+    shown = measure_text(value, max(2, rounding.decimals + 1))
+    return f"{shown}, rounded to {number_text(used)} as the contract says"

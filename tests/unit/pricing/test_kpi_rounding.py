@@ -77,3 +77,11 @@ def test_a_value_the_rounding_leaves_unchanged_reads_as_before():
     assert "csat 87 → " in price(bonus, kpis={"csat": "87"}).lines[0].explanation
     unrounded = ExperienceBonus("experience", (replace(CSAT, rounding=None),), pool_amount=D("1000.00"))
     assert amounts(price(unrounded, kpis={"csat": "87.6"})) == [D("1260.00")]
+
+
+def test_a_ratio_with_many_decimals_is_shown_to_two_before_its_rounding():
+    # A month's CSAT is Σ numerator / Σ denominator: shown as statements show KPI values.
+    statement = price(
+        ExperienceBonus("experience", (CSAT,), pool_amount=D("1000.00")), kpis={"csat": "91.46884273"}
+    )
+    assert "csat 91.47, rounded to 91 as the contract says → 1.5" in statement.lines[0].explanation
