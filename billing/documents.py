@@ -20,6 +20,7 @@ from decimal import Decimal
 from django.db import connections
 from django.db.models import F, Lookup
 
+from contracts.components import kpi_entry_target
 from contracts.models import Component, Contract, Kpi
 from contracts.selectors import currency_decimal_places
 from core.databases import database_path
@@ -419,7 +420,7 @@ def _targets(inputs: dict) -> dict[str, Decimal]:
     for component in inputs.get("terms", {}).get("components", []):
         if component["type"] in ("experience_bonus", "service_credit"):
             for entry in component["params"].get("kpis", []):
-                targets.setdefault(entry["kpi"], Decimal(entry["target"]))
+                targets.setdefault(entry["kpi"], Decimal(kpi_entry_target(entry)))
     return targets
 
 

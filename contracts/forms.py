@@ -46,13 +46,17 @@ class DecimalJSONDecoder(json.JSONDecoder):
 
 
 # A list parameter is typed one entry per line. Bands are two words, the limit then the value
-# (``null`` for the open last band, as in the file); a KPI entry is its code then ``key=value``
-# words with the file's keys. A full formset per list would be a nested inline the admin does
-# not offer; a line per entry keeps each list on the page it belongs to, with the file's keys.
+# (``null`` for the open last band, as in the file), and a price band may have a third, its
+# flat fee; a KPI entry is its code then ``key=value`` words with the file's keys, a value that
+# is itself a list or mapping (stepped ``bands``, ``round``) written as JSON without spaces.
+# A full formset per list would be a nested inline the admin does not offer; a line per entry
+# keeps each list on the page it belongs to, with the file's keys.
 BAND_LISTS = {
     "bands": ("up_to", "price"),
     "share_bands": ("up_to_percent_of_baseline", "supplier_percent"),
+    "pain_bands": ("up_to_percent_of_baseline", "supplier_percent"),
 }
+BAND_THIRD_WORD = {"bands": "flat_fee"}
 KPI_LISTS = ("kpis",)
 INTEGER_KEYS = ("earn_back_months",)
 MAX_PARAM_CHARS = 10_000  # per field: 50 bands or 20 KPIs fit many times over
@@ -66,11 +70,21 @@ def params_lines(key: str, value) -> str:
     """One list parameter as the lines its field shows."""
     if key in BAND_LISTS:
         limit, amount = BAND_LISTS[key]
-        return "\n".join(f"{'null' if b[limit] is None else b[limit]} {b[amount]}" for b in value)
+        third = BAND_THIRD_WORD.get(key)
+        return "\n".join(
+            f"{'null' if b[limit] is None else b[limit]} {b[amount]}"
+            + (f" {b[third]}" if third and b.get(third) is not None else "")
+            for b in value
+        )
     return "\n".join(
-        " ".join([str(entry.get("kpi")), *(f"{k}={v}" for k, v in entry.items() if k != "kpi")])
+        " ".join([str(entry.get("kpi")), *(f"{k}={_word(v)}" for k, v in entry.items() if k != "kpi")])
         for entry in value
     )
+
+
+def _word(value) -> str:
+    """A KPI entry's value as one word: a list or mapping as JSON without spaces."""
+    return json.dumps(value, separators=(",", ":")) if isinstance(value, list | dict) else str(value)
 
 
 def params_from_lines(key: str, text: str) -> list:
@@ -79,21 +93,40 @@ def params_from_lines(key: str, text: str) -> list:
     for number, line in enumerate((line for line in text.splitlines() if line.strip()), start=1):
         words = line.split()
         if key in BAND_LISTS:
-            if len(words) != 2:
-                raise ParamsError(
-                    f"params.{key}: line {number}: give the limit and the value, e.g. '10000 3.00'"
-                )
-            limit, amount = BAND_LISTS[key]
-            entries.append({limit: None if words[0] == "null" else words[0], amount: words[1]})
+            entries.append(_band_from_words(key, words, number))
             continue
         entry = {"kpi": words[0]}
         for word in words[1:]:
             name, sep, value = word.partition("=")
             if not sep or not name or not value:
                 raise ParamsError(f"params.{key}: line {number}: {word!r} is not key=value")
-            entry[name] = value
+            entry[name] = _value_from_word(key, number, name, value)
         entries.append(entry)
     return entries
+
+
+def _band_from_words(key: str, words: list[str], number: int) -> dict:
+    third = BAND_THIRD_WORD.get(key)
+    if not (len(words) == 2 or (third and len(words) == 3)):
+        extra = f" (and optionally the {third})" if third else ""
+        raise ParamsError(
+            f"params.{key}: line {number}: give the limit and the value{extra}, e.g. '10000 3.00'"
+        )
+    limit, amount = BAND_LISTS[key]
+    band = {limit: None if words[0] == "null" else words[0], amount: words[1]}
+    if len(words) == 3:
+        band[third] = words[2]
+    return band
+
+
+def _value_from_word(key: str, number: int, name: str, value: str):
+    """A ``key=value`` word's value: text, or a list or mapping written as JSON."""
+    if not value.startswith(("[", "{")):
+        return value
+    try:
+        return json.loads(value, cls=DecimalJSONDecoder)
+    except json.JSONDecodeError as error:
+        raise ParamsError(f"params.{key}: line {number}: {name}= is not valid JSON ({error.msg})") from None
 
 
 class ParamsWidget(forms.MultiWidget):

@@ -43,7 +43,7 @@ from .base import (
     KpiInfo,
     register,
 )
-from .credits import EARN_BACK_MONTHS
+from .credits import EARN_BACK_MONTHS, kpi_entry_target
 from .wording import Wording
 
 __all__ = [
@@ -60,6 +60,7 @@ __all__ = [
     "Wording",
     "component_rate_card",
     "component_to_pricing",
+    "kpi_entry_target",
     "register",
 ]
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from pricing.terms import Direction
+from pricing.terms import Direction, KpiRounding, KpiRoundingMode
 
 from ..checks import Checker, Length, NumberLiteral, is_text, shown
 
@@ -32,6 +32,9 @@ COMPONENT_TITLE = Length(80)
 # starts with a letter or digit, so a spreadsheet never reads it as a negative number.
 ACCOUNT_CODE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,29}")
 MAX_SCORECARD_KPIS = 20
+# ``round: {decimals, mode}`` on a KPI use: at most as many places as a KPI value holds.
+KPI_ROUNDING_DECIMALS = (0, 4)
+KPI_ROUNDING_MODES = ("half_up", "half_even", "down", "up")
 
 
 class KpiInfo(NamedTuple):
@@ -95,6 +98,13 @@ DIRECTIONS = {direction.value: direction for direction in Direction}
 def direction_of(code: str, catalogue: KpiCatalogue) -> Direction:
     """Raises ``KeyError`` for a KPI code the catalogue does not hold."""
     return DIRECTIONS[catalogue[code].direction]
+
+
+def kpi_rounding_of(value: dict | None) -> KpiRounding | None:
+    """Canonical ``round`` parameters as the pricing core's ``KpiRounding``."""
+    if value is None:
+        return None
+    return KpiRounding(decimals=value["decimals"], mode=KpiRoundingMode(value["mode"]))
 
 
 def as_text(value: Decimal | None) -> str | None:
@@ -181,15 +191,48 @@ class ComponentValidator:
         if (params.get(first) is None) == (params.get(second) is None):
             self.check.error(path, f"give exactly one of {first} and {second}")
 
-    def bands(self, bands: list, path: str, limit_key: str, value_key: str, check_limit, check_value) -> list:
+    def kpi_rounding(self, value, path: str) -> dict | None:
+        """A ``round`` key: ``{decimals: 0–4, mode: half_up|half_even|down|up}`` (``mode``
+        defaults to ``half_up``), canonical with both keys; ``None`` when absent or wrong."""
+        if value is None:
+            return None
+        if self.check.mapping(value, path, required=("decimals",), optional=("mode",)) is None:
+            return None
+        low, high = KPI_ROUNDING_DECIMALS
+        decimals = (
+            self.check.integer(value["decimals"], f"{path}.decimals", minimum=low, maximum=high)
+            if "decimals" in value
+            else None
+        )
+        mode = self.check.choice(value.get("mode", "half_up"), f"{path}.mode", KPI_ROUNDING_MODES)
+        if decimals is None or mode is None:
+            return None
+        return {"decimals": decimals, "mode": mode}
+
+    def bands(
+        self,
+        bands: list,
+        path: str,
+        limit_key: str,
+        value_key: str,
+        check_limit,
+        check_value,
+        *,
+        optional: Mapping[str, Callable] | None = None,
+    ) -> list:
         """Ascending bands with an inclusive upper limit each; only the last is open (null).
 
-        At most ``MAX_BANDS`` bands.
+        At most ``MAX_BANDS`` bands. ``optional``: further keys a band may have, each with its
+        check; a band's canonical form holds them only when given.
         """
+        optional = optional or {}
         cleaned, previous = [], None
         for i, band in enumerate(self.check.items(bands, path, max_items=MAX_BANDS)):
             where = f"{path}[{i}]"
-            if self.check.mapping(band, where, required=(limit_key, value_key)) is None:
+            if (
+                self.check.mapping(band, where, required=(limit_key, value_key), optional=tuple(optional))
+                is None
+            ):
                 continue
             last = i == len(bands) - 1
             limit = band.get(limit_key)
@@ -206,5 +249,9 @@ class ComponentValidator:
                     )
                 previous = limit if limit is not None else previous
             value = check_value(band.get(value_key), f"{where}.{value_key}")
-            cleaned.append({limit_key: as_text(limit), value_key: as_text(value)})
+            row = {limit_key: as_text(limit), value_key: as_text(value)}
+            for key, check in optional.items():
+                if band.get(key) is not None:
+                    row[key] = as_text(check(band[key], f"{where}.{key}"))
+            cleaned.append(row)
         return cleaned

@@ -16,12 +16,13 @@ from .base import (
     as_text,
     decimal_or_none,
     direction_of,
+    kpi_rounding_of,
     register,
 )
 from .wording import Wording
 
 SCORECARD_KEYS = ("kpi", "weight", "threshold", "target", "stretch")
-SCORECARD_OPTIONAL = ("threshold_payout", "stretch_payout")
+SCORECARD_OPTIONAL = ("threshold_payout", "stretch_payout", "round")
 # The payout factors a scorecard entry leaves out: what pricing pays and the rate card says.
 SCORECARD_PAYOUTS = (("threshold_payout", "0.5"), ("stretch_payout", "1.5"))
 
@@ -61,9 +62,11 @@ def _scorecard(validator: ComponentValidator, entries, path: str) -> list:
             "weight": as_text(weight),
             **{k: as_text(a) for k, a in zip(SCORECARD_KEYS[2:], anchors, strict=True)},
         }
-        for key in SCORECARD_OPTIONAL:
+        for key in SCORECARD_OPTIONAL[:2]:
             if entry.get(key) is not None:
                 row[key] = as_text(check.decimal(entry[key], f"{where}.{key}", PAYOUT))
+        if entry.get("round") is not None:
+            row["round"] = validator.kpi_rounding(entry["round"], f"{where}.round")
         cleaned.append(row)
     if cleaned and total_weight <= 0:
         check.error(path, "weights must add up to a positive total")
@@ -94,7 +97,7 @@ def _describe_experience_bonus(p: dict, wording: Wording) -> list[str]:
         lines.append(
             f"{wording.kpi(k['kpi'])} (weight {wording.number(k['weight'])}): threshold "
             f"{wording.number(k['threshold'])} pays {low}×, target {wording.number(k['target'])} pays 1×, "
-            f"stretch {wording.number(k['stretch'])} pays {high}×"
+            f"stretch {wording.number(k['stretch'])} pays {high}×" + wording.kpi_rounding(k.get("round"))
         )
     if p.get("gate") == "all_thresholds":
         lines.append("Gate: no bonus in a month when any KPI misses its threshold or is not measured")
@@ -115,6 +118,7 @@ def _experience_bonus(component_id: str, p: dict, catalogue: KpiCatalogue) -> Ex
                     direction=direction_of(k["kpi"], catalogue),
                     threshold_payout=Decimal(k.get(*SCORECARD_PAYOUTS[0])),
                     stretch_payout=Decimal(k.get(*SCORECARD_PAYOUTS[1])),
+                    rounding=kpi_rounding_of(k.get("round")),
                 )
                 for k in p["kpis"]
             ]

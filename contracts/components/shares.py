@@ -20,8 +20,10 @@ def _validate_gain_share(validator: ComponentValidator, p: dict, path: str) -> d
     if has_unit_cost and p.get("volume_measure") is None:
         check.error(f"{path}.volume_measure", "is required with baseline_unit_cost")
     validator.one_of(p, path, "supplier_percent", "share_bands")
-    if p.get("pain_cap") is not None and p.get("pain_percent") is None:
-        check.error(f"{path}.pain_cap", "needs pain_percent")
+    if p.get("pain_percent") is not None and p.get("pain_bands") is not None:
+        check.error(path, "give at most one of pain_percent and pain_bands")
+    if p.get("pain_cap") is not None and p.get("pain_percent") is None and p.get("pain_bands") is None:
+        check.error(f"{path}.pain_cap", "needs pain_percent or pain_bands")
     return {
         "actual_measure": validator.kpi(p, "actual_measure", path, aggregation="sum", units=("money",)),
         "baseline_unit_cost": validator.optional(p, "baseline_unit_cost", path, check.price),
@@ -41,6 +43,16 @@ def _validate_gain_share(validator: ComponentValidator, p: dict, path: str) -> d
         "cap": validator.optional(p, "cap", path, check.amount),
         "pain_percent": validator.optional(p, "pain_percent", path, check.percent),
         "pain_cap": validator.optional(p, "pain_cap", path, check.amount),
+        "pain_bands": validator.bands(
+            p["pain_bands"],
+            f"{path}.pain_bands",
+            "up_to_percent_of_baseline",
+            "supplier_percent",
+            check.percent,
+            check.percent,
+        )
+        if p.get("pain_bands") is not None
+        else None,
     }
 
 
@@ -60,8 +72,17 @@ def _describe_gain_share(p: dict, wording: Wording) -> list[str]:
         ).replace("; ", ", ")
     head = f"Shared savings on {wording.kpi(p['actual_measure'])}: {baseline}; {shares}"
     lines = [head + (f"; capped at {wording.money(p['cap'])}" if p.get("cap") is not None else "")]
+    pain = None
     if p.get("pain_percent") is not None:
         pain = f"Pain share: supplier pays {wording.percent(p['pain_percent'])} of any overrun above the baseline"
+    elif p.get("pain_bands") is not None:
+        pain = "Pain share: supplier pays " + wording.bands(
+            p["pain_bands"],
+            "up_to_percent_of_baseline",
+            lambda band: f"{wording.percent(band['supplier_percent'])} of an overrun",
+            lambda limit: f"{wording.percent(limit)} of baseline",
+        ).replace("; ", ", ")
+    if pain is not None:
         lines.append(
             pain + (f", at most {wording.money(p['pain_cap'])}" if p.get("pain_cap") is not None else "")
         )
@@ -88,6 +109,15 @@ def _gain_share(component_id: str, p: dict, catalogue: KpiCatalogue) -> GainShar
         cap=decimal_or_none(p.get("cap")),
         pain_percent=decimal_or_none(p.get("pain_percent")),
         pain_cap=decimal_or_none(p.get("pain_cap")),
+        pain_bands=tuple(
+            [
+                ShareBand(
+                    up_to_percent_of_baseline=decimal_or_none(b["up_to_percent_of_baseline"]),
+                    supplier_percent=Decimal(b["supplier_percent"]),
+                )
+                for b in p.get("pain_bands", ())
+            ]
+        ),
     )
 
 
@@ -105,6 +135,7 @@ GAIN_SHARE = register(
             "cap",
             "pain_percent",
             "pain_cap",
+            "pain_bands",
         ),
         validate=_validate_gain_share,
         to_pricing=_gain_share,

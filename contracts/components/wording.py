@@ -47,6 +47,16 @@ class Wording:
         """The KPI's catalogue name (``"Voice contacts handled"``), or its code if unknown."""
         return self.kpi_names.get(code, code)
 
+    def kpi_rounding(self, rounding: dict | None) -> str:
+        """``"; the value first rounded half up to a whole number"`` for a KPI use with
+        ``round`` (``""`` without)."""
+        if rounding is None:
+            return ""
+        mode = rounding["mode"].replace("_", " ")
+        decimals = rounding["decimals"]
+        places = {0: "a whole number", 1: "1 decimal"}.get(decimals, f"{decimals} decimals")
+        return f"; the value first rounded {mode} to {places}"
+
     def lower_is_better(self, code: str) -> bool:
         info = self.catalogue.get(code)
         return info is not None and info.direction == "lower_is_better"

@@ -12,9 +12,10 @@ same types (``tests/unit/pricing/test_registry.py``, ``tests/unit/contracts/test
 """
 
 from .charges import Band, BandMode, FixedFee, UnitRate
-from .credits import CreditKpi, ServiceCredit
+from .credits import CreditBand, CreditKpi, ServiceCredit, Shortfall
 from .direction import Direction
 from .experience import ExperienceBonus, ExperienceKpi
+from .kpi_rounding import KpiRounding, KpiRoundingMode
 from .registry import PRICERS, Phase, Pricer, pricer_for, prices
 from .shares import GainShare, OutcomeFee, RevenueShare, ShareBand
 
@@ -25,18 +26,22 @@ __all__ = [
     "Band",
     "BandMode",
     "Component",
+    "CreditBand",
     "CreditKpi",
     "Direction",
     "ExperienceBonus",
     "ExperienceKpi",
     "FixedFee",
     "GainShare",
+    "KpiRounding",
+    "KpiRoundingMode",
     "OutcomeFee",
     "Phase",
     "Pricer",
     "RevenueShare",
     "ServiceCredit",
     "ShareBand",
+    "Shortfall",
     "UnitRate",
     "pricer_for",
     "prices",

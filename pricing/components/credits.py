@@ -1,29 +1,60 @@
-"""Service credits for missed service levels, the at-risk cap, and earn-back."""
+"""Service credits for missed service levels (a percent, per point of shortfall, or stepped
+bands), the at-risk cap, and earn-back."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_FLOOR, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from enum import StrEnum
 
 from ..context import Month
 from ..errors import PricingError
 from ..money import ZERO, percent_of, quantum
 from ..period import Period
 from ..result import FlagCode, Line, LineKind
-from ..text import measure_text, number_text, percent_text
+from ..text import number_text, percent_text
 from .direction import Direction
+from .kpi_rounding import KpiRounding, kpi_value_text, round_kpi
 from .registry import Phase, prices
+
+
+class Shortfall(StrEnum):
+    """How a per-point credit measures the shortfall: in whole points rounded down (3.5 → 3),
+    exactly (3.5), or per 0.1 point or part thereof (3.42 → 3.5)."""
+
+    WHOLE_POINTS = "whole_points"
+    EXACT = "exact"
+    PER_TENTH_OR_PART = "per_tenth_or_part"
+
+
+@dataclass(frozen=True, slots=True)
+class CreditBand:
+    """One step of a stepped credit: a value beyond ``limit`` (below it for a higher-is-better
+    KPI, above it for a lower-is-better one; the limit itself is not beyond) credits
+    ``credit_percent`` % of charges."""
+
+    limit: Decimal
+    credit_percent: Decimal
 
 
 @dataclass(frozen=True, slots=True)
 class CreditKpi:
-    """Exactly one of ``credit_percent`` and ``per_point_percent`` is set."""
+    """Exactly one of ``credit_percent``, ``per_point_percent`` and ``bands`` is set.
+
+    With ``bands`` the KPI is missed when a band is reached, and ``target`` is the mildest
+    band's limit (the contracts layer sets it so). ``shortfall`` applies to
+    ``per_point_percent`` only. ``rounding``: the contract's rounding of the KPI value before
+    it is compared (:mod:`.kpi_rounding`).
+    """
 
     kpi: str
     target: Decimal
     direction: Direction = Direction.HIGHER_IS_BETTER
     credit_percent: Decimal | None = None
     per_point_percent: Decimal | None = None
+    bands: tuple[CreditBand, ...] = ()
+    shortfall: Shortfall = Shortfall.WHOLE_POINTS
+    rounding: KpiRounding | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,34 +66,82 @@ class ServiceCredit:
     title: str | None = None  # the contract file's display name; the id when absent
 
 
+def beyond(direction: Direction, value: Decimal, limit: Decimal) -> bool:
+    """Worse than ``limit``: below it for higher-is-better, above it for lower-is-better."""
+    return value < limit if direction == Direction.HIGHER_IS_BETTER else value > limit
+
+
 def missed(spec: CreditKpi, value: Decimal | None) -> bool:
-    """Below target for higher-is-better, above it for lower-is-better; not measured is missed."""
+    """Below target for higher-is-better, above it for lower-is-better; not measured is missed.
+    A stepped KPI is missed when it reaches a band."""
     if value is None:
         return True
-    if spec.direction == Direction.HIGHER_IS_BETTER:
-        return value < spec.target
-    return value > spec.target
+    if spec.bands:
+        return worst_band(spec, value) is not None
+    return beyond(spec.direction, value, spec.target)
+
+
+def _furthest(spec: CreditKpi, bands) -> CreditBand | None:
+    """Of ``bands``, the one furthest from target (the lowest limit for higher-is-better)."""
+    if not bands:
+        return None
+    pick = min if spec.direction == Direction.HIGHER_IS_BETTER else max
+    return pick(bands, key=lambda band: band.limit)
+
+
+def worst_band(spec: CreditKpi, value: Decimal) -> CreditBand | None:
+    """The band reached furthest from target (the lowest limit the value is below, for a
+    higher-is-better KPI), or ``None`` when no band is reached."""
+    return _furthest(spec, [band for band in spec.bands if beyond(spec.direction, value, band.limit)])
+
+
+def _band_credit(spec: CreditKpi, value: Decimal | None) -> tuple[Decimal, str]:
+    """A stepped KPI's percent: its worst band reached; not measured, its worst band of all."""
+    side = "below" if spec.direction == Direction.HIGHER_IS_BETTER else "above"
+    if value is None:
+        band = _furthest(spec, spec.bands)
+        return band.credit_percent, f"not measured: the worst band, {percent_text(band.credit_percent)}"
+    band = worst_band(spec, value)
+    if band is None:
+        return ZERO, "no band reached"
+    return band.credit_percent, f"band {side} {number_text(band.limit)}: {percent_text(band.credit_percent)}"
+
+
+def _shortfall_points(spec: CreditKpi, value: Decimal) -> tuple[Decimal, str]:
+    """The points a per-point credit counts, and how they read."""
+    shortfall = abs(spec.target - value)
+    if spec.shortfall == Shortfall.EXACT:
+        return shortfall, f"{number_text(shortfall)} points short"
+    if spec.shortfall == Shortfall.PER_TENTH_OR_PART:
+        points = (shortfall * 10).to_integral_value(rounding=ROUND_CEILING) / 10
+        return (
+            points,
+            f"{number_text(shortfall)} short, {number_text(points)} points counting each 0.1 or part",
+        )
+    points = shortfall.to_integral_value(rounding=ROUND_FLOOR)
+    return points, f"{number_text(points)} full points"
 
 
 def credit_percent(spec: CreditKpi, value: Decimal | None, at_risk_percent: Decimal) -> tuple[Decimal, str]:
     """The percent of charges credited for a missed KPI, and how it was reached.
 
-    Per-point credits count whole points of shortfall (rounded down). A per-point KPI that was
-    not measured credits the whole at-risk percentage: the shortfall cannot be known.
+    Per-point credits count the shortfall as ``spec.shortfall`` says (whole points rounded
+    down by default). A per-point KPI that was not measured credits the whole at-risk
+    percentage: the shortfall cannot be known. A stepped KPI credits its worst band reached.
+    Raises ``PricingError`` unless exactly one credit form is set.
     """
-    if (spec.credit_percent is None) == (spec.per_point_percent is None):
-        raise PricingError(f"{spec.kpi}: give either credit_percent or per_point_percent")
+    forms = (spec.credit_percent is not None, spec.per_point_percent is not None, bool(spec.bands))
+    if sum(forms) != 1:
+        raise PricingError(f"{spec.kpi}: give one of credit_percent, per_point_percent and bands")
     if spec.credit_percent is not None:
         return spec.credit_percent, percent_text(spec.credit_percent)
+    if spec.bands:
+        return _band_credit(spec, value)
     if value is None:
         return at_risk_percent, f"not measured: the whole at-risk {percent_text(at_risk_percent)}"
-    shortfall = abs(spec.target - value)
-    points = shortfall.to_integral_value(rounding=ROUND_FLOOR)
+    points, how = _shortfall_points(spec, value)
     percent = points * spec.per_point_percent
-    return (
-        percent,
-        f"{number_text(points)} full points × {percent_text(spec.per_point_percent)} = {percent_text(percent)}",
-    )
+    return percent, f"{how} × {percent_text(spec.per_point_percent)} = {percent_text(percent)}"
 
 
 def _scale_to_cap(credits: list[Decimal], cap: Decimal, month: Month) -> list[Decimal]:
@@ -86,11 +165,12 @@ def price_service_credit(credit: ServiceCredit, charges: Decimal, month: Month) 
     """One negative line per missed KPI, their total limited to the rounded at-risk amount."""
     misses = []
     for spec in credit.kpis:
-        value = month.kpi(spec.kpi, component_id=credit.id)
+        measured = month.kpi(spec.kpi, component_id=credit.id)
+        value = round_kpi(measured, spec.rounding)
         if missed(spec, value):
             percent, how = credit_percent(spec, value, credit.at_risk_percent)
             if percent > 0:
-                misses.append((spec, value, percent, how))
+                misses.append((spec, (measured, value), percent, how))
     if not misses:
         return []
     exact = [percent_of(charges, percent) for _, _, percent, _ in misses]
@@ -110,8 +190,8 @@ def price_service_credit(credit: ServiceCredit, charges: Decimal, month: Month) 
             component_id=credit.id,
         )
     lines = []
-    for (spec, value, _percent, how), amount in zip(misses, amounts, strict=True):
-        shown = "not measured" if value is None else measure_text(value)
+    for (spec, (measured, value), _percent, how), amount in zip(misses, amounts, strict=True):
+        shown = kpi_value_text(measured, value, spec.rounding)
         explanation = (
             f"{month.kpi_name(spec.kpi)} {shown} missed target {number_text(spec.target)}; {how} of charges "
             f"{month.money(charges)}"
@@ -130,7 +210,7 @@ def price_service_credit(credit: ServiceCredit, charges: Decimal, month: Month) 
 def _met_every_month(spec: CreditKpi, months: list[Period], month: Month) -> bool:
     for period in months:
         values = month.inp.kpis if period == month.inp.period else month.inp.kpi_history.get(period, {})
-        if missed(spec, values.get(spec.kpi)):
+        if missed(spec, round_kpi(values.get(spec.kpi), spec.rounding)):
             return False
     return True
 

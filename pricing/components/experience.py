@@ -11,6 +11,7 @@ from ..money import ZERO, percent_of
 from ..result import FlagCode, Line, LineKind
 from ..text import measure_text, number_text, percent_text
 from .direction import Direction
+from .kpi_rounding import KpiRounding, kpi_value_text, round_kpi
 from .registry import Phase, prices
 
 
@@ -24,6 +25,7 @@ class ExperienceKpi:
     direction: Direction = Direction.HIGHER_IS_BETTER
     threshold_payout: Decimal = Decimal("0.5")
     stretch_payout: Decimal = Decimal("1.5")
+    rounding: KpiRounding | None = None  # the contract's rounding of the value before it is scored
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +103,7 @@ def gate_text(reasons: list[str]) -> str:
 def price_experience_bonus(bonus: ExperienceBonus, charges: Decimal, month: Month) -> list[Line]:
     """``pool × Σ weightᵢ × payoutᵢ / Σ weightᵢ``; one line (0 when nothing is earned).
 
+    A KPI with a ``rounding`` is scored on its rounded value (the explanation shows both).
     A KPI that was not measured pays 0 and flags the statement. With ``gate:
     all_thresholds`` any KPI that pays 0 (below its threshold, or not measured) makes the
     bonus 0, and the explanation names each such KPI (:func:`gate_reason`).
@@ -109,9 +112,10 @@ def price_experience_bonus(bonus: ExperienceBonus, charges: Decimal, month: Mont
     weighted, total_weight, parts, closed, at_maximum = ZERO, ZERO, [], [], True
     detail = {"pool": str(pool)}
     for spec in bonus.kpis:
-        value = month.kpi(spec.kpi, component_id=bonus.id)
+        measured = month.kpi(spec.kpi, component_id=bonus.id)
+        value = round_kpi(measured, spec.rounding)
         payout = ZERO if value is None else payout_factor(spec, value)
-        shown = "not measured" if value is None else measure_text(value)
+        shown = kpi_value_text(measured, value, spec.rounding)
         reason = gate_reason(spec, value, payout, month)
         closed += [reason] if reason else []
         at_maximum &= value is not None and payout == spec.stretch_payout

@@ -39,6 +39,7 @@ class GainShare:
     pain_percent: Decimal | None = None
     pain_cap: Decimal | None = None  # positive; the pain line is >= -pain_cap
     title: str | None = None  # the contract file's display name; the id when absent
+    pain_bands: tuple[ShareBand, ...] = ()  # instead of pain_percent: the overrun shared by band
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +102,38 @@ def banded_share(
     return share, parts
 
 
+def pain_band_share(
+    overrun: Decimal, baseline: Decimal, bands: tuple[ShareBand, ...], month: Month
+) -> tuple[Decimal, str]:
+    """The supplier's part of ``overrun`` (positive) shared band by band, as tiered pricing
+    slices units: the part of the overrun up to each band's ``up_to_percent_of_baseline`` of
+    ``baseline`` is borne at that band's ``supplier_percent`` (NEC Option C/D share ranges).
+    Exact (not rounded); the text names each band's slice, bound, percent and share."""
+    borne, lower, parts = ZERO, ZERO, []
+    for band in bands:
+        limit = band.up_to_percent_of_baseline
+        upper = overrun if limit is None else min(overrun, percent_of(baseline, limit))
+        if upper <= lower:
+            break
+        part = percent_of(upper - lower, band.supplier_percent)
+        where = "the rest" if limit is None else f"up to {percent_text(limit)} of baseline"
+        parts.append(
+            f"{month.money(upper - lower)} ({where}) × {percent_text(band.supplier_percent)} = {month.money(part)}"
+        )
+        borne, lower = borne + part, upper
+    return borne, " + ".join(parts)
+
+
+def _pain(share: GainShare, overrun: Decimal, baseline: Decimal, month: Month) -> tuple[Decimal, str]:
+    """The pain line's exact amount (negative) and how it was reached, before ``pain_cap``."""
+    if share.pain_bands and share.pain_percent is not None:
+        raise PricingError(f"{share.id}: give either pain_percent or pain_bands")
+    if share.pain_bands:
+        borne, parts = pain_band_share(overrun, baseline, share.pain_bands, month)
+        return -borne, f"overrun borne by band: {parts}"
+    return -percent_of(overrun, share.pain_percent), f"overrun borne at {percent_text(share.pain_percent)}"
+
+
 def _capped(amount: Decimal, cap: Decimal | None, month: Month) -> tuple[Decimal, str]:
     if cap is not None and amount > cap:
         return cap, f", capped at {month.money(cap)}"
@@ -109,7 +142,8 @@ def _capped(amount: Decimal, cap: Decimal | None, month: Month) -> tuple[Decimal
 
 @prices(GainShare, phase=Phase.AFTER_CHARGES)
 def price_gain_share(share: GainShare, month: Month) -> list[Line]:
-    """Supplier's share of ``baseline − actual``; pain-share of an overrun when ``pain_percent`` is set.
+    """Supplier's share of ``baseline − actual``; pain-share of an overrun when ``pain_percent``
+    (one percent) or ``pain_bands`` (:func:`pain_band_share`) is set.
 
     No line when the saving is zero, when there is an overrun without pain-share, or when an
     input is not measured (the statement is flagged instead).
@@ -140,15 +174,13 @@ def price_gain_share(share: GainShare, month: Month) -> list[Line]:
                 detail,
             )
         ]
-    if saving < 0 and share.pain_percent is not None:
-        exact = -percent_of(-saving, share.pain_percent)
+    if saving < 0 and (share.pain_percent is not None or share.pain_bands):
+        exact, how = _pain(share, -saving, baseline, month)
         cap_text = ""
         if share.pain_cap is not None and exact < -share.pain_cap:
             exact, cap_text = -share.pain_cap, f", limited to −{month.money(share.pain_cap)}"
         amount = month.round(exact)
-        explanation = (
-            f"{head}; overrun borne at {percent_text(share.pain_percent)}{cap_text} → {month.money(amount)}"
-        )
+        explanation = f"{head}; {how}{cap_text} → {month.money(amount)}"
         return [Line(share.id, LineKind.PAIN_SHARE, amount, explanation, detail)]
     return []
 

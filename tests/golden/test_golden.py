@@ -45,4 +45,4 @@ def test_golden_scenario(name):
 
 
 def test_every_scenario_folder_has_its_expectation():
-    assert {"telecom-month", "late-correction"} <= set(SCENARIOS)
+    assert {"telecom-month", "late-correction", "stepped-terms"} <= set(SCENARIOS)

@@ -44,7 +44,10 @@ def test_the_version_page_shows_its_rate_card_in_words(client, acme):
     assert "Rate card" in content
     assert "Voice contacts handled: GBP 3.00 each up to 10,000; GBP 2.50 each up to 25,000" in content
     assert "Shared savings on Cost to serve: baseline GBP 4.00 per unit of All contacts handled" in content
-    assert "Abandonment rate above 5 → 3 % credit" in content
+    assert (
+        "Abandonment rate, stepped (the worst band reached): above 3 → 1 %, above 5 → 3 %, above 8 → 6 % credit"
+        in content
+    )
     # The January version has no gain share: each page shows its own version's terms.
     january = acme.versions.get(effective_from="2026-01")
     response = client.get(reverse("admin:contracts_termsversion_change", args=[january.pk]))

@@ -60,9 +60,16 @@ EXPECTED = {
     ],
     ("acme-telecom", "2026-03", "experience"): [
         "Experience bonus: a pool of 3 % of the month's charges, paid out by the weighted scorecard below",
-        "Customer satisfaction (weight 40): threshold 80 pays 0.5×, target 85 pays 1×, stretch 90 pays 1.5×",
+        "Customer satisfaction (weight 40): threshold 80 pays 0.5×, target 85 pays 1×, stretch 90 pays 1.5×; "
+        "the value first rounded half up to a whole number",
         "First-contact resolution (weight 30): threshold 70 pays 0.5×, target 75 pays 1×, stretch 80 pays 1.5×",
         "Net Promoter Score (weight 30): threshold 20 pays 0.5×, target 30 pays 1×, stretch 40 pays 1.5×",
+    ],
+    # From March abandonment credits are stepped.
+    ("acme-telecom", "2026-03", "sla"): [
+        "Service credit: 12 % of the month's charges at risk",
+        "Service level (answered within threshold) below 80 → 5 % credit",
+        "Abandonment rate, stepped (the worst band reached): above 3 → 1 %, above 5 → 3 %, above 8 → 6 % credit",
     ],
     ("bright-retail", "2026-01", "platform"): ["Fixed fee: EUR 8,500.00 a month (prorated in a part month)"],
     ("bright-retail", "2026-01", "contacts"): [
@@ -168,6 +175,68 @@ def test_the_table_covers_every_demo_component_and_every_type_it_uses():
             "JPY",
             0,
             ["Fixed fee: JPY 1,500,000 a month (prorated in a part month)"],
+        ),
+        # packages with a flat fee per band reached
+        (
+            "unit_rate",
+            {
+                "measure": "contacts_chat",
+                "bands": [
+                    {"up_to": "50", "price": "120.00", "flat_fee": "250.00"},
+                    {"up_to": None, "price": "100.00"},
+                ],
+                "package_size": "100",
+            },
+            "GBP",
+            2,
+            [
+                "Chat contacts handled: GBP 120.00 a package plus a flat GBP 250.00 up to 50; "
+                "GBP 100.00 a package above 50",
+                "Graduated pricing: the units in each band at that band's price",
+                "Priced in packages of 100: each package started is charged whole; band limits count packages",
+                "Flat fees: charged once a month for each band reached (at least one unit in it)",
+            ],
+        ),
+        # pain bands, and a per-point credit counted per 0.1 point or part
+        (
+            "gain_share",
+            {
+                "actual_measure": "cost_to_serve",
+                "baseline_amount": "400000.00",
+                "supplier_percent": "50",
+                "pain_bands": [
+                    {"up_to_percent_of_baseline": "5", "supplier_percent": "0"},
+                    {"up_to_percent_of_baseline": None, "supplier_percent": "50"},
+                ],
+            },
+            "GBP",
+            2,
+            [
+                "Shared savings on Cost to serve: baseline GBP 400,000.00 a month; supplier keeps 50 % of savings",
+                "Pain share: supplier pays 0 % of an overrun up to 5 % of baseline, 50 % of an overrun above 5 % of baseline",
+            ],
+        ),
+        (
+            "service_credit",
+            {
+                "at_risk_percent": "12",
+                "kpis": [
+                    {
+                        "kpi": "abandon_rate",
+                        "target": "5",
+                        "per_point_percent": "2",
+                        "shortfall": "per_tenth_or_part",
+                        "round": {"decimals": 1, "mode": "up"},
+                    }
+                ],
+            },
+            "GBP",
+            2,
+            [
+                "Service credit: 12 % of the month's charges at risk",
+                "Abandonment rate above 5 → 2 % credit per point, counted per 0.1 point or part; "
+                "the value first rounded up to 1 decimal",
+            ],
         ),
     ],
 )

@@ -185,7 +185,7 @@ def test_yaml_numbers_keep_their_exact_digits():
         (
             'target: "5", credit_percent: "3"',
             'target: "5", credit_percent: "3", per_point_percent: "1"',
-            "acme.yaml: terms[0].components[6].kpis[1]: give exactly one of credit_percent and per_point_percent",
+            "acme.yaml: terms[0].components[6].kpis[1]: give exactly one of credit_percent, per_point_percent and bands",
         ),
         (
             "earn_back_months: 3",
