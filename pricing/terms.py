@@ -31,6 +31,7 @@ from .components import (
     ShareBand,
     UnitRate,
 )
+from .indexation import Compounding, Indexation
 from .money import Rounding
 from .period import Period
 
@@ -39,6 +40,7 @@ __all__ = [
     "Band",
     "BandMode",
     "Component",
+    "Compounding",
     "ContractTerms",
     "CreditKpi",
     "Direction",
@@ -46,6 +48,7 @@ __all__ = [
     "ExperienceKpi",
     "FixedFee",
     "GainShare",
+    "Indexation",
     "OutcomeFee",
     "PricingInput",
     "PriorCredit",
@@ -58,7 +61,8 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class ContractTerms:
-    """What pricing needs of the contract itself. ``start_date``/``end_date`` are inclusive."""
+    """What pricing needs of the contract itself. ``start_date``/``end_date`` are inclusive.
+    ``indexation``: the terms version's indexation block (:mod:`pricing.indexation`), if any."""
 
     currency: str  # ISO 4217
     decimal_places: int  # the currency's minor unit
@@ -67,6 +71,7 @@ class ContractTerms:
     start_date: date
     end_date: date | None
     components: tuple[Component, ...]
+    indexation: Indexation | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +108,8 @@ class PricingInput:
     ``kpi_names``: the display name of each KPI code, which explanations use; a code without
     one is shown as the code (the core's default, so the core prices without a catalogue).
     ``agreed``: amounts agreed for the month, each priced as one ``agreed`` line.
+    ``index_values``: the monthly values of each index series by code (those on or before the
+    period are enough), read when the terms have an indexation block.
     """
 
     period: Period
@@ -112,3 +119,4 @@ class PricingInput:
     prior_credits: tuple[PriorCredit, ...] = ()
     kpi_names: Mapping[str, str] = field(default_factory=dict)
     agreed: tuple[AgreedAmount, ...] = ()
+    index_values: Mapping[str, Mapping[Period, Decimal]] = field(default_factory=dict)
