@@ -134,7 +134,7 @@ def _step_text(step: UpliftStep, uplift: Uplift) -> str:
     indexation = uplift.indexation
     code = indexation.index
     text = (
-        f"{_value_text(code, step.current)} / {_value_text(code, step.previous)} = "
+        f"{_value_text(code, step.current)} / {_value_text('', step.previous).lstrip()} = "
         f"{step.change:+.2f} %, × {number_text(indexation.sensitivity_percent)} %"
     )
     limits = [
