@@ -104,22 +104,28 @@ def _parsed(rows, columns, series_code, problems, row_of) -> dict[tuple[str, str
             problems.append(f"row {number}: expected {len(columns)} columns, got {len(row)}")
             continue
         cells = {name: row[index].strip()[: MAX_FIELD_CHARS + 1] for name, index in columns.items()}
-        series = cells.get("series", series_code)
-        if series_code is not None and series != series_code:
-            problems.append(f"row {number}: series: {series!r} is not {series_code}, the series imported")
-        elif not re.fullmatch(SERIES_CODE_PATTERN, series or ""):
-            problems.append(f"row {number}: series: expected an index series code, got {series!r}")
+        series = _series(cells.get("series", series_code), series_code, number, problems)
         period = cells["period"]
         if not PERIOD_RE.fullmatch(period):
             problems.append(f"row {number}: period: expected a month YYYY-MM, got {period!r}")
         value = _value(cells["value"], number, problems)
-        if value is None or not PERIOD_RE.fullmatch(period):
+        if series is None or value is None or not PERIOD_RE.fullmatch(period):
             continue
         if (series, period) in values:
             problems.append(f"row {number}: {series} {period} appears twice")
         values[(series, period)] = value
         row_of[(series, period)] = number
     return values
+
+
+def _series(series: str, series_code: str | None, number: int, problems: list[str]) -> str | None:
+    if series_code is not None and series != series_code:
+        problems.append(f"row {number}: series: {series!r} is not {series_code}, the series imported")
+        return None
+    if not re.fullmatch(SERIES_CODE_PATTERN, series):
+        problems.append(f"row {number}: series: expected an index series code, got {series!r}")
+        return None
+    return series
 
 
 def _value(text: str, number: int, problems: list[str]) -> Decimal | None:
