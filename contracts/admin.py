@@ -611,3 +611,6 @@ class KpiAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["source", "unit", "direction", "aggregation"]
     search_fields = ["code", "name"]
+
+
+from . import index_admin  # noqa: E402, F401  (registers the index series and values)
