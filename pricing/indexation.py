@@ -78,13 +78,15 @@ class IndexRead:
 @dataclass(frozen=True, slots=True)
 class UpliftStep:
     """One anniversary's uplift: ``change`` is the index change in percent (exact),
-    ``percent`` the step applied (after sensitivity, rounding and cap or floor), ``limit``
-    ``"cap"`` or ``"floor"`` when one held it."""
+    ``sensitised`` that × sensitivity rounded to 0.01 %, ``percent`` the step applied (the
+    sensitised change held within cap and floor), ``limit`` ``"cap"`` or ``"floor"`` when one
+    held it."""
 
     anniversary: Period
     previous: IndexRead
     current: IndexRead
     change: Decimal
+    sensitised: Decimal
     percent: Decimal
     limit: str | None = None
 
@@ -137,18 +139,21 @@ def index_read(*, code: str, values: Mapping[Period, Decimal], wanted: Period) -
     return IndexRead(wanted=wanted, read=read, value=value)
 
 
-def _step(indexation: Indexation, previous: IndexRead, current: IndexRead, rounding: Rounding):
-    """(exact change %, step % after sensitivity, rounding and limits, the limit that held)."""
+def _step(
+    indexation: Indexation, anniversary: Period, previous: IndexRead, current: IndexRead, rounding: Rounding
+) -> UpliftStep:
+    """The step of one anniversary: the change × sensitivity rounded to 0.01 %, then held
+    within ``[floor, cap]``."""
     change = (current.value / previous.value - 1) * HUNDRED
-    step = round_money(
+    sensitised = round_money(
         change * indexation.sensitivity_percent / HUNDRED, decimal_places=STEP_PLACES, rounding=rounding
     )
-    cap, floor = indexation.cap_percent, indexation.floor_percent
-    if cap is not None and step > cap:
-        return change, cap, "cap"
-    if floor is not None and step < floor:
-        return change, floor, "floor"
-    return change, step, None
+    percent, limit = sensitised, None
+    if indexation.cap_percent is not None and sensitised > indexation.cap_percent:
+        percent, limit = indexation.cap_percent, "cap"
+    elif indexation.floor_percent is not None and sensitised < indexation.floor_percent:
+        percent, limit = indexation.floor_percent, "floor"
+    return UpliftStep(anniversary, previous, current, change, sensitised, percent, limit)
 
 
 def uplift_in_force(
@@ -164,8 +169,7 @@ def uplift_in_force(
         current = index_read(
             code=indexation.index, values=values, wanted=anniversary.shift(-indexation.reference_lag_months)
         )
-        change, percent, limit = _step(indexation, previous, current, rounding)
-        steps.append(UpliftStep(anniversary, previous, current, change, percent, limit))
+        steps.append(_step(indexation, anniversary, previous, current, rounding))
         previous = current
     return Uplift(indexation, tuple(steps), factor_of([s.percent for s in steps], indexation.compounding))
 

@@ -131,26 +131,27 @@ def _value_text(code: str, read: IndexRead) -> str:
 
 
 def _step_text(step: UpliftStep, uplift: Uplift) -> str:
+    """``2026-03: CPI 2026-01 139.6 / 2025-01 135.4 = +3.10 % × 65 % = +2.02 % (cap 4 %,
+    floor 0 %)``; a step held by a limit ends ``…, held at the cap: +4.00 %``."""
     indexation = uplift.indexation
-    code = indexation.index
+    values = f"{_value_text(indexation.index, step.current)} / {_value_text('', step.previous).lstrip()}"
     text = (
-        f"{_value_text(code, step.current)} / {_value_text('', step.previous).lstrip()} = "
-        f"{step.change:+.2f} %, × {number_text(indexation.sensitivity_percent)} %"
+        f"{step.anniversary}: {values} = {step.change:+.2f} % × "
+        f"{number_text(indexation.sensitivity_percent)} % = {step.sensitised:+.2f} %"
     )
+    if step.limit is not None:
+        return f"{text}, held at the {step.limit}: {step.percent:+.2f} %"
     limits = [
         f"{name} {number_text(value)} %"
         for name, value in (("cap", indexation.cap_percent), ("floor", indexation.floor_percent))
         if value is not None
     ]
-    if limits:
-        text += ", " + ", ".join(limits)
-    held = f" (held at the {step.limit})" if step.limit else ""
-    return f"{step.anniversary}: {text} → {step.percent:+.2f} %{held}"
+    return f"{text} ({', '.join(limits)})" if limits else text
 
 
 def _note(uplift: Uplift, changes: list[tuple[Decimal, Decimal]], decimal_places: int) -> str:
-    """``Indexed × 1.0313 (CPI, compound; 2026-03: CPI 2026-01 128.4 / 2025-01 124.5 =
-    +3.13 %, × 100 %, cap 4 % → +3.13 %): 2.40 → 2.48.``"""
+    """``Indexed × 1.0313 (CPI, compound; 2026-01: CPI 2026-01 128.4 / 2025-01 124.5 =
+    +3.13 % × 100 % = +3.13 % (cap 4 %)): 2.40 → 2.48.``"""
     steps = "; ".join(_step_text(step, uplift) for step in uplift.steps)
     prices = ", ".join(
         f"{_amount_text(was, decimal_places)} → {_amount_text(now, decimal_places)}" for was, now in changes

@@ -127,8 +127,8 @@ def test_the_explanation_names_the_index_values_sensitivity_cap_and_factor():
     statement = priced(replace(BASE, cap_percent=D(4), sensitivity_percent=D(100)), Period(2026, 1))
     voice = next(line for line in statement.lines if line.component_id == "voice")
     assert voice.explanation.endswith(
-        "Indexed × 1.0313 (CPI, compound; 2026-01: CPI 2026-01 128.4 / 2025-01 124.5 = +3.13 %, "
-        "× 100 %, cap 4 % → +3.13 %): 2.40 → 2.48."
+        "Indexed × 1.0313 (CPI, compound; 2026-01: CPI 2026-01 128.4 / 2025-01 124.5 = +3.13 % "
+        "× 100 % = +3.13 % (cap 4 %)): 2.40 → 2.48."
     )
     assert voice.detail["indexation_factor"] == "1.0313"
 
@@ -153,3 +153,10 @@ def test_no_value_at_all_before_the_month_wanted_is_a_pricing_error_naming_the_i
 
 def test_before_the_first_anniversary_no_index_value_is_needed():
     assert amounts_by_component(priced(BASE, Period(2025, 6), values={}))["mgmt"] == D("15000.00")
+
+
+def test_a_step_held_by_the_cap_says_so():
+    statement = priced(replace(BASE, cap_percent=D(3)), Period(2026, 1))
+    assert "= +3.13 % × 100 % = +3.13 %, held at the cap: +3.00 %): 15,000.00 → 15,450.00." in (
+        statement.lines[0].explanation
+    )
