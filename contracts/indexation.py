@@ -148,3 +148,26 @@ def canonical_indexation(block: dict) -> dict:
         key: block["applies_to"][key] for key in APPLIES_TO_KEYS if key in block["applies_to"]
     }
     return ordered
+
+
+def indexation_rate_card(block: dict) -> list[str]:
+    """A canonical block in words, for the terms version's rate card."""
+    indexation = indexation_to_pricing(block)
+    month = Period(2000, indexation.anniversary_month).first_day.strftime("%B")
+    limits = [
+        f"{name} {value} % an uplift"
+        for name, value in (("cap", indexation.cap_percent), ("floor", indexation.floor_percent))
+        if value is not None
+    ]
+    targets = [
+        *sorted(indexation.applies_to_ids),
+        *(f"every {kind}" for kind in sorted(indexation.applies_to_kinds)),
+    ]
+    return [
+        f"Prices indexed on {indexation.index} each {month}: the index {indexation.reference_lag_months} "
+        f"month(s) before, against {indexation.base_month} at first",
+        f"{indexation.sensitivity_percent.normalize():f} % of the index change"
+        + (f", {', '.join(limits)}" if limits else "")
+        + f", {indexation.compounding}",
+        f"Applies to: {', '.join(targets)}",
+    ]

@@ -72,7 +72,7 @@ def annotated(lines: list[Line], month: IndexedMonth) -> list[Line]:
     return [
         dataclasses.replace(
             line,
-            explanation=f"{line.explanation} {month.notes[line.component_id]}",
+            explanation=f"{line.explanation.rstrip('.')}. {month.notes[line.component_id]}",
             detail={**line.detail, "indexation_factor": factor},
         )
         if line.component_id in month.notes
@@ -90,14 +90,14 @@ def _applies(component, uplift: Uplift) -> bool:
 
 
 def _uplifted(component, factor: Decimal, inp: PricingInput):
-    """The component with its prices uplifted, and ``(was, now)`` for each price changed."""
-    changes: list[tuple[Decimal, Decimal]] = []
+    """The component with its prices uplifted, and ``(label, was, now)`` for each price."""
+    changes: list[tuple[str, Decimal, Decimal]] = []
 
-    def up(amount: Decimal | None) -> Decimal | None:
+    def up(amount: Decimal | None, label: str = "") -> Decimal | None:
         if amount is None:
             return None
         now = uplifted_amount(amount, factor, inp.terms.decimal_places, inp.terms.rounding)
-        changes.append((amount, now))
+        changes.append((label, amount, now))
         return now
 
     if isinstance(component, FixedFee):
@@ -105,7 +105,8 @@ def _uplifted(component, factor: Decimal, inp: PricingInput):
     if isinstance(component, OutcomeFee):
         return dataclasses.replace(component, fee=up(component.fee)), changes
     bands = tuple(dataclasses.replace(band, price=up(band.price)) for band in component.bands)
-    return dataclasses.replace(component, bands=bands, minimum_charge=up(component.minimum_charge)), changes
+    minimum = up(component.minimum_charge, "minimum charge ")
+    return dataclasses.replace(component, bands=bands, minimum_charge=minimum), changes
 
 
 def uplifted_amount(amount: Decimal, factor: Decimal, decimal_places: int, rounding: Rounding) -> Decimal:
@@ -149,12 +150,13 @@ def _step_text(step: UpliftStep, uplift: Uplift) -> str:
     return f"{text} ({', '.join(limits)})" if limits else text
 
 
-def _note(uplift: Uplift, changes: list[tuple[Decimal, Decimal]], decimal_places: int) -> str:
+def _note(uplift: Uplift, changes: list[tuple[str, Decimal, Decimal]], decimal_places: int) -> str:
     """``Indexed × 1.0313 (CPI, compound; 2026-01: CPI 2026-01 128.4 / 2025-01 124.5 =
     +3.13 % × 100 % = +3.13 % (cap 4 %)): 2.40 → 2.48.``"""
     steps = "; ".join(_step_text(step, uplift) for step in uplift.steps)
     prices = ", ".join(
-        f"{_amount_text(was, decimal_places)} → {_amount_text(now, decimal_places)}" for was, now in changes
+        f"{label}{_amount_text(was, decimal_places)} → {_amount_text(now, decimal_places)}"
+        for label, was, now in changes
     )
     factor = number_text(uplift.factor)
     return (

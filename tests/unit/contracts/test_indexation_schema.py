@@ -155,3 +155,13 @@ def test_an_indexation_that_is_not_a_mapping_is_refused():
         "  - effective_from: 2026-01\n", "  - effective_from: 2026-01\n    indexation: CPI\n", 1
     )
     assert any(message.startswith(f"{P}: expected a mapping") for message in errors_of(text))
+
+
+def test_the_rate_card_says_the_block_in_words():
+    from contracts.indexation import indexation_rate_card
+
+    assert indexation_rate_card(validated(INDEXED).versions[0].indexation) == [
+        "Prices indexed on CPI each March: the index 2 month(s) before, against 2025-01 at first",
+        "65 % of the index change, cap 4 % an uplift, floor 0 % an uplift, compound",
+        "Applies to: mgmt, every unit_rate",
+    ]

@@ -160,3 +160,11 @@ def test_a_step_held_by_the_cap_says_so():
     assert "= +3.13 % × 100 % = +3.13 %, held at the cap: +3.00 %): 15,000.00 → 15,450.00." in (
         statement.lines[0].explanation
     )
+
+
+def test_a_minimum_charge_is_uplifted_and_named_as_such():
+    voice = UnitRate("voice", "contacts_voice", (Band(None, D("2.40")),), minimum_charge=D("5000.00"))
+    statement = priced(BASE, Period(2026, 1), components=(voice,))
+    top_up = statement.lines[1]
+    assert (top_up.kind, top_up.amount) == (LineKind.MINIMUM_TOP_UP, D("2676.50"))  # 5,156.50 − 2,480.00
+    assert top_up.explanation.endswith("2.40 → 2.48, minimum charge 5,000.00 → 5,156.50.")
