@@ -155,7 +155,7 @@ def indexation_rate_card(block: dict) -> list[str]:
     indexation = indexation_to_pricing(block)
     month = Period(2000, indexation.anniversary_month).first_day.strftime("%B")
     limits = [
-        f"{name} {value} % an uplift"
+        f"{name} {value} % per uplift"
         for name, value in (("cap", indexation.cap_percent), ("floor", indexation.floor_percent))
         if value is not None
     ]

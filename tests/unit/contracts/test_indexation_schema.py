@@ -162,6 +162,6 @@ def test_the_rate_card_says_the_block_in_words():
 
     assert indexation_rate_card(validated(INDEXED).versions[0].indexation) == [
         "Prices indexed on CPI each March: the index 2 month(s) before, against 2025-01 at first",
-        "65 % of the index change, cap 4 % an uplift, floor 0 % an uplift, compound",
+        "65 % of the index change, cap 4 % per uplift, floor 0 % per uplift, compound",
         "Applies to: mgmt, every unit_rate",
     ]
