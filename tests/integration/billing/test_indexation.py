@@ -184,3 +184,43 @@ def test_the_indexation_of_a_version_that_priced_an_issued_month_cannot_change(i
         ContractFileError, match="version 2026-01 priced an issued statement and cannot change"
     ):
         contract_import_content(file_name="acme.yaml", content=changed.encode())
+
+
+def test_a_chunk_of_indexed_contracts_reads_the_index_in_one_query_whatever_its_size(db, tmp_path):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from billing.services import statements_price
+    from contracts.models import Contract
+    from contracts.services import contract_import_content
+    from pricing.period import Period
+
+    index_series_create(code="CPI", name="Consumer prices index")
+    import_index(tmp_path, "CPI,2025-01,100.0\nCPI,2026-01,103.0\n")
+
+    def indexed_contracts(count: int, prefix: str) -> list[int]:
+        ids = []
+        for n in range(count):
+            reference = f"{prefix}-{n:03d}"
+            content = INDEXED.format(
+                reference=reference,
+                supplier=f"{prefix}{n} Ltd",
+                buyer_code="ACME",
+                buyer_name="Acme Telecom plc",
+            )
+            contract_import_content(file_name=f"{reference}.yaml", content=content.encode())
+            load_kpis(month(reference, MARCH, 500, 90), name=f"{reference}.csv")
+            ids.append(Contract.objects.get(reference=reference).pk)
+        return ids
+
+    few, many = indexed_contracts(2, "IX-FEW"), indexed_contracts(8, "IX-MANY")
+
+    def queries(ids: list[int]) -> list[str]:
+        with CaptureQueriesContext(connection) as captured:
+            statements_price(contract_ids=ids, period=Period.parse(MARCH))
+        return [q["sql"] for q in captured.captured_queries]
+
+    assert len(queries(few)) == len(queries(many))
+    index_reads = [sql for sql in queries(many) if "contracts_indexvalue" in sql]
+    assert len(index_reads) == 1
+    assert {s.lines.get(component_id="mgmt").amount for s in Statement.objects.all()} == {Decimal("10300.00")}
