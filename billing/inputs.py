@@ -5,7 +5,8 @@ reads, for all of them at once: the month's and last month's statements, the ter
 version in force for a draft, the version an issued month was issued with for a correction),
 the KPI values of the month and of the earn-back months before it, the credits levied in
 those months, and for issued months what has been billed so far. It returns one plain
-``ContractMonth`` per contract; the pricing step reads nothing else.
+``ContractMonth`` per contract; the pricing step reads nothing else. A chunk with indexed
+terms also reads the index values they need (one query).
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from typing import NamedTuple
 from django.db import connection
 from django.db.models import Q
 
-from contracts.models import Contract
+from contracts.models import Contract, IndexValue
 from contracts.selectors import TermsInForce, kpi_names, terms_in_force_for_contracts, terms_of_versions
 from core.databases import database_path
 from kpis.consistency import KpiCheckFailure, kpi_checks_evaluate, kpi_units
 from kpis.selectors import KpiMonthValue, kpi_month_values_for_periods
 from pricing.correction import LineKey
+from pricing.errors import PricingError
+from pricing.indexation import uplift_in_force
 from pricing.period import Period
 from pricing.terms import AgreedAmount, PricingInput, PriorCredit
 
@@ -268,6 +271,55 @@ def _prior_credits(contract_windows: dict[int, int], period: Period) -> dict[int
     }
 
 
+def _index_values(terms: dict[int, TermsInForce], period: Period) -> dict[str, dict[Period, Decimal]]:
+    """The monthly values, on or before ``period``, of every index series the chunk's terms
+    read: one query when one of them is indexed, none otherwise."""
+    codes = {t.terms.indexation.index for t in terms.values() if t.terms.indexation is not None}
+    if not codes:
+        return {}
+    values: dict[str, dict[Period, Decimal]] = {code: {} for code in codes}
+    for code, month, value in IndexValue.objects.filter(
+        series__code__in=codes, period__lte=str(period)
+    ).values_list("series__code", "period", "value"):
+        values[code][Period.parse(month)] = value
+    return values
+
+
+def _index_snapshot(inputs: PricingInput) -> dict:
+    """What the statement keeps of the index values its pricing reads: the series, and for
+    each month wanted the month read and its value (``read`` differs while ``wanted`` is not
+    yet published). Raises ``PricingError`` when a value needed is missing altogether."""
+    indexation = inputs.terms.indexation
+    uplift = uplift_in_force(
+        indexation=indexation,
+        values=inputs.index_values.get(indexation.index, {}),
+        period=inputs.period,
+        rounding=inputs.terms.rounding,
+    )
+    return {
+        "index": indexation.index,
+        "factor": str(uplift.factor),
+        "reads": [
+            {"wanted": str(read.wanted), "read": str(read.read), "value": str(read.value)}
+            for read in uplift.reads
+        ],
+    }
+
+
+def indexation_months(snapshot: dict) -> tuple[str, set[str]]:
+    """The series and the months (wanted and read) of a statement's index snapshot; ``("", set())``
+    for a statement that read no index."""
+    indexation = snapshot.get("indexation") or {}
+    months = {read[key] for read in indexation.get("reads", ()) for key in ("wanted", "read")}
+    return indexation.get("index", ""), months
+
+
+def _own_index(in_force: TermsInForce, values: dict[str, dict[Period, Decimal]]) -> dict:
+    """The values of the one series a contract's terms read (none when not indexed)."""
+    indexation = in_force.terms.indexation
+    return {} if indexation is None else {indexation.index: values.get(indexation.index, {})}
+
+
 def _kpi_snapshot(months: dict[str, KpiMonthValue]) -> dict:
     snapshot = {}
     for code in sorted(months):
@@ -310,6 +362,7 @@ def _month_inputs(
     current_month = months[period]
     credits = _prior_credits(windows, period)
     names = kpi_names()  # the explanations' names for the KPIs, shared by the chunk
+    index_values = _index_values(terms, period)
     # Contracts set up from one template share their stored components (see
     # ``terms_in_force_for_contracts``): their part of the snapshot is built and serialised
     # once per distinct tuple of components.
@@ -345,6 +398,7 @@ def _month_inputs(
                 AgreedAmount(agreed_line_id(query_id), amount, f"Agreed on query {query_id}: {subject}.")
                 for query_id, amount, subject in agreed.get(contract.pk, ())
             ),
+            index_values=_own_index(in_force, index_values),
         )
         snapshot = {
             "terms": {
@@ -359,6 +413,13 @@ def _month_inputs(
                 for c in inputs.prior_credits
             ],
         }
+        if inputs.terms.indexation is not None:  # absent otherwise, as for agreed amounts
+            snapshot["terms"] = {**snapshot["terms"], "indexation": in_force.indexation}
+            try:
+                snapshot["indexation"] = _index_snapshot(inputs)
+            except PricingError as error:
+                result[contract.pk] = BillingError(f"{contract.reference} {period}: {error}")
+                continue
         if inputs.agreed:  # absent otherwise: snapshots of months without one are unchanged
             snapshot["agreed"] = [
                 {"component": a.component_id, "amount": str(a.amount), "explanation": a.explanation}

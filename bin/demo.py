@@ -75,6 +75,7 @@ def refused(*args: str) -> None:
 def main() -> None:
     DB.unlink(missing_ok=True)
     manage("migrate", "--verbosity", "0")
+    index_series_step()
     manage(
         "import_contracts",
         *sorted(f"fixtures/contracts/{p.name}" for p in (ROOT / "fixtures" / "contracts").glob("*.yaml")),
@@ -84,6 +85,7 @@ def main() -> None:
         manage("run_billing", "--period", period)
         manage("issue_statements", "--period", period)
     period, name = MONTHS[-1]
+    index_published_step()
     print(f"\n{period} for Acme with four-eyes: one procurement user runs and issues, another approves:")
     for username in ("acme-procurement", "acme-approver"):
         manage(
@@ -146,6 +148,25 @@ def main() -> None:
         "contracts. Start at Month close; a statement's page approves, issues, previews the DRAFT PDF and "
         "what the supplier sees, and shows who did what"
     )
+
+
+def index_series_step() -> None:
+    """The CPI series Northern Water's prices are indexed on, before the contracts name it."""
+    print("The CPI series (invented values) that Northern Water's contract is indexed on:", flush=True)
+    manage(
+        "import_index",
+        "fixtures/indices/cpi.csv",
+        "--series=CPI",
+        "--name=Consumer prices index",
+        "--publisher=Demo statistics office (invented values)",
+        "--unit=2015=100",
+    )
+
+
+def index_published_step() -> None:
+    """CPI January 2026 is published: Northern Water's March anniversary reads it."""
+    print("\nCPI 2026-01 is published; Northern Water's prices rise by 65 % of CPI from March:", flush=True)
+    manage("import_index", "fixtures/indices/cpi-2026-01.csv")
 
 
 def supplier_late_submission() -> None:

@@ -22,6 +22,7 @@ from .forms import (
     OrganisationForm,
     SelfBillingAgreementForm,
 )
+from .indexation import indexation_rate_card
 from .models import (
     Component,
     Contract,
@@ -161,6 +162,14 @@ def rate_card_html(version: TermsVersion, wording: Wording):
     components = sorted(version.components.all(), key=lambda c: (c.position, c.pk))
     if not components:
         return "— (no components)"
+    indexed = ""
+    if version.indexation is not None:
+        indexed = format_html(
+            '<tr><th scope="row"><strong>indexation</strong></th><td>{}</td></tr>',
+            format_html_join(
+                "", "<div>{}</div>", ((line,) for line in indexation_rate_card(version.indexation))
+            ),
+        )
     rows = format_html_join(
         "",
         '<tr><th scope="row"><strong>{}</strong><br><span class="quiet">{}</span></th><td>{}</td></tr>',
@@ -182,7 +191,7 @@ def rate_card_html(version: TermsVersion, wording: Wording):
             for component in components
         ),
     )
-    return format_html('<table class="rate-card"><tbody>{}</tbody></table>', rows)
+    return format_html('<table class="rate-card"><tbody>{}{}</tbody></table>', indexed, rows)
 
 
 class TermsVersionInline(BuyerScopedAdminMixin, admin.TabularInline):
@@ -611,3 +620,6 @@ class KpiAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["source", "unit", "direction", "aggregation"]
     search_fields = ["code", "name"]
+
+
+from . import index_admin  # noqa: E402, F401  (registers the index series and values)

@@ -8,6 +8,7 @@ from django.utils.html import format_html, format_html_join
 
 from .checks import Checker
 from .components import COMPONENT_TYPES, ComponentValidator
+from .index_import import MAX_FILE_BYTES as INDEX_FILE_BYTES
 from .models import Component, Contract, Organisation, SelfBillingAgreement
 from .payment import compact, payment_details_problems, registration_number_compact
 from .selectors import kpi_catalogue
@@ -264,6 +265,24 @@ class ContractFileUploadForm(forms.Form):
         if upload.size > MAX_FILE_BYTES:
             raise forms.ValidationError(
                 f"{upload.name}: the file is {upload.size:,} bytes; the limit is {MAX_FILE_BYTES:,}"
+            )
+        return upload
+
+
+class IndexFileUploadForm(forms.Form):
+    file = forms.FileField(help_text="A CSV file with the header series,period,value (UTF-8).")
+    revise = forms.BooleanField(
+        required=False,
+        help_text="Allow changing values already imported (a revision of a published value): the "
+        "months that read them are priced again, issued ones as corrections.",
+    )
+
+    def clean_file(self):
+        """Refuses an upload over the import's limit before anything reads it."""
+        upload = self.cleaned_data["file"]
+        if upload.size > INDEX_FILE_BYTES:
+            raise forms.ValidationError(
+                f"{upload.name}: the file is {upload.size:,} bytes; the limit is {INDEX_FILE_BYTES:,}"
             )
         return upload
 

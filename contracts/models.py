@@ -133,6 +133,13 @@ class TermsVersion(models.Model):
 
     contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="versions")
     effective_from = models.CharField(max_length=7, validators=[PERIOD_VALIDATOR], help_text="YYYY-MM")
+    indexation = models.JSONField(
+        null=True,
+        blank=True,
+        default=None,
+        editable=False,
+        help_text="The version's indexation block as in the contract file (None: not indexed).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
@@ -385,3 +392,7 @@ class Kpi(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} ({self.name})"
+
+
+# The index series live in their own module (the contract file's indexation names them).
+from .indexation_models import IndexSeries, IndexValue  # noqa: E402, F401

@@ -31,6 +31,7 @@ from .checks import (
 )
 from .components import COMPONENT_TYPES, ComponentValidator, KpiCatalogue
 from .consistency import kpi_checks_validate
+from .indexation import indexation_validate
 from .yamlio import DocumentError, parse_document
 
 # The largest contract file read (1 MiB): an honest one is a few kilobytes. Checked before
@@ -105,6 +106,7 @@ class ComponentSpec:
 class VersionSpec:
     effective_from: str
     components: tuple[ComponentSpec, ...]
+    indexation: dict | None = None  # canonical (contracts.indexation), None: not indexed
 
 
 @dataclass(frozen=True)
@@ -370,7 +372,10 @@ def _versions(check: Checker, value, catalogue: KpiCatalogue) -> tuple[VersionSp
     validator = ComponentValidator(check, catalogue)
     for i, version in enumerate(check.items(value, "terms", max_items=MAX_VERSIONS)):
         path = f"terms[{i}]"
-        if check.mapping(version, path, required=("effective_from", "components")) is None:
+        if (
+            check.mapping(version, path, required=("effective_from", "components"), optional=("indexation",))
+            is None
+        ):
             continue
         effective = version.get("effective_from")
         if not (is_text(effective) and PERIOD_RE.fullmatch(effective)):
@@ -380,8 +385,24 @@ def _versions(check: Checker, value, catalogue: KpiCatalogue) -> tuple[VersionSp
         if is_text(effective):
             seen.add(effective)
         components = _components(check, validator, version.get("components"), f"{path}.components")
-        versions.append(VersionSpec(str(effective), components))
+        indexation = None
+        if version.get("indexation") is not None:
+            types = _component_types(version.get("components"))
+            indexation = indexation_validate(check, version["indexation"], f"{path}.indexation", types)
+        versions.append(VersionSpec(str(effective), components, indexation))
     return tuple(sorted(versions, key=lambda v: v.effective_from))
+
+
+def _component_types(components) -> dict[str, str]:
+    """The version's component ids and their types as the file gives them (an indexation
+    names them; each component's own problems are reported by ``_components``)."""
+    if not isinstance(components, list):
+        return {}
+    return {
+        c["id"]: c["type"]
+        for c in components[:MAX_COMPONENTS]
+        if isinstance(c, dict) and is_text(c.get("id")) and is_text(c.get("type"))
+    }
 
 
 def _components(check: Checker, validator: ComponentValidator, value, path: str) -> tuple[ComponentSpec, ...]:

@@ -8,7 +8,7 @@ import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import moneyed
@@ -23,6 +23,7 @@ from pricing.period import Period
 from pricing.terms import ContractTerms
 
 from .components import KpiCatalogue, KpiInfo, Wording, component_to_pricing
+from .indexation import indexation_to_pricing
 from .models import Component, Contract, Kpi, Organisation, SelfBillingAgreement, TermsVersion
 from .schema import ComponentSpec
 
@@ -83,7 +84,7 @@ def contracts_active_in_period(*, period: Period) -> QuerySet[Contract]:
     )
 
 
-def _contract_terms(contract: Contract, components: tuple) -> ContractTerms:
+def _contract_terms(contract: Contract, components: tuple, indexation: dict | None = None) -> ContractTerms:
     return ContractTerms(
         currency=str(contract.currency),
         decimal_places=currency_decimal_places(str(contract.currency)),
@@ -92,6 +93,7 @@ def _contract_terms(contract: Contract, components: tuple) -> ContractTerms:
         start_date=contract.start_date,
         end_date=contract.end_date,
         components=components,
+        indexation=None if indexation is None else indexation_to_pricing(indexation),
     )
 
 
@@ -103,13 +105,14 @@ class TermsInForce:
     effective_from: str
     components: tuple[ComponentSpec, ...]  # in position order
     terms: ContractTerms
+    indexation: dict | None = None  # the version's canonical indexation block, if any
 
 
 # The latest version in force per contract, and its components in position order, in one query.
 _TERMS_SQL = """
-SELECT v.id, v.contract_id, v.effective_from, c.component_id, c.type, c.params::text
+SELECT v.id, v.contract_id, v.effective_from, v.indexation::text, c.component_id, c.type, c.params::text
 FROM (
-    SELECT DISTINCT ON (contract_id) id, contract_id, effective_from
+    SELECT DISTINCT ON (contract_id) id, contract_id, effective_from, indexation
     FROM {versions}
     WHERE contract_id = ANY(%s::bigint[]) AND effective_from <= %s
     ORDER BY contract_id, effective_from DESC
@@ -121,9 +124,9 @@ ORDER BY v.id, c.position, c.id
 
 def _versions_in_force_postgresql(
     contract_ids: list[int], period: Period
-) -> tuple[dict[int, tuple[int, str]], list[tuple[int, str, str, str]]]:
+) -> tuple[dict[int, tuple[int, str, str | None]], list[tuple[int, str, str, str]]]:
     """One query with the ids as one array parameter (no per-id placeholders to build)."""
-    latest: dict[int, tuple[int, str]] = {}
+    latest: dict[int, tuple[int, str, str | None]] = {}
     sql = _TERMS_SQL.format(
         versions=connection.ops.quote_name(TermsVersion._meta.db_table),
         components=connection.ops.quote_name(Component._meta.db_table),
@@ -131,8 +134,16 @@ def _versions_in_force_postgresql(
     components = []
     with connection.cursor() as cursor:
         cursor.execute(sql, [contract_ids, str(period)])
-        for version_id, contract_id, effective_from, component_id, type_, params in cursor.fetchall():
-            latest[contract_id] = (version_id, effective_from)
+        for (
+            version_id,
+            contract_id,
+            effective_from,
+            indexation,
+            component_id,
+            type_,
+            params,
+        ) in cursor.fetchall():
+            latest[contract_id] = (version_id, effective_from, indexation)
             if component_id is not None:  # a version without components: no joined row
                 components.append((version_id, component_id, type_, params))
     return latest, components
@@ -140,16 +151,16 @@ def _versions_in_force_postgresql(
 
 def _versions_in_force_portable(
     contract_ids: list[int], period: Period
-) -> tuple[dict[int, tuple[int, str]], list[tuple[int, str, str, str]]]:
+) -> tuple[dict[int, tuple[int, str, str | None]], list[tuple[int, str, str, str]]]:
     """Two queries: the versions up to ``period``, then the latest ones' components."""
-    latest: dict[int, tuple[int, str]] = {}
-    for version_id, contract_id, effective_from in (
+    latest: dict[int, tuple[int, str, str | None]] = {}
+    for version_id, contract_id, effective_from, indexation in (
         TermsVersion.objects.filter(contract_id__in=contract_ids, effective_from__lte=str(period))
         .order_by("contract_id", "effective_from")
-        .values_list("pk", "contract_id", "effective_from")
+        .values_list("pk", "contract_id", "effective_from", Cast("indexation", TextField()))
     ):
-        latest[contract_id] = (version_id, effective_from)
-    return latest, _component_rows([version_id for version_id, _ in latest.values()])
+        latest[contract_id] = (version_id, effective_from, indexation)
+    return latest, _component_rows([version_id for version_id, *_ in latest.values()])
 
 
 def _component_rows(version_ids: list[int]) -> list[tuple[int, str, str, str]]:
@@ -161,7 +172,8 @@ def _component_rows(version_ids: list[int]) -> list[tuple[int, str, str, str]]:
     )
 
 
-# The version in force per contract as (id, effective_from), and the components of those
+# The version in force per contract as (id, effective_from, indexation as JSON text or None),
+# and the components of those
 # versions as (version id, component id, type, parameters as JSON text) in position order.
 versions_in_force = database_path(
     "contracts.terms_in_force", postgresql=_versions_in_force_postgresql, portable=_versions_in_force_portable
@@ -193,17 +205,17 @@ def terms_of_versions(
     if not by_id:  # a chunk of drafts only: no query
         return {}
     latest = {
-        contract_id: (version_id, effective_from)
-        for version_id, contract_id, effective_from in TermsVersion.objects.filter(
+        contract_id: (version_id, effective_from, indexation)
+        for version_id, contract_id, effective_from, indexation in TermsVersion.objects.filter(
             pk__in=[version_ids[contract_id] for contract_id in by_id], contract_id__in=list(by_id)
-        ).values_list("pk", "contract_id", "effective_from")
+        ).values_list("pk", "contract_id", "effective_from", Cast("indexation", TextField()))
     }
-    return _terms_of(by_id, latest, _component_rows([version_id for version_id, _ in latest.values()]))
+    return _terms_of(by_id, latest, _component_rows([version_id for version_id, *_ in latest.values()]))
 
 
 def _terms_of(
     by_id: dict[int, Contract],
-    latest: dict[int, tuple[int, str]],
+    latest: dict[int, tuple[int, str, str | None]],
     rows: list[tuple[int, str, str, str]],
 ) -> dict[int, TermsInForce]:
     """Each contract's ``TermsInForce`` from its version (``latest``) and the versions'
@@ -222,15 +234,24 @@ def _terms_of(
             parsed[key] = (ComponentSpec(component_id, type_, params), pricing)
         by_version[version_id].append(parsed[key])
     result = {}
-    for contract_id, (version_id, effective_from) in latest.items():
+    for contract_id, (version_id, effective_from, indexation_text) in latest.items():
         components = by_version.get(version_id, [])
+        indexation = _indexation_of(indexation_text)
         result[contract_id] = TermsInForce(
             version_id=version_id,
             effective_from=effective_from,
             components=tuple(stored for stored, _ in components),
-            terms=_contract_terms(by_id[contract_id], tuple(pricing for _, pricing in components)),
+            terms=_contract_terms(
+                by_id[contract_id], tuple(pricing for _, pricing in components), indexation
+            ),
+            indexation=indexation,
         )
     return result
+
+
+def _indexation_of(text: str | None) -> dict | None:
+    """A stored indexation block from its JSON text (SQL ``NULL`` and JSON ``null`` alike: none)."""
+    return None if text is None else json.loads(text)
 
 
 def self_billing_problem(contract: Contract, issue_date) -> str | None:
@@ -276,6 +297,7 @@ class ContractRecord:
     supplier: Organisation
     versions: tuple[StoredVersion, ...]
     agreement: SelfBillingAgreement | None
+    indexations: dict[str, dict] = field(default_factory=dict)  # by effective_from, indexed versions only
 
 
 def stored_components(version: TermsVersion) -> tuple[StoredComponent, ...]:
@@ -292,15 +314,14 @@ def _latest_agreement(contract: Contract, moment: datetime | None = None) -> Sel
 
 def contract_record(*, contract: Contract) -> ContractRecord:
     """``contract`` as it is now."""
+    versions = list(contract.versions.order_by("effective_from"))
     return ContractRecord(
         contract=contract,
         buyer=contract.buyer,
         supplier=contract.supplier,
-        versions=tuple(
-            (version.effective_from, stored_components(version))
-            for version in contract.versions.order_by("effective_from")
-        ),
+        versions=tuple((version.effective_from, stored_components(version)) for version in versions),
         agreement=_latest_agreement(contract),
+        indexations={v.effective_from: v.indexation for v in versions if v.indexation is not None},
     )
 
 
@@ -347,6 +368,7 @@ def contract_record_as_of(*, contract: Contract, moment: datetime) -> ContractRe
             for version in versions
         ),
         agreement=_latest_agreement(contract, moment),
+        indexations={v.effective_from: v.indexation for v in versions if v.indexation is not None},
     )
 
 

@@ -22,7 +22,16 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from .checks import FieldError
 from .components import COMPONENT_TYPES
-from .models import Component, Contract, ContractImport, Organisation, SelfBillingAgreement, TermsVersion
+from .indexation import canonical_indexation
+from .models import (
+    Component,
+    Contract,
+    ContractImport,
+    IndexSeries,
+    Organisation,
+    SelfBillingAgreement,
+    TermsVersion,
+)
 from .schema import (
     MAX_FILE_BYTES,
     AgreementSpec,
@@ -173,8 +182,23 @@ def _vat_errors(spec: ContractSpec) -> list[FieldError]:
     return errors
 
 
+def _index_errors(spec: ContractSpec) -> list[FieldError]:
+    """An ``indexation`` naming an index series that does not exist (one query)."""
+    named = {
+        i: version.indexation["index"]
+        for i, version in enumerate(spec.versions)
+        if version.indexation is not None
+    }
+    known = set(IndexSeries.objects.filter(code__in=set(named.values())).values_list("code", flat=True))
+    return [
+        FieldError(f"terms[{i}].indexation.index", f"unknown index series {code!r} (import it first)")
+        for i, code in named.items()
+        if code not in known
+    ]
+
+
 def _apply(spec: ContractSpec, file_name: str, user=None) -> tuple[Contract, ImportResult]:
-    vat_errors = _vat_errors(spec)
+    vat_errors = _vat_errors(spec) + _index_errors(spec)
     if vat_errors:
         raise ContractFileError(file_name, vat_errors)
     changes: list[str] = []
@@ -287,7 +311,11 @@ def _apply_versions(
     for i, (month, spec) in enumerate(sorted(wanted.items())):
         current = existing.get(month)
         new_components = tuple((c.id, c.type, c.params) for c in spec.components)
-        if current is not None and stored_components(current) == new_components:
+        if (
+            current is not None
+            and stored_components(current) == new_components
+            and current.indexation == spec.indexation
+        ):
             continue
         if current is not None and current.statements.filter(status__in=FROZEN_STATUSES).exists():
             errors.append(
@@ -306,10 +334,13 @@ def _apply_versions(
             changes.append(f"version {version.effective_from} removed")
             continue
         if version is None:
-            version = TermsVersion.objects.create(contract=contract, effective_from=spec.effective_from)
+            version = TermsVersion.objects.create(
+                contract=contract, effective_from=spec.effective_from, indexation=spec.indexation
+            )
             changes.append(f"version {spec.effective_from} added")
         else:
-            version.save(update_fields=["updated_at"])
+            version.indexation = spec.indexation
+            version.save(update_fields=["indexation", "updated_at"])
             changes.append(f"version {spec.effective_from} replaced")
         _write_components(version, spec.components, user)
     return changes
@@ -393,16 +424,22 @@ def contract_document(*, record: ContractRecord) -> dict:
     if contract.kpi_checks:
         document["kpi_checks"] = contract.kpi_checks
     document["terms"] = [
-        {
-            "effective_from": effective_from,
-            "components": [
-                {"id": cid, "type": type_, **canonical_order(type_, params)}
-                for cid, type_, params in components
-            ],
-        }
+        _version_document(effective_from, components, record.indexations.get(effective_from))
         for effective_from, components in record.versions
     ]
     return document
+
+
+def _version_document(effective_from: str, components, indexation: dict | None) -> dict:
+    """A terms version as the file writes it: its month, its indexation (when it has one),
+    its components."""
+    version: dict = {"effective_from": effective_from}
+    if indexation is not None:
+        version["indexation"] = canonical_indexation(indexation)
+    version["components"] = [
+        {"id": cid, "type": type_, **canonical_order(type_, params)} for cid, type_, params in components
+    ]
+    return version
 
 
 def canonical_order(type_: str, params: dict) -> dict:

@@ -7,6 +7,7 @@ from typing import Any
 
 from .components import Phase, Pricer, pricer_for
 from .context import Month
+from .indexed_terms import annotated, indexed_month
 from .money import ZERO, round_money
 from .result import CHARGE_KINDS, FlagCode, Line, LineKind, PricedStatement
 from .terms import PricingInput
@@ -44,9 +45,15 @@ def price_period(inp: PricingInput) -> PricedStatement:
     (:mod:`pricing.components.registry`): the charges phase first, then the others, each
     phase in the order the terms list the components; then one line per agreed amount.
 
+    With an indexation block in the terms, the prices it applies to are uplifted first
+    (:mod:`pricing.indexed_terms`), those components' lines say so, and a value of the index
+    read before it is published flags the statement ``index_provisional``.
+
     Raises ``PricingError`` if the contract is not active in the period, the terms are
-    inconsistent or a component's type has no pricing.
+    inconsistent, a component's type has no pricing or an index value needed is missing.
     """
+    indexed = indexed_month(inp)
+    inp = indexed.inp
     month = Month.of(inp)
     if month.prorated:
         month.flag(
@@ -58,7 +65,8 @@ def price_period(inp: PricingInput) -> PricedStatement:
     charges = sum((line.amount for line in lines if line.kind in CHARGE_KINDS), ZERO)
     lines += _lines(other_components, month, charges)
     lines += _agreed_lines(inp)
-    return statement_of(lines, inp.terms, month.flags)
+    month.flags.extend(flag for flag in indexed.flags if flag not in month.flags)
+    return statement_of(annotated(lines, indexed), inp.terms, month.flags)
 
 
 def _agreed_lines(inp: PricingInput) -> list[Line]:

@@ -32,6 +32,7 @@ class FlagCode(StrEnum):
     CREDITS_AT_CAP = "credits_at_cap"
     BONUS_AT_MAXIMUM = "bonus_at_maximum"
     PRORATED = "prorated"
+    INDEX_PROVISIONAL = "index_provisional"
 
 
 class DocumentType(StrEnum):

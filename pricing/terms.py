@@ -35,6 +35,7 @@ from .components import (
     Shortfall,
     UnitRate,
 )
+from .indexation import Compounding, Indexation
 from .money import Rounding
 from .period import Period
 
@@ -43,6 +44,7 @@ __all__ = [
     "Band",
     "BandMode",
     "Component",
+    "Compounding",
     "ContractTerms",
     "CreditBand",
     "CreditKpi",
@@ -51,6 +53,7 @@ __all__ = [
     "ExperienceKpi",
     "FixedFee",
     "GainShare",
+    "Indexation",
     "KpiRounding",
     "KpiRoundingMode",
     "OutcomeFee",
@@ -66,7 +69,8 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class ContractTerms:
-    """What pricing needs of the contract itself. ``start_date``/``end_date`` are inclusive."""
+    """What pricing needs of the contract itself. ``start_date``/``end_date`` are inclusive.
+    ``indexation``: the terms version's indexation block (:mod:`pricing.indexation`), if any."""
 
     currency: str  # ISO 4217
     decimal_places: int  # the currency's minor unit
@@ -75,6 +79,7 @@ class ContractTerms:
     start_date: date
     end_date: date | None
     components: tuple[Component, ...]
+    indexation: Indexation | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +116,8 @@ class PricingInput:
     ``kpi_names``: the display name of each KPI code, which explanations use; a code without
     one is shown as the code (the core's default, so the core prices without a catalogue).
     ``agreed``: amounts agreed for the month, each priced as one ``agreed`` line.
+    ``index_values``: the monthly values of each index series by code (those on or before the
+    period are enough), read when the terms have an indexation block.
     """
 
     period: Period
@@ -120,3 +127,4 @@ class PricingInput:
     prior_credits: tuple[PriorCredit, ...] = ()
     kpi_names: Mapping[str, str] = field(default_factory=dict)
     agreed: tuple[AgreedAmount, ...] = ()
+    index_values: Mapping[str, Mapping[Period, Decimal]] = field(default_factory=dict)

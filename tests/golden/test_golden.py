@@ -3,7 +3,11 @@
 Each folder holds a contract file, KPI files and the expected export. ``kpis-1.csv`` is the
 month as first delivered: it is ingested, billed and issued. A ``kpis-2.csv`` is a late
 correction: ingested after issue, then the month is billed again and the adjustment issued.
-The expected amounts are worked by hand in each folder's README.md.
+An ``index-1.csv`` holds index values known before the month is billed (imported first, the
+series created by ``import_index --name``); an ``index-2.csv`` is a value published after
+issue: importing it prices the month again by itself (the billing run it starts once the
+import is committed), and the adjustment is issued. The expected amounts are worked by hand in
+each folder's README.md.
 """
 
 import json
@@ -12,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.test import TestCase
 
 HERE = Path(__file__).resolve().parent
 SCENARIOS = sorted(path.name for path in HERE.iterdir() if (path / "expected.json").exists())
@@ -23,7 +28,14 @@ def run(*args: str) -> str:
     return out.getvalue()
 
 
+def import_index(path: Path) -> None:
+    series = path.read_text().splitlines()[1].split(",")[0]
+    run("import_index", str(path), "--series", series, "--name", series)
+
+
 def scenario_export(folder: Path) -> list[dict]:
+    if (folder / "index-1.csv").exists():
+        import_index(folder / "index-1.csv")
     run("import_contracts", str(folder / "contract.yaml"))
     first = (folder / "kpis-1.csv").read_text()
     period = next(line.split(",")[1][:7] for line in first.splitlines()[1:])
@@ -33,6 +45,10 @@ def scenario_export(folder: Path) -> list[dict]:
     if (folder / "kpis-2.csv").exists():
         run("ingest_kpis", str(folder / "kpis-2.csv"))
         run("run_billing", "--period", period)
+        run("issue_statements", "--period", period, "--issue-date", f"{period}-28")
+    if (folder / "index-2.csv").exists():
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            import_index(folder / "index-2.csv")
         run("issue_statements", "--period", period, "--issue-date", f"{period}-28")
     return json.loads(run("export_statements", "--period", period, "--status", "all"))
 
@@ -45,4 +61,4 @@ def test_golden_scenario(name):
 
 
 def test_every_scenario_folder_has_its_expectation():
-    assert {"telecom-month", "late-correction", "stepped-terms"} <= set(SCENARIOS)
+    assert {"telecom-month", "late-correction", "stepped-terms", "indexed-anniversary"} <= set(SCENARIOS)

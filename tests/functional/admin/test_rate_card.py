@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from contracts.models import Contract
 from contracts.services import contract_import_content
+from tests.demo_index import import_demo_index
 from tests.integration.contracts.test_import_records import procurement_client
 
 pytestmark = pytest.mark.django_db
@@ -16,6 +17,7 @@ FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "contracts"
 
 
 def import_demo(name: str) -> Contract:
+    import_demo_index()  # the series an indexed demo contract names
     path = FIXTURES / name
     result = contract_import_content(file_name=path.name, content=path.read_bytes())
     return Contract.objects.get(reference=result.reference)

@@ -208,6 +208,8 @@ OBJECT_VIEWS = {
 # Custom views, each with its own hostile requests below.
 CUSTOM_VIEWS = {
     "contracts_contract_import",
+    # Importing index values: superusers only (tests/functional/admin/test_index_admin.py).
+    "contracts_indexseries_import",
     "contracts_contract_export",
     "kpis_kpibatch_upload",
     "kpis_kpibatch_review",

@@ -25,6 +25,7 @@ from billing.services import statement_void
 from contracts.models import Membership, Organisation
 from pricing.money import Rounding, percent_of, round_money
 from pricing.period import Period
+from tests.demo_index import import_demo_index
 
 ROOT = Path(__file__).resolve().parents[3]
 PARTY = Party("NW", "Northwind CX Ltd", "", "GB", "")
@@ -126,6 +127,7 @@ def demo(db, kpi_catalogue):
     issued, then February's late correction issued as an adjustment."""
     contracts = sorted(str(path) for path in (ROOT / "fixtures" / "contracts").glob("*.yaml"))
     quiet = {"stdout": io.StringIO(), "stderr": io.StringIO()}
+    import_demo_index()
     call_command("import_contracts", *contracts, **quiet)
     for period in ("2026-01", "2026-02"):
         call_command("ingest_kpis", str(ROOT / "fixtures" / "kpis" / f"{period}.csv"), **quiet)

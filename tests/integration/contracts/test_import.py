@@ -13,6 +13,7 @@ from contracts.selectors import contracts_active_in_period, terms_in_force_for_c
 from contracts.services import contract_export, contract_import
 from pricing.period import Period
 from pricing.terms import FixedFee
+from tests.demo_index import import_demo_index
 from tests.unit.contracts.test_schema import GOOD
 
 pytestmark = pytest.mark.django_db
@@ -227,6 +228,7 @@ def test_every_demo_contract_imports_and_prices_with_its_terms():
     paths = sorted(FIXTURES.glob("*.yaml"))
     assert len(paths) >= 3
     out = StringIO()
+    import_demo_index()
     call_command("import_contracts", *map(str, paths), stdout=out)
     assert out.getvalue().count(" created") == len(paths)
     used = {c.type for c in Component.objects.all()}

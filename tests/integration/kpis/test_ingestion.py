@@ -17,6 +17,7 @@ from kpis.models import KpiBatch, KpiResult
 from kpis.selectors import kpi_month_values, kpi_month_values_for_periods, kpi_results_history
 from kpis.services import kpi_batch_ingest
 from pricing.period import Period
+from tests.demo_index import import_demo_index
 
 pytestmark = pytest.mark.django_db
 HEADER = "contract,period,date,kpi,value,numerator,denominator,channel,site\n"
@@ -198,6 +199,7 @@ def test_demo_files_ingest(tmp_path):
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[3] / "fixtures"
+    import_demo_index()
     call_command(
         "import_contracts", *map(str, sorted((root / "contracts").glob("*.yaml"))), stdout=StringIO()
     )
