@@ -21,6 +21,7 @@ from .components import (
     Component,
     CreditKpi,
     Direction,
+    Excess,
     ExperienceBonus,
     ExperienceKpi,
     FixedFee,
@@ -28,6 +29,8 @@ from .components import (
     OutcomeFee,
     RevenueShare,
     ServiceCredit,
+    Settlement,
+    SettlementPeriod,
     ShareBand,
     UnitRate,
 )
@@ -42,6 +45,7 @@ __all__ = [
     "ContractTerms",
     "CreditKpi",
     "Direction",
+    "Excess",
     "ExperienceBonus",
     "ExperienceKpi",
     "FixedFee",
@@ -49,8 +53,11 @@ __all__ = [
     "OutcomeFee",
     "PricingInput",
     "PriorCredit",
+    "PriorLine",
     "RevenueShare",
     "ServiceCredit",
+    "Settlement",
+    "SettlementPeriod",
     "ShareBand",
     "UnitRate",
 ]
@@ -83,6 +90,25 @@ class PriorCredit:
 
 
 @dataclass(frozen=True, slots=True)
+class PriorLine:
+    """A line of an earlier month's documents that count (issued or paid, every revision of
+    the month summed per component, kind and KPI: net of corrections).
+
+    ``kind`` is a :class:`pricing.result.LineKind` value; ``amount`` is in the currency as
+    billed (credits negative); ``kpi`` is ``""`` for lines of no KPI; ``detail`` is the
+    latest revision's detail of the line (multi-month terms keep their state there, e.g. the
+    credits carried forward).
+    """
+
+    period: Period
+    component_id: str
+    kind: str
+    amount: Decimal
+    kpi: str = ""
+    detail: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class AgreedAmount:
     """An amount the buyer and the supplier agreed for the month (settling a query): priced
     as a line of its own, ``component_id`` naming what it settles, its explanation as given.
@@ -103,6 +129,13 @@ class PricingInput:
     ``kpi_names``: the display name of each KPI code, which explanations use; a code without
     one is shown as the code (the core's default, so the core prices without a catalogue).
     ``agreed``: amounts agreed for the month, each priced as one ``agreed`` line.
+
+    ``prior_lines`` and ``prior_charges`` are the earlier months that multi-month terms read
+    (settlement periods, annual caps, rolling caps, earn-back): the lines of their documents
+    that count, and the charges of each earlier month that has one (a month absent from
+    ``prior_charges`` has no issued document yet). ``prior_charges=None`` means the caller
+    gives no history at all: nothing is then flagged as pending (see :mod:`pricing.history`,
+    which derives both from earlier priced months).
     """
 
     period: Period
@@ -112,3 +145,5 @@ class PricingInput:
     prior_credits: tuple[PriorCredit, ...] = ()
     kpi_names: Mapping[str, str] = field(default_factory=dict)
     agreed: tuple[AgreedAmount, ...] = ()
+    prior_lines: tuple[PriorLine, ...] = ()
+    prior_charges: Mapping[Period, Decimal] | None = None

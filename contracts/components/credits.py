@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pricing.terms import CreditKpi, ServiceCredit
+from pricing.terms import CreditKpi, Excess, ServiceCredit
 
 from ..checks import KPI_VALUE, PERCENT
 from .base import (
@@ -18,6 +18,7 @@ from .base import (
     direction_of,
     register,
 )
+from .periodic import describe_periodic, validate_rolling_cap
 from .wording import Wording
 
 EARN_BACK_MONTHS = (1, 24)
@@ -39,6 +40,7 @@ def _validate_service_credit(validator: ComponentValidator, p: dict, path: str) 
         )
         if earn_back is not None
         else None,
+        **validate_rolling_cap(validator, p, path),
     }
 
 
@@ -83,7 +85,7 @@ def _describe_service_credit(p: dict, wording: Wording) -> list[str]:
         else:
             credit = f"{wording.percent(k['per_point_percent'])} credit per full point"
         lines.append(f"{wording.kpi(k['kpi'])} {missed} {wording.number(k['target'])} → {credit}")
-    return lines
+    return lines + describe_periodic(p, wording)
 
 
 def _service_credit(component_id: str, p: dict, catalogue: KpiCatalogue) -> ServiceCredit:
@@ -103,6 +105,8 @@ def _service_credit(component_id: str, p: dict, catalogue: KpiCatalogue) -> Serv
         ),
         at_risk_percent=Decimal(p["at_risk_percent"]),
         earn_back_months=p.get("earn_back_months"),
+        rolling_cap_percent=decimal_or_none(p.get("rolling_cap_percent")),
+        excess=Excess(p.get("excess", Excess.FORFEIT)),
     )
 
 
@@ -111,7 +115,7 @@ SERVICE_CREDIT = register(
         name="service_credit",
         terms=ServiceCredit,
         required=("at_risk_percent", "kpis"),
-        optional=("earn_back_months",),
+        optional=("earn_back_months", "rolling_cap_percent", "excess"),
         validate=_validate_service_credit,
         to_pricing=_service_credit,
         describe=_describe_service_credit,

@@ -9,6 +9,7 @@ from pricing.terms import GainShare, OutcomeFee, RevenueShare, ShareBand
 
 from ..checks import QUANTITY
 from .base import ComponentType, ComponentValidator, KpiCatalogue, decimal_or_none, register
+from .periodic import describe_periodic, settlement_of, validate_annual_cap, validate_settlement
 from .wording import Wording
 
 
@@ -41,6 +42,8 @@ def _validate_gain_share(validator: ComponentValidator, p: dict, path: str) -> d
         "cap": validator.optional(p, "cap", path, check.amount),
         "pain_percent": validator.optional(p, "pain_percent", path, check.percent),
         "pain_cap": validator.optional(p, "pain_cap", path, check.amount),
+        "settlement": validate_settlement(validator, p, path),
+        "annual_cap": validate_annual_cap(validator, p, path),
     }
 
 
@@ -65,7 +68,7 @@ def _describe_gain_share(p: dict, wording: Wording) -> list[str]:
         lines.append(
             pain + (f", at most {wording.money(p['pain_cap'])}" if p.get("pain_cap") is not None else "")
         )
-    return lines
+    return lines + describe_periodic(p, wording)
 
 
 def _gain_share(component_id: str, p: dict, catalogue: KpiCatalogue) -> GainShare:
@@ -88,6 +91,8 @@ def _gain_share(component_id: str, p: dict, catalogue: KpiCatalogue) -> GainShar
         cap=decimal_or_none(p.get("cap")),
         pain_percent=decimal_or_none(p.get("pain_percent")),
         pain_cap=decimal_or_none(p.get("pain_cap")),
+        settlement=settlement_of(p),
+        annual_cap=decimal_or_none(p.get("annual_cap")),
     )
 
 
@@ -105,6 +110,8 @@ GAIN_SHARE = register(
             "cap",
             "pain_percent",
             "pain_cap",
+            "settlement",
+            "annual_cap",
         ),
         validate=_validate_gain_share,
         to_pricing=_gain_share,
@@ -120,6 +127,8 @@ def _validate_revenue_share(validator: ComponentValidator, p: dict, path: str) -
         "actual_measure": validator.kpi(p, "actual_measure", path, aggregation="sum", units=("money",)),
         "supplier_percent": validator.optional(p, "supplier_percent", path, check.percent),
         "cap": validator.optional(p, "cap", path, check.amount),
+        "settlement": validate_settlement(validator, p, path),
+        "annual_cap": validate_annual_cap(validator, p, path),
     }
 
 
@@ -128,7 +137,8 @@ def _describe_revenue_share(p: dict, wording: Wording) -> list[str]:
         f"Revenue share: supplier receives {wording.percent(p['supplier_percent'])} of "
         f"{wording.kpi(p['actual_measure'])} above a baseline of {wording.money(p['baseline_amount'])} a month"
     )
-    return [line + (f"; capped at {wording.money(p['cap'])}" if p.get("cap") is not None else "")]
+    line += f"; capped at {wording.money(p['cap'])}" if p.get("cap") is not None else ""
+    return [line, *describe_periodic(p, wording)]
 
 
 def _revenue_share(component_id: str, p: dict, catalogue: KpiCatalogue) -> RevenueShare:
@@ -138,6 +148,8 @@ def _revenue_share(component_id: str, p: dict, catalogue: KpiCatalogue) -> Reven
         actual_measure=p["actual_measure"],
         supplier_percent=Decimal(p["supplier_percent"]),
         cap=decimal_or_none(p.get("cap")),
+        settlement=settlement_of(p),
+        annual_cap=decimal_or_none(p.get("annual_cap")),
     )
 
 
@@ -146,7 +158,7 @@ REVENUE_SHARE = register(
         name="revenue_share",
         terms=RevenueShare,
         required=("baseline_amount", "actual_measure", "supplier_percent"),
-        optional=("cap",),
+        optional=("cap", "settlement", "annual_cap"),
         validate=_validate_revenue_share,
         to_pricing=_revenue_share,
         describe=_describe_revenue_share,
@@ -162,6 +174,7 @@ def _validate_outcome_fee(validator: ComponentValidator, p: dict, path: str) -> 
         "threshold": validator.optional(p, "threshold", path, lambda v, w: check.decimal(v, w, QUANTITY)),
         "cap": validator.optional(p, "cap", path, check.amount),
         "clawback_measure": validator.kpi(p, "clawback_measure", path, aggregation="sum", units=("count",)),
+        "annual_cap": validate_annual_cap(validator, p, path),
     }
 
 
@@ -174,7 +187,7 @@ def _describe_outcome_fee(p: dict, wording: Wording) -> list[str]:
     lines = [line]
     if p.get("clawback_measure") is not None:
         lines.append(f"Clawback: {wording.money(p['fee'])} back per {wording.kpi(p['clawback_measure'])}")
-    return lines
+    return lines + describe_periodic(p, wording)
 
 
 def _outcome_fee(component_id: str, p: dict, catalogue: KpiCatalogue) -> OutcomeFee:
@@ -185,6 +198,7 @@ def _outcome_fee(component_id: str, p: dict, catalogue: KpiCatalogue) -> Outcome
         threshold=decimal_or_none(p.get("threshold")),
         cap=decimal_or_none(p.get("cap")),
         clawback_measure=p.get("clawback_measure"),
+        annual_cap=decimal_or_none(p.get("annual_cap")),
     )
 
 
@@ -193,7 +207,7 @@ OUTCOME_FEE = register(
         name="outcome_fee",
         terms=OutcomeFee,
         required=("measure", "fee"),
-        optional=("threshold", "cap", "clawback_measure"),
+        optional=("threshold", "cap", "clawback_measure", "annual_cap"),
         validate=_validate_outcome_fee,
         to_pricing=_outcome_fee,
         describe=_describe_outcome_fee,

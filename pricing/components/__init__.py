@@ -16,6 +16,8 @@ from .credits import CreditKpi, ServiceCredit
 from .direction import Direction
 from .experience import ExperienceBonus, ExperienceKpi
 from .registry import PRICERS, Phase, Pricer, pricer_for, prices
+from .rolling import Excess
+from .settlement import Settlement, SettlementPeriod
 from .shares import GainShare, OutcomeFee, RevenueShare, ShareBand
 
 Component = FixedFee | UnitRate | GainShare | RevenueShare | OutcomeFee | ExperienceBonus | ServiceCredit
@@ -27,6 +29,7 @@ __all__ = [
     "Component",
     "CreditKpi",
     "Direction",
+    "Excess",
     "ExperienceBonus",
     "ExperienceKpi",
     "FixedFee",
@@ -36,6 +39,8 @@ __all__ = [
     "Pricer",
     "RevenueShare",
     "ServiceCredit",
+    "Settlement",
+    "SettlementPeriod",
     "ShareBand",
     "UnitRate",
     "pricer_for",

@@ -13,6 +13,7 @@ from ..result import FlagCode, Line, LineKind
 from ..text import measure_text, number_text, percent_text
 from .direction import Direction
 from .registry import Phase, prices
+from .rolling import Excess
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +34,8 @@ class ServiceCredit:
     at_risk_percent: Decimal
     earn_back_months: int | None = None
     title: str | None = None  # the contract file's display name; the id when absent
+    rolling_cap_percent: Decimal | None = None  # of the rolling 12 months' charges (rolling.py)
+    excess: Excess = Excess.FORFEIT  # what becomes of credits above the rolling cap
 
 
 def missed(spec: CreditKpi, value: Decimal | None) -> bool:
