@@ -28,6 +28,7 @@ from kpis.consistency import KpiCheckFailure, kpi_checks_evaluate, kpi_units
 from kpis.selectors import KpiMonthValue, kpi_month_values_for_periods
 from pricing.correction import LineKey
 from pricing.history import PriorHistory, months_needed, prior_history
+from pricing.money import quantum
 from pricing.period import Period
 from pricing.result import Line
 from pricing.terms import AgreedAmount, PricingInput, PriorCredit
@@ -273,11 +274,15 @@ def _prior_credits(contract_windows: dict[int, int], period: Period) -> dict[int
     }
 
 
-def _prior_documents(line_windows: dict[int, int], period: Period) -> dict[int, PriorHistory]:
+def _prior_documents(
+    line_windows: dict[int, int], places: dict[int, int], period: Period
+) -> dict[int, PriorHistory]:
     """The issued and paid documents (originals and adjustments) of each contract's earlier
     months (``line_windows``: how many months back, per contract), as
     ``pricing.history.prior_history`` derives them, in one query for the chunk: statements
-    left-joined to their lines, so a document without lines still counts as issued."""
+    left-joined to their lines, so a document without lines still counts as issued. Amounts
+    are given with the contract currency's places (``places``), as they were priced: the
+    column keeps four."""
     wanted = {cid: months for cid, months in line_windows.items() if months}
     if not wanted:
         return {}
@@ -302,6 +307,7 @@ def _prior_documents(line_windows: dict[int, int], period: Period) -> dict[int, 
             continue  # further back than this contract's terms read
         lines = months[contract_id].setdefault(of_month, [])
         if component_id is not None:
+            amount = amount.quantize(quantum(places[contract_id]))  # stored rounded: exact
             lines.append(Line(component_id, kind, amount, "", detail or {}, kpi or None))
     return {cid: prior_history(months=by_month.items()) for cid, by_month in months.items()}
 
@@ -367,7 +373,11 @@ def _month_inputs(
     earlier_months = [(month, str(month), months[month]) for month in earlier]
     current_month = months[period]
     credits = _prior_credits(windows, period)
-    documents = _prior_documents({cid: lines for cid, (_, lines) in needed.items()}, period)
+    documents = _prior_documents(
+        {cid: lines for cid, (_, lines) in needed.items()},
+        {cid: t.terms.decimal_places for cid, t in terms.items()},
+        period,
+    )
     names = kpi_names()  # the explanations' names for the KPIs, shared by the chunk
     # Contracts set up from one template share their stored components (see
     # ``terms_in_force_for_contracts``): their part of the snapshot is built and serialised
