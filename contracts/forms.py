@@ -54,6 +54,9 @@ BAND_LISTS = {
     "share_bands": ("up_to_percent_of_baseline", "supplier_percent"),
 }
 KPI_LISTS = ("kpis",)
+# A mapping parameter is typed on one line as the file's ``key=value`` words:
+# ``period=quarter provisional_percent=80``.
+MAPPING_KEYS = ("settlement",)
 INTEGER_KEYS = ("earn_back_months",)
 MAX_PARAM_CHARS = 10_000  # per field: 50 bands or 20 KPIs fit many times over
 
@@ -71,6 +74,22 @@ def params_lines(key: str, value) -> str:
         " ".join([str(entry.get("kpi")), *(f"{k}={v}" for k, v in entry.items() if k != "kpi")])
         for entry in value
     )
+
+
+def mapping_text(value: dict) -> str:
+    """A mapping parameter as the ``key=value`` words its field shows."""
+    return " ".join(f"{name}={item}" for name, item in value.items())
+
+
+def mapping_from_text(key: str, text: str) -> dict:
+    """The ``key=value`` words of a mapping parameter as the file's mapping. Raises ``ParamsError``."""
+    mapping = {}
+    for word in text.split():
+        name, sep, value = word.partition("=")
+        if not sep or not name or not value:
+            raise ParamsError(f"params.{key}: {word!r} is not key=value")
+        mapping[name] = value
+    return mapping
 
 
 def params_from_lines(key: str, text: str) -> list:
@@ -116,6 +135,8 @@ class ParamsWidget(forms.MultiWidget):
             if value.get(key) is None
             else params_lines(key, value[key])
             if isinstance(value[key], list)
+            else mapping_text(value[key])
+            if isinstance(value[key], dict)
             else str(value[key])
             for key in self.keys
         ]
@@ -160,6 +181,11 @@ class TypedParamsField(forms.Field):
             if key in BAND_LISTS or key in KPI_LISTS:
                 try:
                     params[key] = params_from_lines(key, text)
+                except ParamsError as error:
+                    raise forms.ValidationError(str(error)) from None
+            elif key in MAPPING_KEYS:
+                try:
+                    params[key] = mapping_from_text(key, text)
                 except ParamsError as error:
                     raise forms.ValidationError(str(error)) from None
             elif key in INTEGER_KEYS and text.isdigit() and len(text) <= 3:

@@ -4,8 +4,10 @@ an earlier month's issue and is priced again when it comes."""
 
 from datetime import date
 from decimal import Decimal
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -137,3 +139,15 @@ def test_earn_back_waits_for_the_earlier_month_and_is_priced_again_when_it_is_is
     assert repriced.pk != february.pk
     assert ("earn_back", Decimal("700.00")) in lines_of(repriced)
     assert "earn_back_pending" not in [flag["code"] for flag in repriced.flags]
+
+
+def test_billing_back_months_at_once_warns_of_the_waiting_earn_back():
+    contract = load_contract()
+    load_kpis(month(contract.reference, "2026-01", 1500, 70) + month(contract.reference, "2026-02", 1500, 90))
+    err = StringIO()
+    for period in ("2026-01", "2026-02"):
+        call_command("run_billing", "--period", period, stdout=StringIO(), stderr=err)
+    assert (
+        "waiting: ACME-T-001 2026-02: sla: the earn-back of 2026-01's credits waits for 2026-01 to be issued"
+        in err.getvalue()
+    )
