@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from billing.services import (
     statement_approve,
@@ -151,3 +152,19 @@ def test_billing_back_months_at_once_warns_of_the_waiting_earn_back():
         "waiting: ACME-T-001 2026-02: sla: the earn-back of 2026-01's credits waits for 2026-01 to be issued"
         in err.getvalue()
     )
+
+
+def test_the_admin_run_page_warns_of_drafts_waiting_for_an_earlier_month(admin_client):
+    contract = load_contract()
+    load_kpis(month(contract.reference, "2026-01", 1500, 70) + month(contract.reference, "2026-02", 1500, 90))
+    statement_price_draft(contract_id=contract.pk, period=JAN)
+    response = admin_client.post(
+        reverse("admin:billing_billingrun_run"), {"period": "2026-02", "contract": ""}, follow=True
+    )
+    shown = [str(message) for message in response.context["messages"]]
+    assert any(
+        text.startswith(
+            "1 draft(s) wait for an earlier month's issue: ACME-T-001 2026-02: sla: the earn-back"
+        )
+        for text in shown
+    ), shown
