@@ -33,7 +33,7 @@ from kpis.access import openable_batch_ids
 from kpis.models import KpiBatch
 from pricing.period import Period
 
-from . import services, tasks
+from . import selectors, services, tasks
 from .documents import component_title, component_titles
 from .forms import RunBillingForm, VoidForm
 from .journal_admin import journal_download_view
@@ -130,6 +130,8 @@ class BillingRunAdmin(BuyerScopedAdminMixin, ReadOnly, admin.ModelAdmin):
                     self.log_addition(request, run, f"Started billing run for {period}")
                     tasks.run_billing.delay(run.pk)
                 where = "in this request" if settings.CELERY_TASK_ALWAYS_EAGER else "on the workers"
+                if settings.CELERY_TASK_ALWAYS_EAGER:  # priced already: say which drafts wait
+                    _warn_waiting_runs(request, runs)
                 if len(runs) == 1:
                     messages.success(
                         request, f"Billing run for {period} started {where}; progress is shown below."
@@ -144,6 +146,15 @@ class BillingRunAdmin(BuyerScopedAdminMixin, ReadOnly, admin.ModelAdmin):
             "title": "Run billing for a period",
         }
         return render(request, "admin/billing/billingrun/run.html", context)
+
+
+def _warn_waiting_runs(request, runs) -> None:
+    """An admin warning naming the drafts of ``runs`` that wait for an earlier month's issue."""
+    statements = Statement.objects.filter(billing_run__in=runs).select_related("contract")
+    waiting = selectors.statements_waiting(statements=statements.order_by("contract__reference"))
+    if waiting:
+        shown = "; ".join(waiting[:5]) + (f"; and {len(waiting) - 5} more" if len(waiting) > 5 else "")
+        messages.warning(request, f"{len(waiting)} draft(s) wait for an earlier month's issue: {shown}")
 
 
 def billing_runs_for_user(user, *, period: Period, contract_reference: str | None) -> list:

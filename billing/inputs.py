@@ -3,10 +3,12 @@
 One call (``contract_months``) takes the chunk's contract row locks (primary-key order) and
 reads, for all of them at once: the month's and last month's statements, the terms (the
 version in force for a draft, the version an issued month was issued with for a correction),
-the KPI values of the month and of the earn-back months before it, the credits levied in
-those months, and for issued months what has been billed so far. It returns one plain
-``ContractMonth`` per contract; the pricing step reads nothing else. A chunk with indexed
-terms also reads the index values they need (one query).
+the KPI values of the month and of the earlier months its terms read (earn-back, settlement
+period), the credits levied in those months, the issued documents' lines of the earlier
+months that multi-month terms read (``pricing.history``), and for issued months what has
+been billed so far. It returns one plain ``ContractMonth`` per contract; the pricing step
+reads nothing else. A chunk with indexed terms also reads the index values they need (one
+query).
 """
 
 from __future__ import annotations
@@ -27,8 +29,11 @@ from kpis.consistency import KpiCheckFailure, kpi_checks_evaluate, kpi_units
 from kpis.selectors import KpiMonthValue, kpi_month_values_for_periods
 from pricing.correction import LineKey
 from pricing.errors import PricingError
+from pricing.history import PriorHistory, months_needed, prior_history
 from pricing.indexation import uplift_in_force
+from pricing.money import quantum
 from pricing.period import Period
+from pricing.result import Line
 from pricing.terms import AgreedAmount, PricingInput, PriorCredit
 
 from .bulk import encode_json
@@ -86,7 +91,8 @@ def contract_months(*, contract_ids: list[int], period: Period) -> list[Contract
     Queries, whatever the number of contracts: the lock, the month's statements, the live
     ones, the terms in force, the issued months' terms versions and billed lines (when there
     are issued months), the amounts agreed on their queries (when there are issued months), the
-    KPI values, and the prior credits (one per earn-back window)."""
+    KPI values, the prior credits (one per earn-back window) and the earlier months' documents
+    (one, when the terms read any)."""
     contracts = _locked_contracts(contract_ids)
     live, previous, revisions = _statements_of_months(contract_ids, period)
     issued = {cid: s for cid, s in live.items() if s.status in ISSUED}
@@ -320,6 +326,61 @@ def _own_index(in_force: TermsInForce, values: dict[str, dict[Period, Decimal]])
     return {} if indexation is None else {indexation.index: values.get(indexation.index, {})}
 
 
+def _prior_documents(
+    line_windows: dict[int, int], places: dict[int, int], period: Period
+) -> dict[int, PriorHistory]:
+    """The issued and paid documents (originals and adjustments) of each contract's earlier
+    months (``line_windows``: how many months back, per contract), as
+    ``pricing.history.prior_history`` derives them, in one query for the chunk: statements
+    left-joined to their lines, so a document without lines still counts as issued. Amounts
+    are given with the contract currency's places (``places``), as they were priced: the
+    column keeps four."""
+    wanted = {cid: months for cid, months in line_windows.items() if months}
+    if not wanted:
+        return {}
+    periods = {str(period.shift(-back)): period.shift(-back) for back in range(1, max(wanted.values()) + 1)}
+    rows = (
+        Statement.objects.filter(contract_id__in=sorted(wanted), period__in=list(periods), status__in=ISSUED)
+        .order_by("contract_id", "period", "revision", "lines__position")
+        .values_list(
+            "contract_id",
+            "period",
+            "lines__component_id",
+            "lines__kind",
+            "lines__kpi",
+            "lines__amount",
+            "lines__detail",
+        )
+    )
+    months: dict[int, dict[Period, list[Line]]] = defaultdict(dict)
+    for contract_id, text, component_id, kind, kpi, amount, detail in rows:
+        of_month = periods[text]
+        if of_month < period.shift(-wanted[contract_id]):
+            continue  # further back than this contract's terms read
+        lines = months[contract_id].setdefault(of_month, [])
+        if component_id is not None:
+            amount = amount.quantize(quantum(places[contract_id]))  # stored rounded: exact
+            lines.append(Line(component_id, kind, amount, "", detail or {}, kpi or None))
+    return {cid: prior_history(months=by_month.items()) for cid, by_month in months.items()}
+
+
+def _prior_snapshot(history: PriorHistory) -> dict:
+    return {
+        "prior_lines": [
+            {
+                "period": str(line.period),
+                "component": line.component_id,
+                "kind": line.kind,
+                "kpi": line.kpi,
+                "amount": str(line.amount),
+                "detail": dict(line.detail),
+            }
+            for line in history.lines
+        ],
+        "prior_charges": {str(p): str(amount) for p, amount in history.charges.items()},
+    }
+
+
 def _kpi_snapshot(months: dict[str, KpiMonthValue]) -> dict:
     snapshot = {}
     for code in sorted(months):
@@ -355,12 +416,20 @@ def _month_inputs(
     month (by contract: query id, amount, subject)."""
     agreed = agreed or {}
     windows = {cid: earn_back_months(t.terms) for cid, t in terms.items()}
-    earlier = [period.shift(-back) for back in range(1, max(windows.values(), default=0) + 1)]
+    # Months back each contract reads: (KPI values, documents' lines), see pricing.history.
+    needed = {cid: months_needed(t.terms, period) for cid, t in terms.items()}
+    kpi_windows = {cid: max(windows[cid], kpi_months) for cid, (kpi_months, _) in needed.items()}
+    earlier = [period.shift(-back) for back in range(1, max(kpi_windows.values(), default=0) + 1)]
     months = kpi_month_values_for_periods(contract_ids=list(terms), periods=[period, *earlier])
     # (month, its text, its values by contract), most recent first: looked up once per chunk.
     earlier_months = [(month, str(month), months[month]) for month in earlier]
     current_month = months[period]
     credits = _prior_credits(windows, period)
+    documents = _prior_documents(
+        {cid: lines for cid, (_, lines) in needed.items()},
+        {cid: t.terms.decimal_places for cid, t in terms.items()},
+        period,
+    )
     names = kpi_names()  # the explanations' names for the KPIs, shared by the chunk
     index_values = _index_values(terms, period)
     # Contracts set up from one template share their stored components (see
@@ -381,12 +450,14 @@ def _month_inputs(
             components[key] = (listed, encode_json(listed))
         components_list, components_json = components[key]
         history, history_text = {}, {}
-        for month, text, values in earlier_months[: windows[contract.pk]]:
+        for month, text, values in earlier_months[: kpi_windows[contract.pk]]:
             history[month] = month_values = {code: m.value for code, m in values[contract.pk].items()}
             history_text[text] = {
                 code: None if value is None else str(value) for code, value in month_values.items()
             }
         current = current_month[contract.pk]
+        reads_documents = needed[contract.pk][1] > 0
+        documents_read = documents.get(contract.pk, PriorHistory((), {}))
         inputs = PricingInput(
             period=period,
             terms=in_force.terms,
@@ -399,6 +470,8 @@ def _month_inputs(
                 for query_id, amount, subject in agreed.get(contract.pk, ())
             ),
             index_values=_own_index(in_force, index_values),
+            prior_lines=documents_read.lines,
+            prior_charges=documents_read.charges if reads_documents else None,
         )
         snapshot = {
             "terms": {
@@ -420,6 +493,8 @@ def _month_inputs(
             except PricingError as error:
                 result[contract.pk] = BillingError(f"{contract.reference} {period}: {error}")
                 continue
+        if reads_documents:  # absent otherwise: terms that read no earlier document are unchanged
+            snapshot |= _prior_snapshot(documents_read)
         if inputs.agreed:  # absent otherwise: snapshots of months without one are unchanged
             snapshot["agreed"] = [
                 {"component": a.component_id, "amount": str(a.amount), "explanation": a.explanation}

@@ -7,6 +7,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from pricing.period import Period
+from pricing.result import WAITING_FLAGS
 from pricing.terms import ContractTerms, ServiceCredit
 
 from .models import BillingRun, Statement, StatementEvent, stale_after
@@ -24,6 +25,18 @@ def live_statement(*, contract_id: int, period: Period) -> Statement | None:
 def earn_back_months(terms: ContractTerms) -> int:
     """The longest earn-back window of the terms (0 without earn-back)."""
     return max((c.earn_back_months or 0 for c in terms.components if isinstance(c, ServiceCredit)), default=0)
+
+
+def statements_waiting(*, statements) -> list[str]:
+    """Why each of ``statements`` that read an earlier month without an issued document is
+    not final (its ``earn_back_pending``, ``settlement_pending`` and ``rolling_cap_pending``
+    flags): ``"REF 2026-04: <the flag's message>"``, for the run's warning."""
+    return [
+        f"{statement.contract.reference} {statement.period}: {flag['message']}"
+        for statement in statements
+        for flag in statement.flags
+        if flag.get("code") in WAITING_FLAGS
+    ]
 
 
 def statements_for_period(*, period: Period, status: str = "all") -> QuerySet[Statement]:

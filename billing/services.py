@@ -32,7 +32,7 @@ from contracts.selectors import self_billing_problem
 from pricing import price_period
 from pricing.correction import correction
 from pricing.period import Period
-from pricing.result import PricedStatement
+from pricing.result import WAITING_FLAGS, PricedStatement
 
 from .actors import check_four_eyes_approve, check_four_eyes_issue, require_permission
 from .bulk import NewStatement, check_storable, drafts_delete, snapshot_json, write_statements
@@ -501,12 +501,46 @@ def statement_issue(*, statement_id: int, user=None, issue_date: date | None = N
             statement=statement, kind="issued", actor=user, at=statement.issued_at, number=statement.number
         )
         transaction.on_commit(lambda: _queue_pdf(statement.pk))
+        # Later drafts that read this month (earn-back, settlement, rolling cap) priced
+        # without it: priced again once it counts.
+        transaction.on_commit(
+            lambda: statement_drafts_reprice_waiting(
+                contract_id=statement.contract_id, period=statement.period
+            )
+        )
         # Once per issued document, after the outermost commit (a period's issue commits per
         # contract); nothing is sent for an issue that is rolled back.
         transaction.on_commit(
             lambda: statement_issued.send(sender=Statement, statement=statement, actor=user)
         )
         return statement
+
+
+def statement_drafts_reprice_waiting(*, contract_id: int, period: str) -> list[Statement]:
+    """Price again the contract's drafts of months after ``period`` that carry a
+    ``WAITING_FLAGS`` flag (they read an earlier month that was not issued when they were
+    priced), in month order so each reads the one before; called after an issue commits.
+    Approved statements are left as they are (approving froze them for review). A draft that
+    fails to price keeps its old version and is logged: the issue that called this has
+    committed already. Returns the new drafts."""
+    drafts = (
+        Statement.objects.filter(
+            contract_id=contract_id, period__gt=period, status=Statement.Status.DRAFT, adjusts__isnull=True
+        )
+        .order_by("period")
+        .values_list("period", "flags")
+    )
+    waiting = [of_month for of_month, flags in drafts if any(f.get("code") in WAITING_FLAGS for f in flags)]
+    repriced = []
+    for of_month in waiting:
+        try:
+            draft = statement_price_draft(contract_id=contract_id, period=Period.parse(of_month))
+        except BillingError as error:
+            logger.warning("re-pricing the waiting draft of %s failed: %s", of_month, error)
+            continue
+        if draft is not None:
+            repriced.append(draft)
+    return repriced
 
 
 # Queued by name: the tasks module imports this one, so importing it back would close a circle.

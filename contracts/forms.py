@@ -59,6 +59,9 @@ BAND_LISTS = {
 }
 BAND_THIRD_WORD = {"bands": "flat_fee"}
 KPI_LISTS = ("kpis",)
+# A mapping parameter is typed on one line as the file's ``key=value`` words:
+# ``period=quarter provisional_percent=80``.
+MAPPING_KEYS = ("settlement",)
 INTEGER_KEYS = ("earn_back_months",)
 MAX_PARAM_CHARS = 10_000  # per field: 50 bands or 20 KPIs fit many times over
 
@@ -86,6 +89,22 @@ def params_lines(key: str, value) -> str:
 def _word(value) -> str:
     """A KPI entry's value as one word: a list or mapping as JSON without spaces."""
     return json.dumps(value, separators=(",", ":")) if isinstance(value, list | dict) else str(value)
+
+
+def mapping_text(value: dict) -> str:
+    """A mapping parameter as the ``key=value`` words its field shows."""
+    return " ".join(f"{name}={item}" for name, item in value.items())
+
+
+def mapping_from_text(key: str, text: str) -> dict:
+    """The ``key=value`` words of a mapping parameter as the file's mapping. Raises ``ParamsError``."""
+    mapping = {}
+    for word in text.split():
+        name, sep, value = word.partition("=")
+        if not sep or not name or not value:
+            raise ParamsError(f"params.{key}: {word!r} is not key=value")
+        mapping[name] = value
+    return mapping
 
 
 def params_from_lines(key: str, text: str) -> list:
@@ -150,6 +169,8 @@ class ParamsWidget(forms.MultiWidget):
             if value.get(key) is None
             else params_lines(key, value[key])
             if isinstance(value[key], list)
+            else mapping_text(value[key])
+            if isinstance(value[key], dict)
             else str(value[key])
             for key in self.keys
         ]
@@ -194,6 +215,11 @@ class TypedParamsField(forms.Field):
             if key in BAND_LISTS or key in KPI_LISTS:
                 try:
                     params[key] = params_from_lines(key, text)
+                except ParamsError as error:
+                    raise forms.ValidationError(str(error)) from None
+            elif key in MAPPING_KEYS:
+                try:
+                    params[key] = mapping_from_text(key, text)
                 except ParamsError as error:
                     raise forms.ValidationError(str(error)) from None
             elif key in INTEGER_KEYS and text.isdigit() and len(text) <= 3:

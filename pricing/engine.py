@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from .components import Phase, Pricer, pricer_for
+from .components.periodic import component_lines
 from .context import Month
 from .indexed_terms import annotated, indexed_month
 from .money import ZERO, round_money
@@ -26,10 +27,7 @@ def _by_phase(components: tuple) -> tuple[list[tuple[Any, Pricer]], list[tuple[A
 def _lines(priced: list[tuple[Any, Pricer]], month: Month, charges: Decimal | None) -> list[Line]:
     lines = []
     for component, pricer in priced:
-        if pricer.takes_charges:
-            lines += pricer.price(component, charges, month)
-        else:
-            lines += pricer.price(component, month)
+        lines += component_lines(component, pricer, month, charges)
     return lines
 
 
@@ -44,6 +42,8 @@ def price_period(inp: PricingInput) -> PricedStatement:
     Each component is priced by the function registered for its type
     (:mod:`pricing.components.registry`): the charges phase first, then the others, each
     phase in the order the terms list the components; then one line per agreed amount.
+    Terms that read earlier months (settlement periods, annual and rolling caps) are applied
+    around each component's pricing (:mod:`pricing.components.periodic`).
 
     With an indexation block in the terms, the prices it applies to are uplifted first
     (:mod:`pricing.indexed_terms`), those components' lines say so, and a value of the index

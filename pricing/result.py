@@ -20,6 +20,8 @@ class LineKind(StrEnum):
     EXPERIENCE_BONUS = "experience_bonus"
     SERVICE_CREDIT = "service_credit"
     EARN_BACK = "earn_back"
+    TRUE_UP = "true_up"
+    ANNUAL_CAP = "annual_cap"
     AGREED = "agreed"
 
 
@@ -33,6 +35,18 @@ class FlagCode(StrEnum):
     BONUS_AT_MAXIMUM = "bonus_at_maximum"
     PRORATED = "prorated"
     INDEX_PROVISIONAL = "index_provisional"
+    EARN_BACK_PENDING = "earn_back_pending"
+    SETTLEMENT_PENDING = "settlement_pending"
+    ROLLING_CAP_PENDING = "rolling_cap_pending"
+    ANNUAL_CAP_REACHED = "annual_cap_reached"
+    ROLLING_CAP_REACHED = "rolling_cap_reached"
+
+
+# Flags of a month priced while an earlier month it reads had no issued document: the
+# month is priced again when that one is issued.
+WAITING_FLAGS = frozenset(
+    {FlagCode.EARN_BACK_PENDING, FlagCode.SETTLEMENT_PENDING, FlagCode.ROLLING_CAP_PENDING}
+)
 
 
 class DocumentType(StrEnum):

@@ -22,6 +22,7 @@ from .components import (
     CreditBand,
     CreditKpi,
     Direction,
+    Excess,
     ExperienceBonus,
     ExperienceKpi,
     FixedFee,
@@ -31,6 +32,8 @@ from .components import (
     OutcomeFee,
     RevenueShare,
     ServiceCredit,
+    Settlement,
+    SettlementPeriod,
     ShareBand,
     Shortfall,
     UnitRate,
@@ -49,6 +52,7 @@ __all__ = [
     "CreditBand",
     "CreditKpi",
     "Direction",
+    "Excess",
     "ExperienceBonus",
     "ExperienceKpi",
     "FixedFee",
@@ -59,8 +63,11 @@ __all__ = [
     "OutcomeFee",
     "PricingInput",
     "PriorCredit",
+    "PriorLine",
     "RevenueShare",
     "ServiceCredit",
+    "Settlement",
+    "SettlementPeriod",
     "ShareBand",
     "Shortfall",
     "UnitRate",
@@ -96,6 +103,25 @@ class PriorCredit:
 
 
 @dataclass(frozen=True, slots=True)
+class PriorLine:
+    """A line of an earlier month's documents that count (issued or paid, every revision of
+    the month summed per component, kind and KPI: net of corrections).
+
+    ``kind`` is a :class:`pricing.result.LineKind` value; ``amount`` is in the currency as
+    billed (credits negative); ``kpi`` is ``""`` for lines of no KPI; ``detail`` is the
+    latest revision's detail of the line (multi-month terms keep their state there, e.g. the
+    credits carried forward).
+    """
+
+    period: Period
+    component_id: str
+    kind: str
+    amount: Decimal
+    kpi: str = ""
+    detail: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class AgreedAmount:
     """An amount the buyer and the supplier agreed for the month (settling a query): priced
     as a line of its own, ``component_id`` naming what it settles, its explanation as given.
@@ -118,6 +144,13 @@ class PricingInput:
     ``agreed``: amounts agreed for the month, each priced as one ``agreed`` line.
     ``index_values``: the monthly values of each index series by code (those on or before the
     period are enough), read when the terms have an indexation block.
+
+    ``prior_lines`` and ``prior_charges`` are the earlier months that multi-month terms read
+    (settlement periods, annual caps, rolling caps, earn-back): the lines of their documents
+    that count, and the charges of each earlier month that has one (a month absent from
+    ``prior_charges`` has no issued document yet). ``prior_charges=None`` means the caller
+    gives no history at all: nothing is then flagged as pending (see :mod:`pricing.history`,
+    which derives both from earlier priced months).
     """
 
     period: Period
@@ -128,3 +161,5 @@ class PricingInput:
     kpi_names: Mapping[str, str] = field(default_factory=dict)
     agreed: tuple[AgreedAmount, ...] = ()
     index_values: Mapping[str, Mapping[Period, Decimal]] = field(default_factory=dict)
+    prior_lines: tuple[PriorLine, ...] = ()
+    prior_charges: Mapping[Period, Decimal] | None = None

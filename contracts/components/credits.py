@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pricing.terms import CreditBand, CreditKpi, ServiceCredit, Shortfall
+from pricing.terms import CreditBand, CreditKpi, Excess, ServiceCredit, Shortfall
 
 from ..checks import KPI_VALUE, PERCENT
 from .base import (
@@ -20,6 +20,7 @@ from .base import (
     kpi_rounding_of,
     register,
 )
+from .periodic import describe_periodic, validate_rolling_cap
 from .wording import Wording
 
 EARN_BACK_MONTHS = (1, 24)
@@ -43,6 +44,7 @@ def _validate_service_credit(validator: ComponentValidator, p: dict, path: str) 
         )
         if earn_back is not None
         else None,
+        **validate_rolling_cap(validator, p, path),
     }
 
 
@@ -151,7 +153,7 @@ def _describe_service_credit(p: dict, wording: Wording) -> list[str]:
     lines = [head]
     for k in p["kpis"]:
         lines.append(_describe_credit_kpi(k, wording) + wording.kpi_rounding(k.get("round")))
-    return lines
+    return lines + describe_periodic(p, wording)
 
 
 SHORTFALL_WORDS = {
@@ -205,6 +207,8 @@ def _service_credit(component_id: str, p: dict, catalogue: KpiCatalogue) -> Serv
         ),
         at_risk_percent=Decimal(p["at_risk_percent"]),
         earn_back_months=p.get("earn_back_months"),
+        rolling_cap_percent=decimal_or_none(p.get("rolling_cap_percent")),
+        excess=Excess(p.get("excess", Excess.FORFEIT)),
     )
 
 
@@ -222,7 +226,7 @@ SERVICE_CREDIT = register(
         name="service_credit",
         terms=ServiceCredit,
         required=("at_risk_percent", "kpis"),
-        optional=("earn_back_months",),
+        optional=("earn_back_months", "rolling_cap_percent", "excess"),
         validate=_validate_service_credit,
         to_pricing=_service_credit,
         describe=_describe_service_credit,

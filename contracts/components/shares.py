@@ -9,6 +9,7 @@ from pricing.terms import GainShare, OutcomeFee, RevenueShare, ShareBand
 
 from ..checks import QUANTITY
 from .base import ComponentType, ComponentValidator, KpiCatalogue, decimal_or_none, register
+from .periodic import describe_periodic, settlement_of, validate_annual_cap, validate_settlement
 from .wording import Wording
 
 
@@ -53,6 +54,8 @@ def _validate_gain_share(validator: ComponentValidator, p: dict, path: str) -> d
         )
         if p.get("pain_bands") is not None
         else None,
+        "settlement": validate_settlement(validator, p, path),
+        "annual_cap": validate_annual_cap(validator, p, path),
     }
 
 
@@ -86,7 +89,7 @@ def _describe_gain_share(p: dict, wording: Wording) -> list[str]:
         lines.append(
             pain + (f", at most {wording.money(p['pain_cap'])}" if p.get("pain_cap") is not None else "")
         )
-    return lines
+    return lines + describe_periodic(p, wording)
 
 
 def _gain_share(component_id: str, p: dict, catalogue: KpiCatalogue) -> GainShare:
@@ -118,6 +121,8 @@ def _gain_share(component_id: str, p: dict, catalogue: KpiCatalogue) -> GainShar
                 for b in p.get("pain_bands", ())
             ]
         ),
+        settlement=settlement_of(p),
+        annual_cap=decimal_or_none(p.get("annual_cap")),
     )
 
 
@@ -136,6 +141,8 @@ GAIN_SHARE = register(
             "pain_percent",
             "pain_cap",
             "pain_bands",
+            "settlement",
+            "annual_cap",
         ),
         validate=_validate_gain_share,
         to_pricing=_gain_share,
@@ -151,6 +158,8 @@ def _validate_revenue_share(validator: ComponentValidator, p: dict, path: str) -
         "actual_measure": validator.kpi(p, "actual_measure", path, aggregation="sum", units=("money",)),
         "supplier_percent": validator.optional(p, "supplier_percent", path, check.percent),
         "cap": validator.optional(p, "cap", path, check.amount),
+        "settlement": validate_settlement(validator, p, path),
+        "annual_cap": validate_annual_cap(validator, p, path),
     }
 
 
@@ -159,7 +168,8 @@ def _describe_revenue_share(p: dict, wording: Wording) -> list[str]:
         f"Revenue share: supplier receives {wording.percent(p['supplier_percent'])} of "
         f"{wording.kpi(p['actual_measure'])} above a baseline of {wording.money(p['baseline_amount'])} a month"
     )
-    return [line + (f"; capped at {wording.money(p['cap'])}" if p.get("cap") is not None else "")]
+    line += f"; capped at {wording.money(p['cap'])}" if p.get("cap") is not None else ""
+    return [line, *describe_periodic(p, wording)]
 
 
 def _revenue_share(component_id: str, p: dict, catalogue: KpiCatalogue) -> RevenueShare:
@@ -169,6 +179,8 @@ def _revenue_share(component_id: str, p: dict, catalogue: KpiCatalogue) -> Reven
         actual_measure=p["actual_measure"],
         supplier_percent=Decimal(p["supplier_percent"]),
         cap=decimal_or_none(p.get("cap")),
+        settlement=settlement_of(p),
+        annual_cap=decimal_or_none(p.get("annual_cap")),
     )
 
 
@@ -177,7 +189,7 @@ REVENUE_SHARE = register(
         name="revenue_share",
         terms=RevenueShare,
         required=("baseline_amount", "actual_measure", "supplier_percent"),
-        optional=("cap",),
+        optional=("cap", "settlement", "annual_cap"),
         validate=_validate_revenue_share,
         to_pricing=_revenue_share,
         describe=_describe_revenue_share,
@@ -193,6 +205,7 @@ def _validate_outcome_fee(validator: ComponentValidator, p: dict, path: str) -> 
         "threshold": validator.optional(p, "threshold", path, lambda v, w: check.decimal(v, w, QUANTITY)),
         "cap": validator.optional(p, "cap", path, check.amount),
         "clawback_measure": validator.kpi(p, "clawback_measure", path, aggregation="sum", units=("count",)),
+        "annual_cap": validate_annual_cap(validator, p, path),
     }
 
 
@@ -205,7 +218,7 @@ def _describe_outcome_fee(p: dict, wording: Wording) -> list[str]:
     lines = [line]
     if p.get("clawback_measure") is not None:
         lines.append(f"Clawback: {wording.money(p['fee'])} back per {wording.kpi(p['clawback_measure'])}")
-    return lines
+    return lines + describe_periodic(p, wording)
 
 
 def _outcome_fee(component_id: str, p: dict, catalogue: KpiCatalogue) -> OutcomeFee:
@@ -216,6 +229,7 @@ def _outcome_fee(component_id: str, p: dict, catalogue: KpiCatalogue) -> Outcome
         threshold=decimal_or_none(p.get("threshold")),
         cap=decimal_or_none(p.get("cap")),
         clawback_measure=p.get("clawback_measure"),
+        annual_cap=decimal_or_none(p.get("annual_cap")),
     )
 
 
@@ -224,7 +238,7 @@ OUTCOME_FEE = register(
         name="outcome_fee",
         terms=OutcomeFee,
         required=("measure", "fee"),
-        optional=("threshold", "cap", "clawback_measure"),
+        optional=("threshold", "cap", "clawback_measure", "annual_cap"),
         validate=_validate_outcome_fee,
         to_pricing=_outcome_fee,
         describe=_describe_outcome_fee,

@@ -17,6 +17,8 @@ from .direction import Direction
 from .experience import ExperienceBonus, ExperienceKpi
 from .kpi_rounding import KpiRounding, KpiRoundingMode
 from .registry import PRICERS, Phase, Pricer, pricer_for, prices
+from .rolling import Excess
+from .settlement import Settlement, SettlementPeriod
 from .shares import GainShare, OutcomeFee, RevenueShare, ShareBand
 
 Component = FixedFee | UnitRate | GainShare | RevenueShare | OutcomeFee | ExperienceBonus | ServiceCredit
@@ -29,6 +31,7 @@ __all__ = [
     "CreditBand",
     "CreditKpi",
     "Direction",
+    "Excess",
     "ExperienceBonus",
     "ExperienceKpi",
     "FixedFee",
@@ -40,6 +43,8 @@ __all__ = [
     "Pricer",
     "RevenueShare",
     "ServiceCredit",
+    "Settlement",
+    "SettlementPeriod",
     "ShareBand",
     "Shortfall",
     "UnitRate",

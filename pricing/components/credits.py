@@ -16,6 +16,7 @@ from ..text import number_text, percent_text
 from .direction import Direction
 from .kpi_rounding import KpiRounding, kpi_value_text, round_kpi
 from .registry import Phase, prices
+from .rolling import Excess
 
 
 class Shortfall(StrEnum):
@@ -64,6 +65,8 @@ class ServiceCredit:
     at_risk_percent: Decimal
     earn_back_months: int | None = None
     title: str | None = None  # the contract file's display name; the id when absent
+    rolling_cap_percent: Decimal | None = None  # of the rolling 12 months' charges (rolling.py)
+    excess: Excess = Excess.FORFEIT  # what becomes of credits above the rolling cap
 
 
 def beyond(direction: Direction, value: Decimal, limit: Decimal) -> bool:

@@ -11,6 +11,7 @@ from ..money import ZERO, percent_of
 from ..result import Line, LineKind
 from ..text import number_text, percent_text
 from .registry import Phase, prices
+from .settlement import Settlement
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +41,8 @@ class GainShare:
     pain_cap: Decimal | None = None  # positive; the pain line is >= -pain_cap
     title: str | None = None  # the contract file's display name; the id when absent
     pain_bands: tuple[ShareBand, ...] = ()  # instead of pain_percent: the overrun shared by band
+    settlement: Settlement | None = None  # measured over a period, paid on account (settlement.py)
+    annual_cap: Decimal | None = None  # per contract year (settlement.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,8 @@ class RevenueShare:
     supplier_percent: Decimal
     cap: Decimal | None = None
     title: str | None = None  # the contract file's display name; the id when absent
+    settlement: Settlement | None = None  # measured over a period, paid on account (settlement.py)
+    annual_cap: Decimal | None = None  # per contract year (settlement.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +66,7 @@ class OutcomeFee:
     cap: Decimal | None = None  # money cap on the positive line
     clawback_measure: str | None = None
     title: str | None = None  # the contract file's display name; the id when absent
+    annual_cap: Decimal | None = None  # per contract year (settlement.py)
 
 
 def _baseline(share: GainShare, month: Month) -> tuple[Decimal | None, str]:

@@ -102,6 +102,8 @@ class Command(BaseCommand):
                 f"{statement.contract.reference:<20} {statement.period} {statement.status:<8} {kind:<28} "
                 f"net {statement.net:>14,.2f} {statement.currency}  flags: {', '.join(f['code'] for f in statement.flags) or '-'}"
             )
+        for waiting in selectors.statements_waiting(statements=statements):
+            self.stderr.write(self.style.WARNING(f"waiting: {waiting}"))
         for reference, error in run.error_list:
             self.stderr.write(self.style.ERROR(f"{reference}: {error}"))
         self.stdout.write(

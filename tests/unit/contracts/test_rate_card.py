@@ -78,7 +78,8 @@ EXPECTED = {
     ],
     ("bright-retail", "2026-01", "uplift"): [
         "Revenue share: supplier receives 12 % of Retention revenue above a baseline of EUR 180,000.00 a month; "
-        "capped at EUR 15,000.00"
+        "capped at EUR 15,000.00",
+        "Settled per calendar quarter: 80 % of each month's share paid on account, trued up at the period's end",
     ],
     ("bright-retail", "2026-01", "saves"): [
         "Customers retained (saves): EUR 18.50 each above 150 a month; capped at EUR 9,000.00",
@@ -90,6 +91,11 @@ EXPECTED = {
         "Net Promoter Score (weight 30): threshold 15 pays 0.5×, target 25 pays 1×, stretch 35 pays 1.5×",
         "Customer effort score (weight 20): threshold 3.2 pays 0.5×, target 2.8 pays 1×, stretch 2.4 pays 1.5×",
         "Gate: no bonus in a month when any KPI misses its threshold or is not measured",
+    ],
+    ("bright-retail", "2026-01", "resolution"): [
+        "Service credit: 6 % of the month's charges at risk",
+        "First-contact resolution below 75 → 4 % credit",
+        "Credits at most 1.5 % of the rolling 12 months' charges; credits above it are carried forward",
     ],
     ("northern-utility", "2026-01", "service"): [
         "Fixed fee: GBP 31,000.00 a month (prorated in a part month)"

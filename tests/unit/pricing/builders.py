@@ -55,3 +55,33 @@ def amounts(statement, kind=None) -> list[Decimal]:
 
 def flag_codes(statement) -> set[str]:
     return {str(flag.code) for flag in statement.flags}
+
+
+def price_months(*components, months, issued=None, **terms_kwargs):
+    """Price ``months`` (``{period: {kpi: value}}``, in order) one after the other, each
+    reading the earlier ones as prior documents (``pricing.history.prior_history``) and KPI
+    history, as billing month after month does. ``issued``: the periods that count as issued
+    (all by default). Returns ``{period: statement}``."""
+    from pricing.history import prior_history
+
+    contract = terms(*components, **terms_kwargs)
+    values = {
+        p: {code: (None if v is None else D(v)) for code, v in kpis.items()} for p, kpis in months.items()
+    }
+    priced, done = {}, []
+    for period in sorted(values):
+        history = prior_history(months=done)
+        priced[period] = price_period(
+            PricingInput(
+                period=period,
+                terms=contract,
+                kpis=values[period],
+                kpi_history={p: v for p, v in values.items() if p < period},
+                prior_lines=history.lines,
+                prior_charges=history.charges,
+                prior_credits=history.credits,
+            )
+        )
+        if issued is None or period in issued:
+            done.append((period, priced[period].lines))
+    return priced
