@@ -9,6 +9,8 @@ from billing.simulation import SimulationError, simulation_contract, simulation_
 from billing.simulation_json import simulation_json, simulation_table
 from contracts.schema import MAX_FILE_BYTES
 
+OPTIONS = {"from": "--from", "to": "--to", "kpi": "--kpi"}
+
 
 class Command(BaseCommand):
     help = (
@@ -51,8 +53,12 @@ class Command(BaseCommand):
                 last=last,
                 what_ifs=kpi,
             )
-        except (BillingError, SimulationError) as error:
+        except BillingError as error:
             raise CommandError(str(error)) from None
+        except SimulationError as error:
+            # The file's problems name the file and key; the others are an option's.
+            option = OPTIONS.get(error.field)
+            raise CommandError("\n".join(f"{option}: {m}" if option else m for m in error.messages)) from None
         document = simulation_json(simulation)
         if format == "json":
             self.stdout.write(json.dumps(document, indent=2, ensure_ascii=False))

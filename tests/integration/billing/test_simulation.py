@@ -11,11 +11,15 @@ from django.core.management import call_command
 
 from billing.models import Statement, StatementLine
 from billing.simulation import (
+    SimulationError,
+    simulation_contract,
     simulation_from_file,
+    simulation_range,
 )
 from billing.simulation_json import simulation_json
 from contracts.models import Contract
 from contracts.services import contract_export
+from pricing.period import Period
 from tests.golden.test_golden import HERE as GOLDEN
 from tests.golden.test_golden import SCENARIOS, scenario_export
 
@@ -117,3 +121,187 @@ def test_own_terms_reproduce_every_demo_contract_and_month_with_corrections_and_
                 seen_earn_back.add(key)
     assert seen_corrected == corrected
     assert seen_earn_back == earned_back
+
+
+TELECOM = (GOLDEN / "telecom-month" / "contract.yaml").read_text()
+PER_CALL_ONLY = TELECOM.replace(
+    TELECOM[TELECOM.index("      - {id: savings") : TELECOM.index("      - id: sla")], ""
+)
+SIXTY_PERCENT = TELECOM.replace('supplier_percent: "50"', 'supplier_percent: "60"')
+
+
+def telecom(text: str = TELECOM, **kwargs) -> dict:
+    scenario_export(GOLDEN / "telecom-month")
+    contract = Contract.objects.get(reference="GOLD-TEL-001")
+    return simulation_json(
+        simulation_from_file(contract=contract, file_name="proposal.yaml", content=text.encode(), **kwargs)
+    )
+
+
+# Proposals and what-ifs on GOLD-TEL-001's March 2026 (README.md: actual net 160,960.00: mgmt
+# 15,000; voice 72,500 on 27,500 contacts; savings 75,000; experience 2,835; sla −4,375), by hand.
+@pytest.mark.parametrize(
+    ("text", "what_ifs", "net", "components"),
+    [
+        # per call only: savings and experience removed → 15,000 + 72,500 − 5 % × 87,500
+        (PER_CALL_ONLY, [], "83125.00", {"mgmt": "15000.00", "voice": "72500.00", "sla": "-4375.00"}),
+        # 60 % of the 150,000 saving = 90,000, under the 100,000 cap: +15,000
+        (SIXTY_PERCENT, [], "175960.00", {"savings": "90000.00"}),
+        # CSAT +3 → 90, at stretch: factor (40 × 1.5 + 30 × 1.2 + 30 × 0.8) / 100 = 1.2 → 2,625 × 1.2
+        (TELECOM, ["csat=+3"], "161275.00", {"experience": "3150.00"}),
+        # service level set to its target 80: no credit, +4,375
+        (TELECOM, ["service_level=80"], "165335.00", {"sla": "0.00"}),
+        # 10 % fewer voice contacts: 24,750 → 30,000 + 14,750 × 2.50 = 66,875; charges 81,875;
+        # pool 2,456.25 × 1.08 = 2,652.75; credit 5 % = −4,093.75; savings unchanged (all contacts)
+        (
+            TELECOM,
+            ["contacts_voice=*0.9"],
+            "155434.00",
+            {"voice": "66875.00", "experience": "2652.75", "sla": "-4093.75", "savings": "75000.00"},
+        ),
+    ],
+)
+def test_proposals_against_hand_worked_march(text, what_ifs, net, components):
+    document = telecom(text, first="2026-03", last="2026-03", what_ifs=what_ifs)
+    (month,) = document["months"]
+    assert month["actual"]["net"] == "160960.00"
+    assert month["proposed"]["net"] == net
+    assert month["difference"]["net"] == str(Decimal(net) - Decimal("160960.00"))
+    proposed = month["proposed"]["components"]
+    assert {cid: proposed.get(cid, "0.00") for cid in components} == components
+    assert document["what_ifs"] == what_ifs
+    assert all(line["explanation"] for line in month["proposed"]["lines"])
+    assert document["alignment"] == []
+
+
+def test_the_json_form_keeps_its_keys():
+    document = telecom(first="2026-02", last="2026-03")
+    assert list(document) == [
+        "version",
+        "contract",
+        "currency",
+        "from",
+        "to",
+        "what_ifs",
+        "months",
+        "totals",
+        "alignment",
+    ]
+    february, march = document["months"]
+    assert february["actual"] is None and february["difference"] is None  # no statement
+    assert list(march) == ["period", "actual", "proposed", "difference"]
+    assert list(march["actual"]) == ["status", "documents", "net", "tax", "gross", "components"]
+    assert list(march["proposed"]) == ["net", "tax", "gross", "components", "lines", "flags"]
+    assert list(march["proposed"]["lines"][0]) == ["component", "kind", "kpi", "amount", "explanation"]
+    assert list(march["difference"]) == ["net", "tax", "gross", "components"]
+    assert list(document["totals"]) == ["months", "compared_months", "proposed", "actual", "difference"]
+    assert document["totals"]["months"] == 2 and document["totals"]["compared_months"] == 1
+    # February is priced with nothing measured: the fee less 5 % + 3 % of it in credits (a KPI
+    # not measured is missed), flagged.
+    assert february["proposed"]["net"] == "13800.00" and "kpi_not_measured" in february["proposed"]["flags"]
+    assert document["totals"]["proposed"]["net"] == "174760.00"  # 13,800 + 160,960
+
+
+# Refused inputs, each naming the input and the problem; nothing is written either way.
+@pytest.mark.parametrize(
+    ("text", "kwargs", "field", "problem"),
+    [
+        (TELECOM.replace("GOLD-TEL-001", "GOLD-OTHER-1"), {}, "terms", "is for contract 'GOLD-OTHER-1'"),
+        (TELECOM.replace('amount: "15000.00"', 'amount: "lots"'), {}, "terms", "proposal.yaml: terms[0]"),
+        (TELECOM.replace("effective_from: 2026-01", "effective_from: 2026-04"), {}, "terms", "no version"),
+        (TELECOM, {"first": "2026-13"}, "from", "not a valid period: 2026-13"),
+        (TELECOM, {"first": "2025-12"}, "from", "before GOLD-TEL-001 starts"),
+        (TELECOM, {"first": "2026-04", "last": "2026-03"}, "from", "2026-04 is after 2026-03"),
+        (TELECOM, {"first": "2026-01", "last": "2029-01"}, "to", "at most 36 months"),
+        (TELECOM, {"what_ifs": ["csat=+2", "widgets=*2"]}, "kpi", "'widgets' is not a KPI code"),
+        (TELECOM, {"what_ifs": ["csat=2%"]}, "kpi", "expected CODE=+N, CODE=-N"),
+    ],
+)
+def test_refused_inputs_name_the_field_and_problem(text, kwargs, field, problem):
+    with pytest.raises(SimulationError) as raised:
+        telecom(text, **kwargs)
+    assert raised.value.field == field
+    assert problem in str(raised.value)
+
+
+def test_nothing_is_written():
+    scenario_export(GOLDEN / "telecom-month")
+    before = list(Statement.objects.values_list("pk", "status", "net")), StatementLine.objects.count()
+    contract = Contract.objects.get(reference="GOLD-TEL-001")
+    simulation_from_file(
+        contract=contract, file_name="p.yaml", content=SIXTY_PERCENT.encode(), first="2026-03"
+    )
+    assert (
+        list(Statement.objects.values_list("pk", "status", "net")),
+        StatementLine.objects.count(),
+    ) == before
+    assert contract.versions.get().components.get(component_id="savings").params["supplier_percent"] == "50"
+
+
+def test_the_range_defaults_to_twelve_months_up_to_the_latest_statement():
+    scenario_export(GOLDEN / "telecom-month")
+    contract = Contract.objects.get(reference="GOLD-TEL-001")
+    assert simulation_range(contract=contract, first=None, last=None) == (Period(2026, 1), Period(2026, 3))
+    assert simulation_range(contract=contract, first=None, last="2027-06") == (
+        Period(2026, 7),
+        Period(2027, 6),
+    )
+
+
+def test_another_buyers_contract_is_not_found_for_a_procurement_user():
+    from django.contrib.auth.models import User
+
+    from contracts.models import Membership, Organisation
+
+    scenario_export(GOLDEN / "telecom-month")
+    other = Organisation.objects.create(name="Other Buyer plc", code="OTHER", country="GB")
+    user = User.objects.create_user("other-procurement")
+    Membership.objects.create(user=user, organisation=other, role="procurement")
+    with pytest.raises(SimulationError, match="no contract 'GOLD-TEL-001'"):
+        simulation_contract(reference="GOLD-TEL-001", user=user)
+    own = User.objects.create_user("gold-procurement")
+    Membership.objects.create(
+        user=own, organisation=Organisation.objects.get(code="GOLD"), role="procurement"
+    )
+    assert simulation_contract(reference="GOLD-TEL-001", user=own).reference == "GOLD-TEL-001"
+
+
+def test_the_command_prints_the_table_and_the_json(tmp_path):
+    scenario_export(GOLDEN / "telecom-month")
+    proposal = tmp_path / "proposal.yaml"
+    proposal.write_text(SIXTY_PERCENT)
+    out = StringIO()
+    args = ["simulate_terms", "--contract", "GOLD-TEL-001", "--terms", str(proposal), "--from", "2026-03"]
+    call_command(*args, "--kpi", "csat=+3", stdout=out)
+    table = out.getvalue().splitlines()
+    assert table[0] == "GOLD-TEL-001 2026-03..2026-03 (GBP), what-ifs: csat=+3"
+    # 175,960 (60 %) + 315 (CSAT at stretch) = 176,275; actual 160,960
+    assert table[2].split() == ["2026-03", "160960.00", "176275.00", "15315.00"]
+    assert table[3].split() == ["total", "160960.00", "176275.00", "15315.00"]
+    out = StringIO()
+    call_command(*args, "--format", "json", stdout=out)
+    import json
+
+    assert json.loads(out.getvalue())["months"][0]["proposed"]["components"]["savings"] == "90000.00"
+
+
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        (["--terms", "/nonexistent/p.yaml"], "no such file"),
+        (["--contract", "NOPE"], "no contract 'NOPE'"),
+        (["--kpi", "csat"], "expected CODE=[+]N"),
+        (["--user", "nobody"], "no active user named 'nobody'"),
+    ],
+)
+def test_the_command_refuses_with_a_clear_error(tmp_path, extra, problem):
+    from django.core.management.base import CommandError
+
+    scenario_export(GOLDEN / "telecom-month")
+    proposal = tmp_path / "proposal.yaml"
+    proposal.write_text(TELECOM)
+    args = {"--contract": "GOLD-TEL-001", "--terms": str(proposal)}
+    args.update(dict(zip(extra[::2], extra[1::2], strict=True)))
+    flat = [part for pair in args.items() for part in pair]
+    with pytest.raises(CommandError, match=problem):
+        call_command("simulate_terms", *flat, stdout=StringIO())
