@@ -22,6 +22,8 @@ from contracts.services import contract_export
 from pricing.period import Period
 from tests.golden.test_golden import HERE as GOLDEN
 from tests.golden.test_golden import SCENARIOS, scenario_export
+from tests.integration.billing.conftest import load_contract, load_kpis
+from tests.integration.billing.conftest import month as kpi_month
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[3]
@@ -95,20 +97,15 @@ def demo_months() -> None:
         run("issue_statements", "--period", period)
 
 
-def test_own_terms_reproduce_every_demo_contract_and_month_with_corrections_and_earn_back():
+def test_own_terms_reproduce_every_demo_contract_and_month_with_its_corrections():
     demo_months()
     corrected = set(
         Statement.objects.filter(adjusts__isnull=False, status="issued").values_list(
             "contract__reference", "period"
         )
     )
-    earned_back = set(
-        StatementLine.objects.filter(kind="earn_back").values_list(
-            "statement__contract__reference", "statement__period"
-        )
-    )
     assert corrected, "the demo's corrections issued no adjustment"
-    seen_corrected, seen_earn_back = set(), set()
+    seen_corrected = set()
     for contract in Contract.objects.order_by("reference"):
         document = own_terms(contract, first="2026-01", last="2026-03")
         assert_reproduces_every_month(document)
@@ -117,10 +114,29 @@ def test_own_terms_reproduce_every_demo_contract_and_month_with_corrections_and_
             if key in corrected:
                 assert len(month["actual"]["documents"]) >= 2
                 seen_corrected.add(key)
-            if any(line["kind"] == "earn_back" for line in month["proposed"]["lines"]):
-                seen_earn_back.add(key)
     assert seen_corrected == corrected
-    assert seen_earn_back == earned_back
+
+
+def test_own_terms_reproduce_an_earn_back_also_when_the_credit_is_before_the_range():
+    # conftest.CONTRACT: fee 10,000; voice 3.00 to 1,000 then 2.00; 5 % credit below 80 with
+    # a one-month earn-back. January misses (70), February meets (90) and earns January's back.
+    contract = load_contract()
+    load_kpis(
+        kpi_month(contract.reference, "2026-01", 1200, 70)
+        + kpi_month(contract.reference, "2026-02", 1200, 90)
+    )
+    for period in ("2026-01", "2026-02"):
+        run("run_billing", "--period", period)
+        run("issue_statements", "--period", period)
+    assert StatementLine.objects.filter(kind="earn_back", statement__period="2026-02").exists()
+    assert_reproduces_every_month(own_terms(contract, first="2026-01"))
+    # From February only: January is simulated before the range, its credit carried, not shown.
+    document = own_terms(contract, first="2026-02")
+    assert_reproduces_every_month(document)
+    (february,) = document["months"]
+    (earn_back,) = [line for line in february["proposed"]["lines"] if line["kind"] == "earn_back"]
+    # January: charges 10,000 + 3,000 + 400 = 13,400; 5 % = 670.00, paid back in February.
+    assert earn_back["amount"] == "670.00" and "2026-01" in earn_back["explanation"]
 
 
 TELECOM = (GOLDEN / "telecom-month" / "contract.yaml").read_text()
