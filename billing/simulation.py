@@ -16,8 +16,10 @@ not in the proposed one.
 The actual statement of a month is its issued original with its issued adjustments (the net
 after corrections), or, when nothing is issued, its current draft or approved statement.
 
-Queries, whatever the number of months: the catalogue (one), the KPI values (one), the
-statements and their lines (two); and the latest statement's month when ``to`` is not given.
+Queries, whatever the number of months (and of contracts, simulated together on one proposal
+with :func:`simulate_terms_for_contracts`): the catalogue, the KPI values (one per 500
+contracts), the statements and their lines; and the latest statement's month when ``to`` is
+not given.
 """
 
 from __future__ import annotations
@@ -205,18 +207,38 @@ def simulate_terms(
     (see the module docstring). Amounts are rounded as the contract's statements are. Writes
     nothing. Raises ``SimulationError`` (field ``terms``) when the proposal has no version in
     force in a month of the range, or a month cannot be priced on it."""
+    return simulate_terms_for_contracts(
+        contracts=[contract], terms=terms, first=first, last=last, what_ifs=what_ifs
+    )[0]
+
+
+def simulate_terms_for_contracts(
+    *,
+    contracts: Sequence[Contract],
+    terms: ProposedTerms,
+    first: Period,
+    last: Period,
+    what_ifs: Sequence[WhatIf] = (),
+) -> list[Simulation]:
+    """:func:`simulate_terms` for each of ``contracts`` on the one proposal ``terms`` (contracts
+    set up from one template), in their order, in a constant number of queries whatever their
+    number: the catalogue, the KPI values (one per 500 contracts), the statements and their
+    lines. Raises ``SimulationError`` as :func:`simulate_terms` does, naming the contract."""
     shown = _months(first, last)
     for period in shown:
         if terms.components_in_force(period) is None:
             raise SimulationError("terms", f"{terms.file_name}: terms: no version is in force in {period}")
     window = max((earn_back_window(components) for _, components in terms.versions), default=0)
-    earlier = [
-        p for p in _months(first.shift(-window), first.previous()) if p >= Period.of(contract.start_date)
-    ]
+    earlier = _months(first.shift(-window), first.previous())
     names, bounds = _catalogue()
-    values = kpi_month_values_for_periods(contract_ids=[contract.pk], periods=[*earlier, *shown])
-    simulated = simulate_months(
-        months=[
+    ids = [contract.pk for contract in contracts]
+    values = kpi_month_values_for_periods(contract_ids=ids, periods=[*earlier, *shown])
+    actuals = actual_months(contract_ids=ids, periods=shown)
+    simulations = []
+    for contract in contracts:
+        # The months an earn-back window reaches before ``first``, from the contract's start.
+        periods = [p for p in earlier if p >= Period.of(contract.start_date)] + shown
+        months = [
             MonthToPrice(
                 period,
                 _terms_in_force(contract, terms, period),
@@ -226,25 +248,29 @@ def simulate_terms(
                     bounds=bounds,
                 ),
             )
-            for period in [*earlier, *shown]
-        ],
-        kpi_names=names,
-    )[len(earlier) :]
-    for month in simulated:
-        if month.statement is None:
-            raise SimulationError("terms", f"{terms.file_name}: {month.period}: {month.error}")
-    actuals = actual_months(contract=contract, periods=shown)
-    some = simulated[0].inputs.terms
-    return Simulation(
-        contract=contract,
-        terms=terms,
-        currency=some.currency,
-        decimal_places=some.decimal_places,
-        first=first,
-        last=last,
-        what_ifs=tuple(what_ifs),
-        months=tuple(MonthResult(m.period, actuals.get(m.period), m) for m in simulated),
-    )
+            for period in periods
+        ]
+        simulated = simulate_months(months=months, kpi_names=names)[len(periods) - len(shown) :]
+        for month in simulated:
+            if month.statement is None:
+                raise SimulationError(
+                    "terms", f"{terms.file_name}: {contract.reference} {month.period}: {month.error}"
+                )
+        some = simulated[0].inputs.terms
+        of_contract = actuals.get(contract.pk, {})
+        simulations.append(
+            Simulation(
+                contract=contract,
+                terms=terms,
+                currency=some.currency,
+                decimal_places=some.decimal_places,
+                first=first,
+                last=last,
+                what_ifs=tuple(what_ifs),
+                months=tuple(MonthResult(m.period, of_contract.get(m.period), m) for m in simulated),
+            )
+        )
+    return simulations
 
 
 def _terms_in_force(contract: Contract, terms: ProposedTerms, period: Period) -> ContractTerms | None:
@@ -252,52 +278,49 @@ def _terms_in_force(contract: Contract, terms: ProposedTerms, period: Period) ->
     return None if components is None else contract_pricing_terms(contract=contract, components=components)
 
 
-def actual_months(*, contract: Contract, periods: Sequence[Period]) -> dict[Period, ActualMonth]:
-    """Each month's actual statement (see :class:`ActualMonth`); a month without one is left
-    out. Two queries: the statements, their lines."""
+def actual_months(
+    *, contract_ids: Sequence[int], periods: Sequence[Period]
+) -> dict[int, dict[Period, ActualMonth]]:
+    """Each contract's actual statement of each month (see :class:`ActualMonth`), by contract
+    and month; a month without one is left out. Two queries: the statements, their lines."""
     rows = list(
-        Statement.objects.filter(contract=contract, period__in=[str(p) for p in periods])
+        Statement.objects.filter(contract_id__in=list(contract_ids), period__in=[str(p) for p in periods])
         .exclude(status=Statement.Status.VOID)
-        .order_by("period", "revision")
-        .values_list("pk", "period", "status", "adjusts_id", "number", "net", "tax", "gross")
+        .order_by("contract_id", "period", "revision")
+        .values_list("pk", "contract_id", "period", "status", "adjusts_id", "number", "net", "tax", "gross")
     )
-    chosen: dict[str, list[tuple]] = {}
+    chosen: dict[tuple[int, str], list[tuple]] = {}
     for row in rows:
-        _, period, status, adjusts_id, *_ = row
+        _, contract_id, period, status, adjusts_id, *_ = row
         if adjusts_id is None and status in ISSUED:
-            chosen[period] = [row]
+            chosen[contract_id, period] = [row]
     for row in rows:
-        _, period, status, adjusts_id, *_ = row
-        if (
-            adjusts_id is not None
-            and status in ISSUED
-            and period in chosen
-            and chosen[period][0][0] == adjusts_id
-        ):
-            chosen[period].append(row)
-        elif adjusts_id is None and status in DRAFTS and period not in chosen:
-            chosen[period] = [row]
-    components: dict[str, dict[str, Decimal]] = {}
-    ids = [row[0] for documents in chosen.values() for row in documents]
-    period_of = {row[0]: row[1] for documents in chosen.values() for row in documents}
+        _, contract_id, period, status, adjusts_id, *_ = row
+        key = (contract_id, period)
+        if adjusts_id is not None and status in ISSUED and key in chosen and chosen[key][0][0] == adjusts_id:
+            chosen[key].append(row)
+        elif adjusts_id is None and status in DRAFTS and key not in chosen:
+            chosen[key] = [row]
+    key_of = {row[0]: key for key, documents in chosen.items() for row in documents}
+    components: dict[tuple[int, str], dict[str, Decimal]] = {}
     for statement_id, component_id, amount in (
-        StatementLine.objects.filter(statement_id__in=ids)
+        StatementLine.objects.filter(statement_id__in=list(key_of))
         .order_by("statement_id", "position")
         .values_list("statement_id", "component_id", "amount")
     ):
-        totals = components.setdefault(period_of[statement_id], {})
+        totals = components.setdefault(key_of[statement_id], {})
         totals[component_id] = totals.get(component_id, Decimal(0)) + amount
-    return {
-        Period.parse(period): ActualMonth(
-            status="issued" if documents[0][2] in ISSUED else "draft",
-            documents=tuple(row[4] for row in documents if row[4]),
-            net=sum((row[5] for row in documents), Decimal(0)),
-            tax=sum((row[6] for row in documents), Decimal(0)),
-            gross=sum((row[7] for row in documents), Decimal(0)),
-            components=components.get(period, {}),
+    result: dict[int, dict[Period, ActualMonth]] = {}
+    for (contract_id, period), documents in chosen.items():
+        result.setdefault(contract_id, {})[Period.parse(period)] = ActualMonth(
+            status="issued" if documents[0][3] in ISSUED else "draft",
+            documents=tuple(row[5] for row in documents if row[5]),
+            net=sum((row[6] for row in documents), Decimal(0)),
+            tax=sum((row[7] for row in documents), Decimal(0)),
+            gross=sum((row[8] for row in documents), Decimal(0)),
+            components=components.get((contract_id, period), {}),
         )
-        for period, documents in chosen.items()
-    }
+    return result
 
 
 def simulation_contract(*, reference: str, user=None) -> Contract:
