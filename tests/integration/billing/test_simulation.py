@@ -321,3 +321,25 @@ def test_the_command_refuses_with_a_clear_error(tmp_path, extra, problem):
     flat = [part for pair in args.items() for part in pair]
     with pytest.raises(CommandError, match=problem):
         call_command("simulate_terms", *flat, stdout=StringIO())
+
+
+def test_the_demo_proposal_moves_acme_from_pay_per_contact_to_shared_savings():
+    # January 2026 as the demo bills it (after Northwind's late figures): 32,074 contacts, cost to
+    # serve 120,277.50; service level and abandonment within target. Proposed: the fixed fee
+    # 85,000.00; baseline 4.20 × 32,074 = 134,710.80, saving 14,433.30, half = 7,216.65 (under
+    # the 40,000 cap); the bonus pool 3 % of the charges 85,000 = 2,550.00; no voice or chat
+    # lines, which the actual month had.
+    demo_months()
+    contract = Contract.objects.get(reference="ACME-TEL-001")
+    proposal = (FIXTURES / "contracts" / "proposals" / "acme-telecom-gainshare.yaml").read_bytes()
+    document = simulation_json(
+        simulation_from_file(contract=contract, file_name="p.yaml", content=proposal, first="2026-01")
+    )
+    january = document["months"][0]
+    proposed = january["proposed"]["components"]
+    assert (proposed["mgmt"], proposed["savings"]) == ("85000.00", "7216.65")
+    assert "sla" not in proposed and "voice" not in proposed
+    (experience,) = [line for line in january["proposed"]["lines"] if line["component"] == "experience"]
+    assert "85,000.00 = 2,550.00" in experience["explanation"]
+    assert january["difference"]["components"]["voice"] == "-" + january["actual"]["components"]["voice"]
+    assert [m["period"] for m in document["months"]] == ["2026-01", "2026-02", "2026-03"]
