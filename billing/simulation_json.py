@@ -11,7 +11,8 @@ from decimal import Decimal
 from pricing.money import ZERO, quantum
 from pricing.terms import ContractTerms, PricingInput
 
-from .simulation import ActualMonth, Simulation
+from .simulation import Simulation
+from .simulation_actuals import ActualMonth
 
 SIMULATION_VERSION = 1  # the JSON form's version (docs/simulation.md); a change of shape raises it
 TOTALS = ("net", "tax", "gross")
