@@ -343,3 +343,27 @@ def test_the_demo_proposal_moves_acme_from_pay_per_contact_to_shared_savings():
     assert "85,000.00 = 2,550.00" in experience["explanation"]
     assert january["difference"]["components"]["voice"] == "-" + january["actual"]["components"]["voice"]
     assert [m["period"] for m in document["months"]] == ["2026-01", "2026-02", "2026-03"]
+
+
+def test_contracts_simulated_together_cost_the_same_queries_whatever_their_number():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from billing.simulation import proposed_terms, simulate_terms_for_contracts
+
+    contracts = [load_contract(f"ACME-T-00{i}") for i in range(1, 5)]
+    for contract in contracts:
+        load_kpis(kpi_month(contract.reference, "2026-01", 1200, 70), name=f"{contract.reference}.csv")
+    run("run_billing", "--period", "2026-01")
+    content = contract_export(contract=contracts[0]).encode()
+    terms = proposed_terms(contract=contracts[0], file_name="p.yaml", content=content)
+
+    def queries(count: int) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            simulations = simulate_terms_for_contracts(
+                contracts=contracts[:count], terms=terms, first=Period(2026, 1), last=Period(2026, 2)
+            )
+        assert [s.months[0].actual.status for s in simulations] == ["draft"] * count
+        return len(captured)
+
+    assert queries(1) == queries(4)
