@@ -40,6 +40,7 @@ from .journal_admin import journal_download_view
 from .models import BillingRun, Statement, StatementLine
 from .month_close_admin import month_close_view
 from .selectors import live_statement, statement_events
+from .simulation_admin import simulation_view
 from .statement_actions import StatementObjectActionsMixin
 
 
@@ -298,13 +299,16 @@ class StatementAdmin(StatementObjectActionsMixin, BuyerScopedAdminMixin, ReadOnl
         return ", ".join(str(flag.get("code", "")) for flag in statement.flags if isinstance(flag, dict))
 
     def get_urls(self):
-        """The month-close page (``billing.month_close_admin``), procurement's landing page, and
-        its journal download (``billing.journal_admin``)."""
+        """The month-close page (``billing.month_close_admin``), procurement's landing page, its
+        journal download (``billing.journal_admin``), and a contract's "Simulate terms" page
+        (``billing.simulation_admin``)."""
         view = self.admin_site.admin_view(functools.partial(month_close_view, self))
         journal = self.admin_site.admin_view(functools.partial(journal_download_view, self))
+        simulate = self.admin_site.admin_view(functools.partial(simulation_view, self))
         return [
             path("month-close/", view, name="billing_statement_month_close"),
             path("month-close/journal/", journal, name="billing_statement_journal"),
+            path("simulate/<int:contract_pk>/", simulate, name="billing_statement_simulate"),
             *super().get_urls(),
         ]
 

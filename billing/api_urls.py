@@ -5,6 +5,7 @@ from .accruals_api import AccrualsView
 from .api import InvoiceViewSet
 from .feed_api import FeedEventViewSet
 from .journal_api import JournalView
+from .simulation_api import SimulationsView
 
 # A document number as issued: "<buyer code>-[CN-]<year>-<six digits>", within the number
 # column's 40 characters. The buyer code is a slug, so letters, digits, "-" and "_". Anything
@@ -38,4 +39,5 @@ urlpatterns = [
     *router.urls,
     path("accruals/", AccrualsView.as_view(), name="accruals"),
     path("journal/", JournalView.as_view(), name="journal"),
+    path("contracts/<str:reference>/simulations/", SimulationsView.as_view(), name="contract-simulations"),
 ]

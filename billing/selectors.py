@@ -6,9 +6,10 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from pricing.components.credits import earn_back_window
 from pricing.period import Period
 from pricing.result import WAITING_FLAGS
-from pricing.terms import ContractTerms, ServiceCredit
+from pricing.terms import ContractTerms
 
 from .models import BillingRun, Statement, StatementEvent, stale_after
 
@@ -24,7 +25,7 @@ def live_statement(*, contract_id: int, period: Period) -> Statement | None:
 
 def earn_back_months(terms: ContractTerms) -> int:
     """The longest earn-back window of the terms (0 without earn-back)."""
-    return max((c.earn_back_months or 0 for c in terms.components if isinstance(c, ServiceCredit)), default=0)
+    return earn_back_window(terms.components)
 
 
 def statements_waiting(*, statements) -> list[str]:

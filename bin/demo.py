@@ -140,13 +140,14 @@ def main() -> None:
     assert bad.returncode != 0
     history_and_self_billing()
     accruals_step()
+    simulation_step()
     serve = f"DEBUG=1 DATABASE_URL=sqlite:///{DB.name} MEDIA_ROOT=media/demo python manage.py runserver"
     print(f"\nDemo database: {DB.name}. Try: {serve}")
     print(f"Supplier portal at /: log in as {', '.join(PORTAL_USERS)}, password {PORTAL_PASSWORD}")
     print(
         f"Admin at /admin/: acme-procurement or acme-approver, password {PORTAL_PASSWORD}, see only Acme's "
         "contracts. Start at Month close; a statement's page approves, issues, previews the DRAFT PDF and "
-        "what the supplier sees, and shows who did what"
+        "what the supplier sees, and shows who did what; a contract's page has Simulate terms"
     )
 
 
@@ -304,6 +305,27 @@ def accruals_step() -> None:
                 f"  {row['contract']:<18} {row['currency']} accrued net {accrued:>12} ({compared})",
                 flush=True,
             )
+
+
+PROPOSAL = "fixtures/contracts/proposals/acme-telecom-gainshare.yaml"
+
+
+def simulation_step() -> None:
+    """A proposal for Acme (a fixed fee and half the saving on cost to serve, instead of pay per
+    contact) priced on its three months beside what they cost, then with CSAT two points higher."""
+    print("\nSimulating proposed terms on Acme's history (nothing is written):")
+    for extra in ([], ["--kpi", "csat=+2"]):
+        args = ["simulate_terms", "--contract", "ACME-TEL-001", "--terms", PROPOSAL, *extra]
+        print(f"$ python manage.py {' '.join(args)}", flush=True)
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=ENV,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        print("\n".join(f"  {line}" for line in result.stdout.splitlines()), flush=True)
 
 
 if __name__ == "__main__":

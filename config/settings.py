@@ -242,6 +242,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("API_THROTTLE_ANON", "60/min"),
         "user": os.environ.get("API_THROTTLE_USER", "6000/min"),
+        # POST /api/v1/contracts/{reference}/simulations/ (billing.simulation_api)
+        "simulations": os.environ.get("API_THROTTLE_SIMULATIONS", "60/min"),
     },
     "COERCE_DECIMAL_TO_STRING": True,
 }

@@ -97,6 +97,12 @@ def _contract_terms(contract: Contract, components: tuple, indexation: dict | No
     )
 
 
+def contract_pricing_terms(*, contract: Contract, components: tuple) -> ContractTerms:
+    """The pricing terms of ``contract`` (its currency, rounding, tax rate and dates as stored)
+    with ``components`` in place of its stored ones: a proposal priced as the contract."""
+    return _contract_terms(contract, components)
+
+
 @dataclass(frozen=True)
 class TermsInForce:
     """The terms version in force for a contract's month and its pricing terms."""

@@ -32,3 +32,9 @@ def test_the_billing_benchmark_prices_every_contract_in_one_process_and_in_two()
 def test_the_ingestion_benchmark_ingests_its_file():
     out = bench("bench/ingest.py", "--rows", "3000", "--contracts", "5")
     assert "3,000 rows" in out and "ratio" in out
+
+
+def test_the_simulation_benchmark_simulates_every_contract_and_month():
+    out = bench("bench/simulate.py", "--contracts", "5", "--months", "3")
+    assert "5 contracts × 3 months simulated (15 months priced, 5 beside a statement)" in out
+    assert "pure pricing core alone" in out and "ratio to the pure core" in out

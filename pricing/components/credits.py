@@ -257,3 +257,9 @@ def price_service_level(credit: ServiceCredit, charges: Decimal, month: Month) -
     """This month's credits (:func:`price_service_credit`), then the earn-back of the credits
     levied ``earn_back_months`` ago (:func:`price_earn_back`)."""
     return price_service_credit(credit, charges, month) + price_earn_back(credit, month)
+
+
+def earn_back_window(components) -> int:
+    """The longest ``earn_back_months`` of the service credits among ``components`` (0 without
+    earn-back): how many months before a month its earn-back reads (credits levied, KPI values)."""
+    return max((c.earn_back_months or 0 for c in components if isinstance(c, ServiceCredit)), default=0)

@@ -219,6 +219,8 @@ CUSTOM_VIEWS = {
     "billing_statement_month_close",
     # The month-close page's journal download (CSV or Excel).
     "billing_statement_journal",
+    # A contract's "Simulate terms" page (test_the_simulation_page_is_a_404_for_another_buyers_contract).
+    "billing_statement_simulate",
     "autocomplete",
     "app_list",
     "view_on_site",
@@ -444,6 +446,34 @@ def test_custom_views_refuse_another_buyers_objects(buyers, a_client):
     assert a_client.post(url, {"title": "taken"}).status_code == 403
     assert Contract.objects.get(pk=own.pk).title != "taken"
     assert b_fingerprint(b) == before
+
+
+def test_the_simulation_page_is_a_404_for_another_buyers_contract(buyers, a_client):
+    b = buyers["b"]
+    before = b_fingerprint(b)
+    url = reverse("admin:billing_statement_simulate", args=[b["contract"].pk])
+    own = contract_file(
+        reference=B_CONTRACT, buyer_code="GLOBEX", buyer_name="Globex Mobile Ltd", supplier="Beta"
+    )
+    for response in (
+        a_client.get(url),
+        a_client.post(url, {"upload": own, "first": "2026-01"}),
+        a_client.post(url, {"terms": own_file_text(b["contract"]), "first": "2026-01"}),
+    ):
+        assert response.status_code == 404
+        assert_clean(response, "simulate")
+    assert b_fingerprint(b) == before
+    # A's own contract is simulated, and B's file is refused on A's page as another contract's.
+    mine = reverse("admin:billing_statement_simulate", args=[buyers["a"]["contract"].pk])
+    response = a_client.post(mine, {"terms": own_file_text(b["contract"]), "first": "2026-01"})
+    assert response.status_code == 200 and b"is for contract" in response.content
+    assert b_fingerprint(b) == before
+
+
+def own_file_text(contract) -> str:
+    from contracts.services import contract_export
+
+    return contract_export(contract=contract)
 
 
 def test_a_staff_user_without_a_procurement_membership_sees_no_rows(buyers):

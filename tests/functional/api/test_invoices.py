@@ -160,6 +160,10 @@ def test_every_invoice_route_answers_404_for_another_partys_document(world):
         # No document in the URL: the period's journal of the caller's buyer, scoped like the
         # list (tests/functional/api/test_journal.py).
         "journal": None,
+        # A contract's reference in the URL, for procurement only: every other role is a 403
+        # before the contract is looked up; another buyer's contract a 404
+        # (tests/functional/api/test_simulations.py).
+        "contract-simulations": None,
     }
     assert {pattern.name for pattern in urlpatterns} == set(cases)
     alpha = client_for(world["a"].supplier, "supplier")
