@@ -105,7 +105,9 @@ def cap_traps(history: Sequence[PricingInput]) -> list[Trap]:
             )
             numbers = {
                 "component": component.id,
-                "cap": str(component.cap),
+                "cap": str(
+                    round_money(component.cap, decimal_places=terms.decimal_places, rounding=terms.rounding)
+                ),
                 "months_at_cap": str(len(at_cap)),
                 "months": str(len(priced)),
                 "periods_at_cap": ", ".join(at_cap),
