@@ -312,3 +312,23 @@ def test_the_check_never_raises_and_its_verdict_has_the_sign_of_the_amount(parts
         assert found.pay_change == found.moved_net - report.reference_net
     for trap in report.traps:
         assert trap.message and trap.code
+
+
+@pytest.mark.parametrize(
+    ("components", "expected"),
+    [
+        # 12 % at risk of 100,000 against at most 2 % × 1.5 = 3,000 on top.
+        ((FEE, SLA, scorecard(gate="all_thresholds")), {"credits_exceed_bonus"}),
+        # A 50,000 savings cap against 12,000 at risk: the reverse.
+        ((FEE, SLA, cost_share(cap=D("50000.00"))), {"bonus_exceeds_credits"}),
+        # Nothing at risk and a capped share: the reverse too.
+        ((FEE, cost_share(cap=D("50000.00"))), {"bonus_exceeds_credits"}),
+        # An uncapped share has no maximum: credits are not said to exceed it.
+        ((FEE, SLA, cost_share()), set()),
+        # Within a factor 2 of each other: 12,000 at risk, a 10,000 cap.
+        ((FEE, SLA, cost_share(cap=D("10000.00"))), set()),
+    ],
+)
+def test_credits_at_risk_against_the_most_the_supplier_can_earn(components, expected):
+    report = check(*components, kpis={**MONTH, "service_level": "85", "csat": "86", "fcr": "76"})
+    assert trap_codes(report) & {"credits_exceed_bonus", "bonus_exceeds_credits"} == expected
