@@ -86,3 +86,11 @@ def test_another_buyers_version_and_its_alignment_are_not_shown(acme, bright):
     # The buyer's own version shows its own section.
     own = version_page(client, bright.versions.first()).content.decode()
     assert "Incentive alignment" in own and "ACME-TEL-001" not in own
+
+
+def test_the_contract_page_links_each_version_to_its_alignment(acme):
+    client = procurement_client(acme, "acme-procurement")
+    content = client.get(reverse("admin:contracts_contract_change", args=[acme.pk])).content.decode()
+    for version in acme.versions.all():
+        page = reverse("admin:contracts_termsversion_change", args=[version.pk])
+        assert f'<a href="{page}#incentive-alignment">Incentive alignment</a>' in content
