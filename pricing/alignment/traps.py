@@ -63,7 +63,7 @@ def volume_trap(
         return []
     worst = min(misaligned, key=lambda s: s.pay_change)
     message = (
-        f"Pay rises with contact volume: {number_text(abs(worst.step.step))} fewer {_kpi(inp, worst.step.kpi)} "
+        f"{number_text(abs(worst.step.step))} fewer {_kpi(inp, worst.step.kpi)} "
         f"({number_text(worst.step.reference)} → {number_text(worst.step.moved)}) cut the supplier's pay by "
         f"{money_text(-worst.pay_change, inp.terms.decimal_places)}, and nothing in the terms rewards fewer contacts "
         "or first-contact resolution."
