@@ -77,15 +77,38 @@ def _at_cap(component, statement: PricedStatement, places: int, rounding) -> boo
     return any(line.component_id == component.id and line.amount >= cap > 0 for line in statement.lines)
 
 
-def cap_traps(history: Sequence[PricingInput]) -> list[Trap]:
-    """``cap_binding`` (module doc) for each capped component, on the months of ``history``
-    that can be priced (a month that cannot is left out of the count)."""
+def _priced(history: Sequence[PricingInput]) -> list[tuple[PricingInput, PricedStatement]]:
+    """The months of ``history`` priced; a month that cannot be priced is left out."""
     priced = []
     for month in history:
         try:
             priced.append((month, price_period(month)))
         except PricingError:
             continue
+    return priced
+
+
+def _cap_trap(component, at_cap: list[str], months: int, terms) -> Trap:
+    places = terms.decimal_places
+    share = len(at_cap) * HUNDRED / months
+    message = (
+        f"{_name(component)} was at its cap of {money_text(component.cap, places)} in {len(at_cap)} of "
+        f"{months} months ({measure_text(share, 0)} %): anything beyond it earns the supplier nothing."
+    )
+    numbers = {
+        "component": component.id,
+        "cap": str(round_money(component.cap, decimal_places=places, rounding=terms.rounding)),
+        "months_at_cap": str(len(at_cap)),
+        "months": str(months),
+        "periods_at_cap": ", ".join(at_cap),
+    }
+    return Trap("cap_binding", message, numbers)
+
+
+def cap_traps(history: Sequence[PricingInput]) -> list[Trap]:
+    """``cap_binding`` (module doc) for each capped component, on the months of ``history``
+    that can be priced (a month that cannot is left out of the count)."""
+    priced = _priced(history)
     if not priced:
         return []
     terms = priced[-1][0].terms
@@ -97,22 +120,7 @@ def cap_traps(history: Sequence[PricingInput]) -> list[Trap]:
             str(m.period) for m, s in priced if _at_cap(component, s, terms.decimal_places, terms.rounding)
         ]
         if at_cap and len(at_cap) * HUNDRED >= CAP_MONTHS_PERCENT * len(priced):
-            share = len(at_cap) * HUNDRED / len(priced)
-            message = (
-                f"{_name(component)} was at its cap of {money_text(component.cap, terms.decimal_places)} in "
-                f"{len(at_cap)} of {len(priced)} months ({measure_text(share, 0)} %): savings beyond it "
-                "earn the supplier nothing."
-            )
-            numbers = {
-                "component": component.id,
-                "cap": str(
-                    round_money(component.cap, decimal_places=terms.decimal_places, rounding=terms.rounding)
-                ),
-                "months_at_cap": str(len(at_cap)),
-                "months": str(len(priced)),
-                "periods_at_cap": ", ".join(at_cap),
-            }
-            traps.append(Trap("cap_binding", message, numbers))
+            traps.append(_cap_trap(component, at_cap, len(priced), terms))
     return traps
 
 
