@@ -217,9 +217,11 @@ class TermsVersionInline(BuyerScopedAdminMixin, admin.TabularInline):
     def edit_link(self, version):
         if not version.pk:
             return ""
+        page = reverse("admin:contracts_termsversion_change", args=[version.pk])
         return format_html(
-            '<a href="{}">Edit components</a>',
-            reverse("admin:contracts_termsversion_change", args=[version.pk]),
+            '<a href="{}">Edit components</a><br><a href="{}#incentive-alignment">Incentive alignment</a>',
+            page,
+            page,
         )
 
 

@@ -43,6 +43,23 @@ def default_source(code: str) -> str:
 
 HIGHER, LOWER = "higher_is_better", "lower_is_better"
 
+# The incentive-alignment check (``billing.alignment``) moves each KPI one step in the direction
+# better for the *buyer*. For most KPIs that is the catalogue's direction. Contact volumes are
+# the exception: the catalogue's direction is the operation's (more handled is more work done),
+# but for the buyer every contact avoided is demand removed, so for it fewer is better.
+CONTACT_CHANNELS = (
+    "contacts_voice",
+    "contacts_chat",
+    "contacts_email",
+    "contacts_messaging",
+    "contacts_social",
+)
+CONTACT_VOLUMES = frozenset({*CONTACT_CHANNELS, "contacts_total"})
+# A contract's total is the sum of its channels unless its kpi_checks say what it sums.
+CONTACT_PARTS = {"contacts_total": CONTACT_CHANNELS}
+# The KPIs whose improvement removes contacts or their cost: what rewards fewer contacts.
+DEMAND_REDUCING_KPIS = frozenset({"fcr", "repeat_contact_rate", "cost_to_serve"})
+
 CATALOGUE: tuple[KpiSpec, ...] = (
     KpiSpec("contacts_voice", "Voice contacts handled", "count", HIGHER, "sum", min_value="0"),
     KpiSpec("contacts_chat", "Chat contacts handled", "count", HIGHER, "sum", min_value="0"),
