@@ -160,8 +160,9 @@ class KpiBatchAdmin(BuyerScopedAdminMixin, ReadOnlyAdmin):
         form = KpiFileForm(request.POST or None, request.FILES or None)
         result, refusal = None, upload_refusal(request)
         if refusal is not None:  # stopped while it arrived: nothing of it was kept
-            form = KpiFileForm(initial={"dry_run": request.POST.get("dry_run") == "on"})
-            form.add_error(None, f"{refusal}.")
+            form = KpiFileForm(request.POST, {})
+            form.is_valid()
+            form.errors["file"] = form.error_class([f"{refusal}."])
         elif request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             try:

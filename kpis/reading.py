@@ -216,6 +216,11 @@ class _CsvShape:
         self.commas_in_line = len(commas) - int(before[-1])
 
     def finish(self) -> bool:
+        if self.bad_utf8 is None:
+            try:  # a sequence cut short by the end of the file
+                self.decoder.decode(b"", final=True)
+            except UnicodeDecodeError as error:
+                self.bad_utf8 = self.seen - len(error.object) + error.start
         if self.bad_utf8 is not None:
             raise refused(f"the file is not UTF-8 text (byte {self.bad_utf8:,}); save it as CSV UTF-8")
         if self.nul is not None:
