@@ -268,7 +268,11 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     path = OUT / f"kpis-{args.rows}.csv"
     generate(path, args.rows, args.contracts)
-    url = fresh_database_url(args.database_url, "gainshare_bench_ingest")
+    # A PostgreSQL database named after the one given, so benchmarks of two checkouts do not meet.
+    given = args.database_url.rsplit("/", 1)[-1] if args.database_url.startswith("postgres") else ""
+    url = fresh_database_url(
+        args.database_url, f"{given}_bench_ingest" if given else "gainshare_bench_ingest"
+    )
     setup_django(url)
     migrate()
     create_contracts(args.contracts)
