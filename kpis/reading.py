@@ -141,7 +141,9 @@ def _stripped(column: pd.Series) -> pd.Series:
     if trimmed.equals(encoded.dictionary):
         return column
     text = pd.StringDtype("pyarrow", na_value=np.nan)
-    return pd.Series(pd.arrays.ArrowStringArray(trimmed.take(encoded.indices)), index=column.index, dtype=text)
+    return pd.Series(
+        pd.arrays.ArrowStringArray(trimmed.take(encoded.indices)), index=column.index, dtype=text
+    )
 
 
 def _with_header(frame: pd.DataFrame) -> pd.DataFrame:
