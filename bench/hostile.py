@@ -156,7 +156,7 @@ def measure(args, work: Path) -> None:
         generate_file(work / "daily.csv", args.rows)
         ingest_generated(template, work / "daily.csv", "daily rows")
     if args.max_upload:
-        limit = int(os.environ.get("KPI_FILE_MAX_BYTES", 80 * 2**20))
+        limit = int(os.environ.get("KPI_FILE_MAX_BYTES", 512 * 2**20))
         ingest_generated(template, largest_admitted(work, limit), "as large as the upload limit")
 
 

@@ -177,10 +177,13 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 # The site's address as users reach it, for the absolute links in emails (no trailing slash).
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
-# Uploads: KPI files larger than this are refused before parsing. 80 MiB (about 1.5 million
-# CSV rows) is ingested within 1 GiB of memory; memory grows about 0.43 MiB per 1,000 rows,
-# so a larger limit needs a larger worker (docs/performance.md).
-KPI_FILE_MAX_BYTES = env_int("KPI_FILE_MAX_BYTES", 80 * 1024 * 1024)
+# Uploads: KPI files larger than this are refused: an upload is stopped as soon as it passes
+# it, a file on disk before it is read. Ingestion reads in chunks, so memory does not grow
+# with the file (docs/performance.md); the limit bounds the disk and the time one file takes.
+KPI_FILE_MAX_BYTES = env_int("KPI_FILE_MAX_BYTES", 512 * 1024 * 1024)
+# Seconds without a stored chunk before a KPI batch still loading counts as left by an
+# ingestion that died: the next ingestion (or manage.py clean_kpi_loads) deletes it and its rows.
+KPI_LOAD_STALE_AFTER = env_int("KPI_LOAD_STALE_AFTER", 600)
 # Seconds without a heartbeat before a running billing run counts as dead (its process died).
 BILLING_RUN_STALE_AFTER = env_int("BILLING_RUN_STALE_AFTER", 600)
 # Four-eyes: whoever started the run that priced a draft does not approve it, and whoever
@@ -202,8 +205,17 @@ WEBHOOK_RETRY_MAX_SECONDS = env_int("WEBHOOK_RETRY_MAX_SECONDS", 6 * 3600)
 WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", False)
 # The account the journal credits with each document's gross (what is owed to the supplier).
 JOURNAL_CREDITORS_ACCOUNT = os.environ.get("JOURNAL_CREDITORS_ACCOUNT", "creditors")
+# Uploads arrive in pieces: a file is held in memory up to FILE_UPLOAD_MAX_MEMORY_SIZE, then
+# written to a temporary file, and stopped as soon as it passes KPI_FILE_MAX_BYTES
+# (core.uploads.UploadSizeLimit, docs/operations.md). The other fields of a request together
+# are at most DATA_UPLOAD_MAX_MEMORY_SIZE.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "core.uploads.UploadSizeLimit",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # Celery: eager (in-process) unless a broker is configured.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")

@@ -14,6 +14,7 @@ from django.utils.html import format_html
 from contracts.admin import ReadOnlyAdmin
 from contracts.tenancy import BuyerScopedAdminMixin, contracts_for_buyer_of
 from core.admin_columns import kpi_with_exact
+from core.uploads import upload_refusal
 from pricing.period import Period
 
 from .access import (
@@ -157,8 +158,12 @@ class KpiBatchAdmin(BuyerScopedAdminMixin, ReadOnlyAdmin):
             messages.error(request, "You do not have permission to upload KPI files.")
             return redirect("admin:kpis_kpibatch_changelist")
         form = KpiFileForm(request.POST or None, request.FILES or None)
-        result = None
-        if request.method == "POST" and form.is_valid():
+        result, refusal = None, upload_refusal(request)
+        if refusal is not None:  # stopped while it arrived: nothing of it was kept
+            form = KpiFileForm(request.POST, {})
+            form.is_valid()
+            form.errors["file"] = form.error_class([f"{refusal}."])
+        elif request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
             try:
                 allowed = kpi_submittable_contract_ids(user=request.user)
@@ -167,7 +172,7 @@ class KpiBatchAdmin(BuyerScopedAdminMixin, ReadOnlyAdmin):
                 return redirect("admin:kpis_kpibatch_changelist")
             result = kpi_batch_ingest(
                 file_name=upload.name,
-                content=upload.read(),
+                content=upload.file,  # read in chunks, from disk once it is large
                 source="admin",
                 uploaded_by=request.user,
                 # Rows naming another buyer's contract are refused as unknown contracts.
@@ -205,7 +210,8 @@ class KpiBatchAdmin(BuyerScopedAdminMixin, ReadOnlyAdmin):
             "form": form,
             "result": result,
         }
-        return render(request, "admin/kpis/kpibatch/upload.html", context)
+        status = 413 if refusal is not None else 200
+        return render(request, "admin/kpis/kpibatch/upload.html", context, status=status)
 
     def month_view(self, request):
         """One line per KPI of a contract's month, as priced, with a drill-down to its rows."""

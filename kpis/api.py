@@ -10,6 +10,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from core.api_params import StrictPageNumberPagination
+from core.uploads import upload_refusal
 
 from .access import NotActingForAnyone, batches_submitted_for, kpi_submittable_contract_ids
 from .ingest import size_problem
@@ -183,6 +184,11 @@ class KpiBatchCreateView(mixins.ListModelMixin, generics.GenericAPIView):
             ),
             401: OpenApiResponse(ERROR_SCHEMA, description="No token, or an unknown one"),
             403: OpenApiResponse(ERROR_SCHEMA, description="The caller acts for no organisation"),
+            413: OpenApiResponse(
+                RejectedSerializer,
+                description="The upload is over `KPI_FILE_MAX_BYTES`: stopped as soon as it passed the limit, "
+                "nothing of it kept (one problem, row 0, column `file`)",
+            ),
             415: OpenApiResponse(ERROR_SCHEMA, description="The body is not multipart/form-data"),
             429: OpenApiResponse(
                 ERROR_SCHEMA, description="Too many requests: retry after `Retry-After` seconds"
@@ -194,6 +200,14 @@ class KpiBatchCreateView(mixins.ListModelMixin, generics.GenericAPIView):
             serializer = KpiFileUploadSerializer(data=request.data)  # not the list's serializer
         except ParseError as error:
             return request_rejected({"file": [str(error.detail)]})
+        if (refusal := upload_refusal(request._request)) is not None:  # stopped as it arrived
+            body = {
+                "status": "rejected",
+                "file_name": "",
+                "error_count": 1,
+                "errors": [{"row": 0, "column": "file", "problem": refusal}],
+            }
+            return Response(body, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
         if not serializer.is_valid():
             return request_rejected(serializer.errors)
         upload = serializer.validated_data["file"]
@@ -209,7 +223,7 @@ class KpiBatchCreateView(mixins.ListModelMixin, generics.GenericAPIView):
             return Response(body, status=status.HTTP_400_BAD_REQUEST)
         result = kpi_batch_ingest(
             file_name=upload.name,
-            content=upload.read(),
+            content=upload.file,  # read in chunks, from disk once it is large
             source="api",
             uploaded_by=request.user,
             allowed_contracts=allowed,

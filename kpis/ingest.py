@@ -41,7 +41,7 @@ from .file_format import (
     KpiRef,
     RowError,
 )
-from .reading import read_kpi_file, size_problem
+from .reading import CHUNK_ROWS, Scan, read_kpi_chunks, read_kpi_file, scan_kpi_file, size_problem
 from .row_checks import (
     check_bounds,
     check_contract_dates,
@@ -54,6 +54,7 @@ from .row_checks import (
 
 __all__ = [
     "BOUNDED_NUMBER_RE",
+    "CHUNK_ROWS",
     "CONTROL_RE",
     "DATE_RE",
     "EXPONENT_RE",
@@ -73,8 +74,11 @@ __all__ = [
     "KpiFileRejected",
     "KpiRef",
     "RowError",
+    "Scan",
     "check_file",
+    "read_kpi_chunks",
     "read_kpi_file",
+    "scan_kpi_file",
     "size_problem",
 ]
 
@@ -97,8 +101,16 @@ class FileCheck:
     each time it is called)."""
 
     def __init__(
-        self, frame: pd.DataFrame, *, contracts: Mapping[str, ContractRef], kpis: Mapping[str, KpiRef]
+        self,
+        frame: pd.DataFrame,
+        *,
+        contracts: Mapping[str, ContractRef],
+        kpis: Mapping[str, KpiRef],
+        across_rows: bool = True,
     ):
+        # ``across_rows=False``: the frame is one chunk of a file, and the checks across rows
+        # (duplicates, ratio rows given as values) are left to ``kpis.whole_file.WholeFile``.
+        self.across_rows = across_rows
         self.size = len(frame)
         self.source_rows = frame.attrs.get("source_rows")
         if self.source_rows is None or len(self.source_rows) != self.size:
@@ -148,6 +160,15 @@ class FileCheck:
         if self._outcome is not None:
             raise self._outcome
 
+    def problems(self) -> tuple[list[RowError], int]:
+        """Every check once: the first ``MAX_REPORTED`` problems sorted by row and column,
+        and the count of all (0: none)."""
+        try:
+            self.verify()
+        except KpiFileRejected as rejected:
+            return rejected.errors, rejected.error_count
+        return [], 0
+
     def _check(self) -> KpiFileRejected | None:
         # The order of the checks is the order of the report's first MAX_REPORTED problems.
         text, report, present = self.text, Report(self.source_rows), self.present
@@ -168,8 +189,9 @@ class FileCheck:
         valid = check_number_formats(text, report, present)
         has_ratio = check_kpi_cells(text, report, kpi_refs=self.kpi_refs, present=present)
         check_bounds(text, report, kpi_refs=self.kpi_refs, present=present, valid=valid, has_ratio=has_ratio)
-        check_duplicates(text, report, period=self.period)
-        check_ratio_value_rows(text, report, period=self.period, kpi_refs=self.kpi_refs)
+        if self.across_rows:
+            check_duplicates(text, report, period=self.period)
+            check_ratio_value_rows(text, report, period=self.period, kpi_refs=self.kpi_refs)
         if report.count:
             return KpiFileRejected(sorted(report.errors, key=lambda e: (e.row, e.column)), report.count)
         return None

@@ -8,6 +8,22 @@ from contracts.models import Kpi
 from .fields import ExactDecimalField
 
 
+class StoredBatches(models.Manager):
+    """Every batch but those still loading: a file being ingested is invisible until its
+    last row is stored and its batch is switched on (``kpis.services``)."""
+
+    def get_queryset(self):
+        return super().get_queryset().exclude(status=KpiBatch.Status.LOADING)
+
+
+class StoredResults(models.Manager):
+    """Every row but those of a batch still loading (see ``StoredBatches``)."""
+
+    def get_queryset(self):
+        loading = KpiBatch.with_loading.filter(status=KpiBatch.Status.LOADING).values("pk")
+        return super().get_queryset().exclude(batch_id__in=loading)
+
+
 class KpiBatch(models.Model):
     """One stored KPI file. Files with a problem leave nothing behind.
 
@@ -15,6 +31,13 @@ class KpiBatch(models.Model):
     issued is stored ``pending`` review: its rows change nothing until procurement accepts it
     (``kpis.services.kpi_batch_accept``), and a ``rejected`` one stays, with its reason, for
     the supplier to see.
+
+    While its file is being stored, chunk by chunk, a batch is ``loading``: the default
+    managers of batches and results hide it and its rows from every reader (``with_loading``
+    sees them, for the ingestion and its cleanup only). It becomes ``accepted`` (or
+    ``pending``) in one short transaction once the whole file is checked and stored, or is
+    deleted with its rows; ``loading_seen_at`` is renewed after every chunk, so a batch whose
+    process died is recognised and removed (``kpis.services.kpi_loads_clean``).
     """
 
     class Source(models.TextChoices):
@@ -26,6 +49,7 @@ class KpiBatch(models.Model):
         ACCEPTED = "accepted", "Accepted"
         PENDING = "pending", "Pending review"
         REJECTED = "rejected", "Rejected"
+        LOADING = "loading", "Loading"
 
     class Party(models.TextChoices):
         BUYER = "buyer", "Buyer"
@@ -64,6 +88,12 @@ class KpiBatch(models.Model):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_reason = models.TextField(blank=True, max_length=1000)
+    loading_seen_at = models.DateTimeField(
+        null=True, blank=True, help_text="While loading: when the ingestion last stored a chunk."
+    )
+
+    objects = StoredBatches()
+    with_loading = models.Manager()  # noqa: DJ012 (after objects, which stays the default manager)
 
     class Meta:
         ordering = ["-uploaded_at", "-id"]
@@ -115,6 +145,9 @@ class KpiResult(models.Model):
     channel = models.CharField(max_length=40, blank=True, default="")
     site = models.CharField(max_length=40, blank=True, default="")
     source_row = models.PositiveIntegerField(help_text="Row number in the file (the header is row 1).")
+
+    objects = StoredResults()
+    with_loading = models.Manager()  # noqa: DJ012 (after objects, which stays the default manager)
 
     class Meta:
         ordering = ["contract", "period", "kpi", "batch", "source_row"]

@@ -40,8 +40,9 @@ ISSUED_STATUSES = ("issued", "paid")
 
 
 def uncounted_batches() -> QuerySet:
-    """Ids of the batches whose rows do not count (pending review or rejected), as a subquery."""
-    return KpiBatch.objects.exclude(status=KpiBatch.Status.ACCEPTED).values("pk")
+    """Ids of the batches whose rows do not count (pending review, rejected or still loading),
+    as a subquery."""
+    return KpiBatch.with_loading.exclude(status=KpiBatch.Status.ACCEPTED).values("pk")
 
 
 def counted_results() -> QuerySet:

@@ -17,18 +17,21 @@ stored *pending review*: it changes nothing until procurement accepts it (``kpis
 
 from __future__ import annotations
 
-import hashlib
+import io
 import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import BinaryIO
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from contracts.models import Contract, Kpi
 from contracts.selectors import kpi_default_sources
-from core.databases import database_path, is_postgresql
+from core.databases import database_path
 from pricing.period import Period
 
 from . import ingest
@@ -42,6 +45,7 @@ from .selectors import (
     kpi_month_values_for_contracts,
     kpi_month_values_for_periods,
 )
+from .whole_file import WholeFile
 
 Progress = Callable[[str, int, int], None]
 CHUNK = 100_000
@@ -86,137 +90,224 @@ def _noop(stage: str, done: int, total: int) -> None:
 def kpi_batch_ingest(
     *,
     file_name: str,
-    content: bytes,
+    content: bytes | BinaryIO,
     source: str,
     uploaded_by=None,
     allowed_contracts: Iterable[int] | None = None,
     dry_run: bool = False,
     progress: Progress = _noop,
+    chunk_rows: int = ingest.CHUNK_ROWS,
 ) -> IngestResult:
-    """Ingest one KPI file (CSV or XLSX) as a batch.
+    """Ingest one KPI file (CSV or XLSX) as a batch, in chunks of ``chunk_rows`` rows.
+
+    ``content`` is the file's bytes or a seekable binary file (an upload Django kept on disk):
+    it is read a window and a chunk at a time, never whole (``kpis.reading``). Each chunk is
+    checked, then stored under a ``loading`` batch that no reader sees; once the last chunk
+    is stored and the checks across the whole file pass (``kpis.whole_file``), one short
+    transaction switches the batch on. A file with any problem is refused whole, with every
+    problem counted (the first 1,000 listed), and its stored chunks are deleted.
 
     ``allowed_contracts`` restricts the contracts the file may name (the caller's own, from
     ``kpis.access.kpi_submittable_contract_ids``; ``None``: every contract); rows for any
     other contract are reported exactly as unknown contracts, before the file is compared with
     earlier batches, so a caller learns nothing of another party's contracts or files.
-    Returns the result; a rejected file lists every bad row (the first 1,000, with
-    ``error_count`` of all). Never raises for a bad file: every refusal is a result.
+    Never raises for a bad file: every refusal is a result.
 
     The submitter's party comes from ``uploaded_by``: a supplier user's rows of the buyer's
     KPIs are refused, and its file that changes an issued month is stored ``pending_review``.
     """
-    checksum = hashlib.sha256(content).hexdigest()
+    stream = io.BytesIO(content) if isinstance(content, bytes | bytearray) else content
     party, organisation_id = kpi_party(uploaded_by)
+    kpi_loads_clean()
     progress("reading", 0, 1)
+    batch_id = None
     try:
-        frame = ingest.read_kpi_file(
-            file_name=file_name, content=content, max_bytes=settings.KPI_FILE_MAX_BYTES
-        )
-        progress("checking", 0, len(frame))
-        check = ingest.FileCheck(
-            frame,
-            contracts=_contract_refs(allowed_contracts, supplier=party == KpiBatch.Party.SUPPLIER),
-            kpis=_kpi_refs(),
-        )
-        del frame
-        # Tenancy before anything else: a contract the caller does not act for is an unknown
-        # contract, and the file's report is given before the duplicate check could name a batch.
-        if check.names_unknown_contracts():
-            check.verify()
-        existing = _batch_with_checksum(checksum)
-        if existing is not None:
-            # Same bytes, so the same contracts, every one of which the caller acts for.
-            return IngestResult("duplicate", file_name, batch=existing, row_count=existing.row_count)
-        if dry_run or not is_postgresql():
-            # Checked before the transaction opens: a dry run reads the values before storing,
-            # and SQLite's transaction takes the writer's lock at once (IMMEDIATE), which the
-            # check would hold. Only PostgreSQL's COPY checks while it streams.
-            check.verify()
-        try:
-            return _write_batch(
-                check.rows,
-                check.verify,
+        scan = ingest.scan_kpi_file(file_name=file_name, stream=stream, max_bytes=settings.KPI_FILE_MAX_BYTES)
+        contracts = _contract_refs(allowed_contracts, supplier=party == KpiBatch.Party.SUPPLIER)
+        existing = _batch_with_checksum(scan.checksum)
+        if existing is None:
+            batch_id = _start_loading(
                 file_name=file_name,
-                checksum=checksum,
+                checksum=scan.checksum,
                 source=source,
                 uploaded_by=uploaded_by,
                 party=party,
                 organisation_id=organisation_id,
-                dry_run=dry_run,
-                progress=progress,
             )
-        except IntegrityError:
-            # The same bytes stored by a parallel upload that committed first (the checksum is
-            # unique): that batch is this file's, so the answer is the duplicate's.
-            existing = KpiBatch.objects.filter(checksum=checksum).first()
+        whole = _read_and_store(
+            stream,
+            scan,
+            contracts=contracts,
+            kpis=_kpi_refs(),
+            batch_id=batch_id,
+            chunk_rows=chunk_rows,
+            progress=progress,
+        )
+        if batch_id is None:
+            # Same bytes as a stored batch, so the same contracts, every one of which the
+            # caller acts for (``whole`` refused any other): that batch is this file's.
+            existing = KpiBatch.objects.filter(checksum=scan.checksum).first()  # stored meanwhile?
             if existing is None:
-                check.verify()
-                raise
+                raise KpiFileRejected(
+                    [
+                        RowError(
+                            0, "", "the same file is being ingested by another upload; try again when it ends"
+                        )
+                    ]
+                )
             return IngestResult("duplicate", file_name, batch=existing, row_count=existing.row_count)
-        except Exception:
-            check.verify()  # a bad file's own report explains a failure to store it
-            raise
+        whole.finish()
+        return _switch_on(batch_id, whole, file_name=file_name, party=party, dry_run=dry_run)
     except KpiFileRejected as rejected:
         return IngestResult("rejected", file_name, errors=rejected.errors, error_count=rejected.error_count)
+    finally:
+        if batch_id is not None:
+            _discard_loading(batch_id)  # nothing once the batch is switched on
 
 
 def _batch_with_checksum(checksum: str) -> KpiBatch | None:
     return KpiBatch.objects.filter(checksum=checksum).first()
 
 
-def _write_batch(
-    rows: ingest.CheckedRows,
-    verify: Callable[[], None],
+def _start_loading(*, file_name, checksum, source, uploaded_by, party, organisation_id) -> int | None:
+    """The id of a new ``loading`` batch for the file (committed: its rows are stored in later
+    transactions), or ``None`` when another upload of the same bytes holds the checksum."""
+    try:
+        with transaction.atomic():
+            return KpiBatch.with_loading.create(
+                file_name=file_name[-255:],
+                checksum=checksum,
+                source=source,
+                uploaded_by=uploaded_by,
+                party=party,
+                organisation_id=organisation_id,
+                status=KpiBatch.Status.LOADING,
+                loading_seen_at=timezone.now(),
+            ).pk
+    except IntegrityError:
+        return None
+
+
+def _read_and_store(
+    stream: BinaryIO,
+    scan: ingest.Scan,
     *,
-    file_name: str,
-    checksum: str,
-    source: str,
-    uploaded_by,
-    party: str,
-    organisation_id: int | None,
-    dry_run: bool,
+    contracts: dict[str, ContractRef],
+    kpis: dict[str, KpiRef],
+    batch_id: int | None,
+    chunk_rows: int,
     progress: Progress,
-) -> IngestResult:
-    """Store the rows as one batch in one transaction (rolled back for a dry run, or when
-    ``verify`` finds the file bad while the rows are being stored). A supplier's batch that
-    changes an issued month's values is left ``pending`` review."""
+) -> WholeFile:
+    """Read and check every chunk; while the file has no problem, store each checked chunk
+    under the loading batch ``batch_id`` (``None``: check only) in its own transaction.
+    Raises ``KpiFileRejected`` for a chunk's file-level problem (a broken line, a workbook
+    limit); the checks across the whole file are left to ``WholeFile.finish``."""
+    whole, unknown_contracts = WholeFile(), False
+    for frame in ingest.read_kpi_chunks(stream=stream, scan=scan, chunk_rows=chunk_rows):
+        check = ingest.FileCheck(frame, contracts=contracts, kpis=kpis, across_rows=False)
+        del frame
+        whole.add(check)
+        unknown_contracts = unknown_contracts or check.names_unknown_contracts()
+        progress("checking", whole.rows, whole.rows)
+        if batch_id is not None and not whole.error_count:
+            _store_chunk(check, batch_id, whole.rows - check.size, progress)
+    if batch_id is None and unknown_contracts:
+        # Tenancy first: a file naming a contract the caller does not act for gets its report,
+        # never a word of the batch that has the same bytes.
+        whole.finish()
+    return whole
+
+
+def _store_chunk(check: ingest.FileCheck, batch_id: int, offset: int, progress: Progress) -> None:
+    """One checked chunk's rows, stored in one transaction that first locks the loading batch:
+    a batch removed as crashed (``kpi_loads_clean``) is never written to again."""
     with transaction.atomic():
-        pairs = rows.pairs()
+        if (
+            not KpiBatch.with_loading.select_for_update()
+            .filter(pk=batch_id, status=KpiBatch.Status.LOADING)
+            .exists()
+        ):
+            raise RuntimeError(f"KPI batch {batch_id} is no longer loading: it was removed as stale")
+        write_results(
+            check.rows,
+            batch_id,
+            lambda stage, done, total: progress(stage, offset + done, offset + total),
+            check.verify,
+        )
+        KpiBatch.with_loading.filter(pk=batch_id).update(loading_seen_at=timezone.now())
+
+
+def _switch_on(batch_id: int, whole: WholeFile, *, file_name: str, party: str, dry_run: bool) -> IngestResult:
+    """Make the loading batch count, in one short transaction: ``accepted``, or ``pending``
+    review for a supplier's file that changes an issued month; a dry run computes what would
+    change and rolls back (its rows are then deleted with the batch)."""
+    pairs = sorted(whole.pairs)
+    with transaction.atomic():
+        batch = KpiBatch.with_loading.select_for_update().get(pk=batch_id, status=KpiBatch.Status.LOADING)
         before = _month_values(pairs) if dry_run else {}
         issued = issued_months(pairs) if party == KpiBatch.Party.SUPPLIER else []
         issued_before = _measured(issued)
         references = dict(
             Contract.objects.filter(pk__in={c for c, _ in pairs}).values_list("pk", "reference")
         )
-        batch = KpiBatch.objects.create(
-            file_name=file_name[-255:],
-            checksum=checksum,
-            source=source,
-            uploaded_by=uploaded_by,
-            party=party,
-            organisation_id=organisation_id,
-            row_count=len(rows),
-            contracts=sorted(references.values()),
-            periods=sorted({p for _, p in pairs}),
-        )
-        write_results(rows, batch.pk, progress, verify)
+        batch.status = KpiBatch.Status.ACCEPTED
+        batch.loading_seen_at = None
+        batch.row_count = whole.rows
+        batch.contracts = sorted(references.values())
+        batch.periods = sorted({p for _, p in pairs})
+        batch.save(update_fields=["status", "loading_seen_at", "row_count", "contracts", "periods"])
         held = _changes(issued, issued_before, _measured(issued), references)
         if held and not dry_run:
             batch.status = KpiBatch.Status.PENDING
             batch.held_months = held
             batch.save(update_fields=["status", "held_months"])
             return IngestResult(
-                "pending_review", file_name, batch=batch, row_count=len(rows), held_months=held
+                "pending_review", file_name, batch=batch, row_count=whole.rows, held_months=held
             )
         if not dry_run:
-            return IngestResult("accepted", file_name, batch=batch, row_count=len(rows))
+            return IngestResult("accepted", file_name, batch=batch, row_count=whole.rows)
         after = _month_values(pairs)
         preview = _preview(pairs, before, after)
         warnings = month_check_failures(months=after)
         transaction.set_rollback(True)
     return IngestResult(
-        "dry_run", file_name, row_count=len(rows), preview=preview, held_months=held, warnings=warnings
+        "dry_run", file_name, row_count=whole.rows, preview=preview, held_months=held, warnings=warnings
     )
+
+
+def _discard_loading(batch_id: int) -> None:
+    """Delete a batch that is still loading, with its rows (a refused file, a dry run, an
+    error mid-file); a batch already switched on is left alone."""
+    with transaction.atomic():
+        batch = KpiBatch.with_loading.select_for_update().filter(pk=batch_id, status=KpiBatch.Status.LOADING)
+        if batch.exists():
+            _delete_rows(batch_id)
+            batch.delete()
+
+
+def _delete_rows(batch_id: int) -> None:
+    with connection.cursor() as cursor:
+        # A fixed table name; the rows of one loading batch, which nothing reads or refers to.
+        cursor.execute(f"DELETE FROM {KpiResult._meta.db_table} WHERE batch_id = %s", [batch_id])  # noqa: S608
+
+
+def kpi_loads_clean(*, stale_after: int | None = None) -> int:
+    """Delete the batches left ``loading`` by an ingestion that died (no chunk stored for
+    ``stale_after`` seconds, ``settings.KPI_LOAD_STALE_AFTER`` by default), with their rows;
+    returns how many. Run before every ingestion and by ``manage.py clean_kpi_loads``. A batch
+    whose ingestion holds its lock (storing a chunk) is skipped."""
+    stale_after = settings.KPI_LOAD_STALE_AFTER if stale_after is None else stale_after
+    cutoff = timezone.now() - timedelta(seconds=stale_after)
+    removed = 0
+    stale = KpiBatch.with_loading.filter(status=KpiBatch.Status.LOADING, loading_seen_at__lt=cutoff)
+    for batch_id in stale.values_list("pk", flat=True):
+        with transaction.atomic():
+            locked = stale.filter(pk=batch_id).select_for_update(skip_locked=True)
+            if locked.exists():
+                _delete_rows(batch_id)
+                locked.delete()
+                removed += 1
+    return removed
 
 
 def _changes(months, before, after, references) -> list[dict]:

@@ -30,8 +30,9 @@ def test_the_billing_benchmark_prices_every_contract_in_one_process_and_in_two()
 
 
 def test_the_ingestion_benchmark_ingests_its_file():
-    out = bench("bench/ingest.py", "--rows", "3000", "--contracts", "5")
-    assert "3,000 rows" in out and "ratio" in out
+    out = bench("bench/ingest.py", "--rows", "3000", "--contracts", "5", "--stored-reference")
+    assert "3,000 rows" in out and "ratio to floor" in out and "load average" in out
+    assert "floor (Arrow streaming read" in out and "peak" in out and "reference, not the floor" in out
 
 
 def test_the_simulation_benchmark_simulates_every_contract_and_month():

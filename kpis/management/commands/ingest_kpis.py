@@ -40,13 +40,13 @@ class Command(BaseCommand):
             except NotActingForAnyone as error:
                 raise CommandError(f"--user: {error}") from None
         try:
-            # Asked before reading: a file over the limit is never held in memory.
+            # Asked before reading: a file over the limit is never read.
             if (
                 too_large := size_problem(size=file.stat().st_size, max_bytes=settings.KPI_FILE_MAX_BYTES)
             ) is not None:
                 self.stderr.write(self.style.ERROR(f"{file}:-:-: {too_large.problem}"))
                 raise CommandError(f"{file}: refused with 1 problem(s); nothing was ingested")
-            content = file.read_bytes()
+            stream = file.open("rb")  # read in chunks by the ingestion, never whole
         except OSError as error:
             raise CommandError(f"{file}: cannot read the file: {error.strerror}") from None
         # One bar whose label follows the stage; tqdm stays quiet when stderr is not a terminal.
@@ -57,15 +57,16 @@ class Command(BaseCommand):
             bar.total, bar.n = max(total, 1), done
             bar.refresh()
 
-        result = kpi_batch_ingest(
-            file_name=str(file),
-            content=content,
-            source="cli",
-            uploaded_by=user,
-            allowed_contracts=allowed,
-            dry_run=dry_run,
-            progress=progress,
-        )
+        with stream:
+            result = kpi_batch_ingest(
+                file_name=str(file),
+                content=stream,
+                source="cli",
+                uploaded_by=user,
+                allowed_contracts=allowed,
+                dry_run=dry_run,
+                progress=progress,
+            )
         bar.close()
         if result.status == "rejected":
             for error in result.errors:

@@ -103,7 +103,7 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(contract, setti
     path = tmp_path / "big.csv"
     path.write_bytes((HERE / "long-channel.csv").read_bytes())  # 149 bytes
     read = []
-    monkeypatch.setattr(type(path), "read_bytes", lambda self: read.append(self) or b"")
+    monkeypatch.setattr(type(path), "open", lambda self, *args: read.append(self))
     err = StringIO()
     with pytest.raises(CommandError, match="nothing was ingested"):
         call_command("ingest_kpis", str(path), stderr=err, stdout=StringIO())
@@ -119,8 +119,12 @@ def test_the_api_refuses_an_upload_over_the_size_limit(contract, settings):
     client.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=user)[1]}")
     upload = SimpleUploadedFile("big.csv", (HERE / "long-channel.csv").read_bytes())
     response = client.post("/api/v1/kpi-batches/", {"file": upload}, format="multipart")
-    assert response.status_code == 400
+    assert response.status_code == 413  # stopped as it arrived, at the 100th byte
     assert response.json()["errors"] == [
-        {"row": 0, "column": "", "problem": "the file is 149 bytes; the limit is 100"}
+        {
+            "row": 0,
+            "column": "file",
+            "problem": "the file big.csv is more than 100 bytes, the limit; nothing was kept",
+        }
     ]
     assert nothing_stored()

@@ -12,7 +12,7 @@ from django.urls import reverse
 from knox.models import AuthToken
 from rest_framework.test import APIClient
 
-from contracts.models import Contract, Membership, Organisation
+from contracts.models import Contract, Membership
 from kpis.models import KpiBatch, KpiResult
 from kpis.selectors import kpi_month_values, kpi_month_values_for_periods, kpi_results_history
 from kpis.services import kpi_batch_ingest
@@ -22,40 +22,6 @@ from tests.demo_index import import_demo_index
 pytestmark = pytest.mark.django_db
 HEADER = "contract,period,date,kpi,value,numerator,denominator,channel,site\n"
 MARCH = Period(2026, 3)
-
-
-@pytest.fixture
-def parties():
-    buyer = Organisation.objects.create(name="Acme Telecom plc", code="ACME", country="GB")
-    north = Organisation.objects.create(name="Northwind CX Ltd", code="NORTHWIND", country="GB")
-    other = Organisation.objects.create(name="Other CX Ltd", code="OTHER", country="GB")
-    return buyer, north, other
-
-
-@pytest.fixture
-def contract(parties):
-    buyer, north, _ = parties
-    return Contract.objects.create(
-        reference="ACME-TEL-001",
-        title="Care",
-        buyer=buyer,
-        supplier=north,
-        tax_rate=20,
-        start_date=date(2026, 1, 1),
-    )
-
-
-@pytest.fixture
-def other_contract(parties):
-    buyer, _, other = parties
-    return Contract.objects.create(
-        reference="ACME-TEL-002",
-        title="Care 2",
-        buyer=buyer,
-        supplier=other,
-        tax_rate=20,
-        start_date=date(2026, 1, 1),
-    )
 
 
 def ingest(text: str, name="kpis.csv", **kwargs):
