@@ -41,6 +41,7 @@ from .models import BillingRun, Statement, StatementLine
 from .month_close_admin import month_close_view
 from .selectors import live_statement, statement_events
 from .statement_actions import StatementObjectActionsMixin
+from .value_admin import contract_value_view, portfolio_view
 
 
 class ReadOnly:
@@ -291,9 +292,13 @@ class StatementAdmin(StatementObjectActionsMixin, BuyerScopedAdminMixin, ReadOnl
         its journal download (``billing.journal_admin``)."""
         view = self.admin_site.admin_view(functools.partial(month_close_view, self))
         journal = self.admin_site.admin_view(functools.partial(journal_download_view, self))
+        value = self.admin_site.admin_view(functools.partial(contract_value_view, self))
+        portfolio = self.admin_site.admin_view(functools.partial(portfolio_view, self))
         return [
             path("month-close/", view, name="billing_statement_month_close"),
             path("month-close/journal/", journal, name="billing_statement_journal"),
+            path("value/<int:contract_id>/", value, name="billing_statement_contract_value"),
+            path("portfolio/", portfolio, name="billing_statement_portfolio"),
             *super().get_urls(),
         ]
 

@@ -1,10 +1,11 @@
-from django.urls import path
+from django.urls import path, register_converter
 from rest_framework.routers import SimpleRouter
 
 from .accruals_api import AccrualsView
 from .api import InvoiceViewSet
 from .feed_api import FeedEventViewSet
 from .journal_api import JournalView
+from .value_api import ContractValueView, PortfolioView
 
 # A document number as issued: "<buyer code>-[CN-]<year>-<six digits>", within the number
 # column's 40 characters. The buyer code is a slug, so letters, digits, "-" and "_". Anything
@@ -31,6 +32,25 @@ class DocumentNumberRouter(SimpleRouter):
         return f"(?P<{lookup_prefix}{viewset.lookup_field}>{DOCUMENT_NUMBER_PATTERN})"
 
 
+# A contract reference as a path segment: at most the column's 50 characters, without "/"
+# (a reference containing one is not addressable by URL).
+CONTRACT_REFERENCE_PATTERN = "[^/]{1,50}"
+
+
+class ContractReferenceConverter:
+    """``<contract_reference:reference>`` in path routes: :data:`CONTRACT_REFERENCE_PATTERN`."""
+
+    regex = CONTRACT_REFERENCE_PATTERN
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(ContractReferenceConverter, "contract_reference")
+
 router = DocumentNumberRouter()
 router.register("invoices", InvoiceViewSet, basename="invoice")
 router.register("events", FeedEventViewSet, basename="event")
@@ -38,4 +58,8 @@ urlpatterns = [
     *router.urls,
     path("accruals/", AccrualsView.as_view(), name="accruals"),
     path("journal/", JournalView.as_view(), name="journal"),
+    path(
+        "contracts/<contract_reference:reference>/value/", ContractValueView.as_view(), name="contract-value"
+    ),
+    path("portfolio/", PortfolioView.as_view(), name="portfolio"),
 ]

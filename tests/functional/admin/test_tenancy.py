@@ -217,6 +217,9 @@ CUSTOM_VIEWS = {
     "billing_statement_month_close",
     # The month-close page's journal download (CSV or Excel).
     "billing_statement_journal",
+    # A contract's value page and the buyer's portfolio (tests/functional/admin/test_value_pages.py).
+    "billing_statement_contract_value",
+    "billing_statement_portfolio",
     "autocomplete",
     "app_list",
     "view_on_site",
