@@ -33,8 +33,9 @@ class DocumentNumberRouter(SimpleRouter):
 
 
 # A contract reference as a path segment: at most the column's 50 characters, without "/"
-# (a reference containing one is not addressable by URL).
-CONTRACT_REFERENCE_PATTERN = "[^/]{1,50}"
+# (a reference containing one is not addressable by URL) or a control character (PostgreSQL
+# refuses NUL in text, so one reaching a query would be a 500): anything else is a 404.
+CONTRACT_REFERENCE_PATTERN = "[^/\\x00-\\x1f\\x7f]{1,50}"
 
 
 class ContractReferenceConverter:
