@@ -21,10 +21,13 @@ from decimal import Decimal
 from core.formatting import kpi_axis_display
 from core.scales import nice_ceiling
 
-WIDTH, HEIGHT = 640, 230
-LEFT, RIGHT, TOP, BOTTOM = 70, 10, 40, 34
+# Narrow enough that, scaled to a phone's width, its 12px text stays readable.
+WIDTH, HEIGHT = 480, 240
+LEFT, RIGHT, TOP, BOTTOM = 64, 8, 44, 34
+FONT_SIZE = 12
 MAX_TICKS = 12
-LEGEND_CHAR, LEGEND_GAP = 6.6, 26
+LEGEND_CHAR, LEGEND_GAP = 7.0, 24
+MIN_LABEL_GAP = 14  # pixels between two axis labels, or the one further from zero is left out
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -50,6 +53,7 @@ def _axis(stacks: list[tuple[Decimal, Decimal]], percent: bool) -> tuple[Decimal
 
 def _legend(series: list[Series]) -> list[dict]:
     entries, x, y = [], LEFT, 14
+    # The legend wraps to a second row when it would pass the right edge.
     for part in series:
         width = len(part.label) * LEGEND_CHAR + LEGEND_GAP
         if x + width > WIDTH - RIGHT and x > LEFT:
@@ -116,14 +120,19 @@ def stacked_bar_chart(
                 "centre": centre,
             }
         )
-    axis_values = sorted({high, Decimal(0), low}, reverse=True)
+    zero_y = y_of(Decimal(0))
+    axis_values = [Decimal(0)] + [
+        value for value in (high, low) if value != 0 and abs(y_of(value) - zero_y) >= MIN_LABEL_GAP
+    ]
     unit = "percent" if percent else "money"
     return {
         "width": WIDTH,
         "height": HEIGHT,
         "left": LEFT,
         "right": WIDTH - RIGHT,
-        "zero_y": f"{y_of(Decimal(0)):.1f}",
+        "zero_y": f"{zero_y:.1f}",
+        "font_size": FONT_SIZE,
+        "top_label_y": TOP - 14,
         "bottom": HEIGHT - BOTTOM,
         "grid": [
             {"y": f"{y_of(value):.1f}", "label": kpi_axis_display(value, unit)} for value in axis_values

@@ -52,7 +52,8 @@ def _period(value: str) -> Period:
 
 class ValueRangeForm(forms.Form):
     """``from`` and ``to`` months (``YYYY-MM``), both optional and inclusive: ``to`` defaults to
-    the latest month with a document, ``from`` to eleven months before ``to``."""
+    the latest month with a document, ``from`` to the first month with a document among the
+    twelve that end at ``to``."""
 
     from_ = forms.CharField(required=False, max_length=7, label="From", help_text="YYYY-MM")
     to = forms.CharField(required=False, max_length=7, label="To", help_text="YYYY-MM")
@@ -89,7 +90,19 @@ def value_range(
         last = Period.parse(latest) if latest else Period.of(contract.start_date)
         if first is not None and str(first) > str(last):
             last = first.shift(DEFAULT_MONTHS - 1)
-    first = first or last.shift(-(DEFAULT_MONTHS - 1))
+    if first is None:
+        # Twelve months to ``last``, or fewer when the contract's documents start later.
+        first = last.shift(-(DEFAULT_MONTHS - 1))
+        earliest = (
+            Statement.objects.filter(
+                contract_id=contract.pk, status__in=COUNTING, period__gte=str(first), **(scope or {})
+            )
+            .order_by("period")
+            .values_list("period", flat=True)
+            .first()
+        )
+        if earliest and earliest <= str(last):
+            first = Period.parse(earliest)
     value_range_check(first, last)
     return first, last
 
