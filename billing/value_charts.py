@@ -135,7 +135,8 @@ def stacked_bar_chart(
         "top_label_y": TOP - 14,
         "bottom": HEIGHT - BOTTOM,
         "grid": [
-            {"y": f"{y_of(value):.1f}", "label": kpi_axis_display(value, unit)} for value in axis_values
+            {"y": f"{y_of(value):.1f}", "label": kpi_axis_display(value, unit)}
+            for value in sorted(axis_values, reverse=True)
         ],
         "legend": _legend(series),
         "bars": bars,
