@@ -42,6 +42,7 @@ from .month_close_admin import month_close_view
 from .selectors import live_statement, statement_events
 from .simulation_admin import simulation_view
 from .statement_actions import StatementObjectActionsMixin
+from .value_admin import contract_value_view, portfolio_view
 
 
 class ReadOnly:
@@ -300,15 +301,20 @@ class StatementAdmin(StatementObjectActionsMixin, BuyerScopedAdminMixin, ReadOnl
 
     def get_urls(self):
         """The month-close page (``billing.month_close_admin``), procurement's landing page, its
-        journal download (``billing.journal_admin``), and a contract's "Simulate terms" page
-        (``billing.simulation_admin``)."""
+        journal download (``billing.journal_admin``), a contract's "Simulate terms" page
+        (``billing.simulation_admin``), its value page and the buyer's portfolio
+        (``billing.value_admin``)."""
         view = self.admin_site.admin_view(functools.partial(month_close_view, self))
         journal = self.admin_site.admin_view(functools.partial(journal_download_view, self))
         simulate = self.admin_site.admin_view(functools.partial(simulation_view, self))
+        value = self.admin_site.admin_view(functools.partial(contract_value_view, self))
+        portfolio = self.admin_site.admin_view(functools.partial(portfolio_view, self))
         return [
             path("month-close/", view, name="billing_statement_month_close"),
             path("month-close/journal/", journal, name="billing_statement_journal"),
             path("simulate/<int:contract_pk>/", simulate, name="billing_statement_simulate"),
+            path("value/<int:contract_id>/", value, name="billing_statement_contract_value"),
+            path("portfolio/", portfolio, name="billing_statement_portfolio"),
             *super().get_urls(),
         ]
 

@@ -5,10 +5,11 @@ from django.views.generic import RedirectView
 
 from billing.api_urls import DocumentNumberConverter
 
-from . import notification_views, query_views, views
+from . import notification_views, query_views, value_views, views
 
 # A malformed number (a NUL byte, a slash, thousands of characters) matches no route: a 404.
 register_converter(DocumentNumberConverter, "document_number")
+# ``contract_reference`` is registered by billing.api_urls, imported above.
 
 app_name = "portal"
 urlpatterns = [
@@ -62,6 +63,8 @@ urlpatterns = [
         name="statement-acknowledge",
     ),
     path("kpi-submissions/", views.kpi_submissions, name="kpi-submissions"),
+    path("value/", value_views.contract_value_list, name="contract-value-list"),
+    path("value/<contract_reference:reference>/", value_views.contract_value, name="contract-value"),
     path("notifications/", notification_views.notification_preferences_page, name="notifications"),
     # Procurement's "see as the supplier": behind the admin's login (and MFA), read-only.
     path(

@@ -94,9 +94,12 @@ def test_portal_list_query_parameters_never_give_a_500(world, params):
 @FUZZ
 @given(
     segment=SEGMENT,
-    template=st.sampled_from(["/statements/{}/", "/statements/{}/pdf/", "/{}", "/statements/{}/{}/"]),
+    template=st.sampled_from(
+        ["/statements/{}/", "/statements/{}/pdf/", "/{}", "/statements/{}/{}/", "/value/{}/"]
+    ),
 )
 @example(segment="ACME-2026-000001%00", template="/statements/{}/")  # the NUL the review found
+@example(segment="ACME-A-001%00", template="/value/{}/")
 @example(segment="ACME-2026-000001%00", template="/statements/{}/pdf/")
 def test_portal_urls_never_give_a_500(world, segment, template):
     url = template.replace("{}", segment)
@@ -142,6 +145,17 @@ def test_api_list_query_parameters_never_give_a_500(world, params):
 
 
 @FUZZ
+@given(params=st.dictionaries(st.sampled_from(["from", "to", "year"]) | NASTY, NASTY, max_size=3))
+@example(params={"from": "2026-01\x00", "year": "2026\x00"})
+def test_value_query_parameters_never_give_a_500(world, params):
+    reference = world["alpha_contract"].reference
+    api = api_client(world)
+    assert_no_500(api.get(f"/api/v1/contracts/{reference}/value/", params), params)
+    assert_no_500(api.get("/api/v1/portfolio/", params), params)
+    assert_no_500(portal_client(world).get(f"/value/{reference}/", params), params)
+
+
+@FUZZ
 @given(
     segment=SEGMENT,
     template=st.sampled_from(
@@ -150,10 +164,12 @@ def test_api_list_query_parameters_never_give_a_500(world, params):
             "/api/v1/invoices/{}/pdf/",
             "/api/v1/invoices/{}/ubl/",
             "/api/v1/invoices/{}/mark-paid/",
+            "/api/v1/contracts/{}/value/",
             "/api/v1/{}/",
         ]
     ),
 )
+@example(segment="ACME-A-001%00", template="/api/v1/contracts/{}/value/")
 @example(segment="ACME-2026-000001%00", template="/api/v1/invoices/{}/")
 @example(segment="ACME-2026-000001%00", template="/api/v1/invoices/{}/mark-paid/")
 def test_api_urls_never_give_a_500(world, segment, template):

@@ -42,6 +42,7 @@ def headings(page: str) -> list[str]:
         ("admin:billing_billingrun_run", "Run billing for a period"),
         ("admin:kpis_kpibatch_upload", None),
         ("admin:contracts_contract_import", None),
+        ("admin:billing_statement_portfolio", "Portfolio: 2026"),
     ],
 )
 def test_a_custom_page_shows_its_title_once(procurement, url_name, title):

@@ -221,6 +221,9 @@ CUSTOM_VIEWS = {
     "billing_statement_journal",
     # A contract's "Simulate terms" page (test_the_simulation_page_is_a_404_for_another_buyers_contract).
     "billing_statement_simulate",
+    # A contract's value page and the buyer's portfolio (tests/functional/admin/test_value_pages.py).
+    "billing_statement_contract_value",
+    "billing_statement_portfolio",
     "autocomplete",
     "app_list",
     "view_on_site",

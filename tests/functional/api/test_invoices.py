@@ -164,6 +164,10 @@ def test_every_invoice_route_answers_404_for_another_partys_document(world):
         # before the contract is looked up; another buyer's contract a 404
         # (tests/functional/api/test_simulations.py).
         "contract-simulations": None,
+        # Another party's contract, named by its reference (tests/functional/api/test_value.py).
+        "contract-value": ("get", f"/api/v1/contracts/{world['b_doc'].contract.reference}/value/"),
+        # A report of the caller's buyer: its scoping in tests/functional/api/test_value.py.
+        "portfolio": None,
     }
     assert {pattern.name for pattern in urlpatterns} == set(cases)
     alpha = client_for(world["a"].supplier, "supplier")

@@ -60,6 +60,9 @@ def test_every_portal_route_with_parameters_answers_404_for_another_suppliers_do
         "statement-export-csv": None,
         "statement-export-xlsx": None,
         "statement-export-zip": None,
+        # The supplier's contracts' value: by contract reference (test_contract_routes_... below).
+        "contract-value-list": None,
+        "contract-value": None,
         "kpi-submissions": None,  # the organisation's own batches (tests/functional/test_kpi_review.py)
         "notifications": None,  # the user's own email choices (tests/functional/portal/test_notifications.py)
         "mfa-enrol": None,  # the signed-in staff user's own device only (tests/functional/test_mfa.py)
@@ -83,6 +86,7 @@ def test_every_portal_route_with_parameters_answers_404_for_another_suppliers_do
         "statement-line",
         "password-reset-confirm",
         "procurement-preview",
+        "contract-value",
         *POST_CASES,
     }
 
@@ -161,3 +165,21 @@ def test_filters_and_query_strings_never_reach_another_suppliers_documents(world
             assert number not in body, (query, number)
         assert "ACME-A-001</option>" not in body and "Alpha CX Ltd" not in body, query
     assert world["beta_jan"].number in beta.get("/statements/", {"contract": "ACME-A-001"}).content.decode()
+
+
+def test_contract_routes_answer_404_for_another_suppliers_contract(world):
+    """The routes that take a contract reference: Alpha's contract is a 404 for Beta."""
+    routes = {"contract-value": lambda reference: f"/value/{reference}/"}
+    assert {name for name in route_names(urlpatterns) if name.startswith("contract-")} == {
+        *routes,
+        "contract-value-list",
+    }
+    alpha, beta = signed_in(world["alpha"]), signed_in(world["beta"])
+    reference = world["alpha_contract"].reference
+    for name, url_for in routes.items():
+        assert alpha.get(url_for(reference)).status_code == 200, name
+        response = beta.get(url_for(reference))
+        assert response.status_code == 404, name
+        assert reference.encode() not in response.content
+        assert beta.get(url_for(world["beta_contract"].reference)).status_code == 200, name
+    assert reference.encode() not in beta.get("/value/").content
