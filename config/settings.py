@@ -255,6 +255,15 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 # The schedule lives in the database (billing migration 0004 creates the monthly run), so
 # procurement can change it in the admin under Periodic tasks.
+# Worker processes taking the tasks (the sum of every worker's --concurrency): the chunk size
+# of a billing run and of a month's PDFs is chosen from it (billing.chunking).
+WORKER_PROCESSES = env_int("WORKER_PROCESSES", 2)
+# A worker process keeps its database connection this many seconds (checked before reuse)
+# instead of opening one per task: with CONN_MAX_AGE=0 each chunk paid a connect.
+WORKER_CONN_MAX_AGE = env_int("WORKER_CONN_MAX_AGE", 600)
+# Celery's Django fix-up closes every connection around every task unless this is set (then
+# only once per 2 × this many tasks); config.celery closes old or broken ones instead.
+CELERY_DB_REUSE_MAX = 1_000_000
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
