@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -32,3 +34,42 @@ def test_the_billing_benchmark_prices_every_contract_in_one_process_and_in_two()
 def test_the_ingestion_benchmark_ingests_its_file():
     out = bench("bench/ingest.py", "--rows", "3000", "--contracts", "5")
     assert "3,000 rows" in out and "ratio" in out
+
+
+def celery_bench(*args: str) -> str:
+    """``bench`` with the benchmark's workers on the suite's broker (``make test-celery``)."""
+    os.environ.setdefault("BENCH_BROKER_URL", os.environ["CELERY_BROKER_URL"])
+    return bench(*args)
+
+
+@pytest.mark.celery_worker
+def test_the_billing_benchmark_prices_the_month_on_real_celery_workers():
+    out = celery_bench(
+        "bench/billing.py",
+        "--contracts",
+        "30",
+        "--celery",
+        "--workers",
+        "2",
+        "--database-name",
+        "gainshare_bench_celery",
+    )
+    assert "30 drafts" in out and "billing run (one process)" in out
+    assert "1 worker process: " in out and "30 priced, 0 failed" in out and "fan-out cost" in out
+    assert "2 worker processes: " in out and out.count("30 priced, 0 failed") == 2
+
+
+@pytest.mark.celery_worker
+def test_the_pdf_benchmark_stores_a_months_pdfs_on_real_celery_workers():
+    out = celery_bench(
+        "bench/pdf.py",
+        "--celery",
+        "--statements",
+        "7",
+        "--iterations",
+        "2",
+        "--database-name",
+        "gainshare_bench_pdf_celery",
+    )
+    assert "median render: ours" in out and "7 statements issued" in out
+    assert "Celery, 1 worker process: " in out and "Celery, 2 worker processes: " in out
