@@ -73,19 +73,33 @@ def celery_per_minute(url: str, ids: list[int], warm: list[int], processes: int)
     from django.conf import settings
 
     from billing import services
-    from billing.selectors import statement_pdfs_stored
 
     settings.WORKER_PROCESSES = processes  # the chunk size, as the issuing process sets it
     with CeleryWorker(database_url=url, broker_url=BROKER_URL, concurrency=processes):
         for statement_id in warm:
             services.statement_pdfs_queue(statement_ids=[statement_id])
-        while statement_pdfs_stored(statement_ids=warm) < len(warm):
-            time.sleep(0.05)
+        _wait_stored(warm)
         started = time.perf_counter()
         services.statement_pdfs_queue(statement_ids=ids)
-        while statement_pdfs_stored(statement_ids=ids) < len(ids):
-            time.sleep(0.1)
+        _wait_stored(ids)
         return len(ids) / (time.perf_counter() - started) * 60
+
+
+def _wait_stored(ids: list[int], silent_seconds: float = 300) -> None:
+    """Until every PDF is stored; raises ``RuntimeError`` after ``silent_seconds`` without one
+    more (a render failing on every retry, a worker gone: see bench/out/celery-worker.log)."""
+    from billing.selectors import statement_pdfs_stored
+
+    stored, changed_at = 0, time.monotonic()
+    while stored < len(ids):
+        time.sleep(0.05)
+        now = statement_pdfs_stored(statement_ids=ids)
+        if now > stored:
+            stored, changed_at = now, time.monotonic()
+        elif time.monotonic() - changed_at > silent_seconds:
+            raise RuntimeError(
+                f"{len(ids) - stored} PDF(s) not stored after {silent_seconds} s without progress"
+            )
 
 
 def _init(url: str) -> None:

@@ -13,11 +13,11 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def bench(*args: str) -> str:
+def bench(*args: str, timeout: int = 300) -> str:
     url = os.environ.get("DATABASE_URL", "")
     database = ["--database-url", url] if url.startswith(("postgres://", "postgresql://")) else []
     result = subprocess.run(
-        [sys.executable, *args, *database], cwd=ROOT, capture_output=True, text=True, timeout=300
+        [sys.executable, *args, *database], cwd=ROOT, capture_output=True, text=True, timeout=timeout
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
@@ -39,7 +39,7 @@ def test_the_ingestion_benchmark_ingests_its_file():
 def celery_bench(*args: str) -> str:
     """``bench`` with the benchmark's workers on the suite's broker (``make test-celery``)."""
     os.environ.setdefault("BENCH_BROKER_URL", os.environ["CELERY_BROKER_URL"])
-    return bench(*args)
+    return bench(*args, timeout=900)  # workers start twice, and a loaded machine renders slowly
 
 
 @pytest.mark.celery_worker
