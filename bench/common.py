@@ -127,7 +127,7 @@ class CeleryWorker:
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 180  # a loaded machine takes a minute or more to start one
         while not app.control.ping(timeout=0.5):
             if self.process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("the Celery worker did not start")
