@@ -130,6 +130,7 @@ class CeleryWorker:
         deadline = time.monotonic() + 180  # a loaded machine takes a minute or more to start one
         while not app.control.ping(timeout=0.5):
             if self.process.poll() is not None or time.monotonic() > deadline:
+                self.__exit__()  # never left behind to take another run's tasks
                 raise RuntimeError("the Celery worker did not start")
         time.sleep(0.5)  # let every pool process finish its start-up before timing
         return self

@@ -57,3 +57,19 @@ def test_the_billing_benchmark_prices_the_month_on_real_celery_workers():
     assert "30 drafts" in out and "billing run (one process)" in out
     assert "1 worker process: " in out and "30 priced, 0 failed" in out and "fan-out cost" in out
     assert "2 worker processes: " in out and out.count("30 priced, 0 failed") == 2
+
+
+@pytest.mark.celery_worker
+def test_the_pdf_benchmark_stores_a_months_pdfs_on_real_celery_workers():
+    out = celery_bench(
+        "bench/pdf.py",
+        "--celery",
+        "--statements",
+        "7",
+        "--iterations",
+        "2",
+        "--database-name",
+        "gainshare_bench_pdf_celery",
+    )
+    assert "median render: ours" in out and "7 statements issued" in out
+    assert "Celery, 1 worker process: " in out and "Celery, 2 worker processes: " in out
