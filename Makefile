@@ -7,7 +7,7 @@ MANAGE := $(PY) manage.py
 PG_URL ?= postgres://postgres@127.0.0.1:5432/gainshare
 PYTEST_ARGS ?=
 
-.PHONY: system-deps install demo test test-postgres test-celery lint format clean
+.PHONY: system-deps install demo test test-postgres test-celery test-celery-postgres lint format clean
 
 install: $(VENV)/.installed
 
@@ -47,3 +47,7 @@ clean:
 REDIS_URL ?= redis://127.0.0.1:6379/15
 test-celery: install
 	CELERY_BROKER_URL=$(REDIS_URL) $(BIN)/pytest -m celery_worker $(PYTEST_ARGS)
+
+# The same on PostgreSQL: a Celery run equals the in-process run there too.
+test-celery-postgres: install
+	CELERY_BROKER_URL=$(REDIS_URL) DATABASE_URL=$(PG_URL) $(BIN)/pytest -m celery_worker $(PYTEST_ARGS)

@@ -11,7 +11,13 @@ bulk insert of the same number of lines into a scratch table.
 
 ``--workers 2`` prices the chunks in two worker processes instead, forked once the set-up is
 done, as Celery's prefork workers take the chunks of a run (one a core on this machine); the
-floor is still measured in one process. ``--phases`` (one process) also prints the run's
+floor is still measured in one process. ``--celery --workers N`` first prices the month in
+this process, then through real Celery workers on Redis (``BENCH_BROKER_URL``, default
+``redis://127.0.0.1:6379/8``): a worker with 1, then 2, ... N pool processes, each run started
+by ``billing.tasks.run_billing`` and timed until the run has finished (the drafts of the run
+before are removed first, untimed, so each run inserts into the same tables); it prints each
+run's speed-up over the in-process run and the fan-out's cost per chunk with one worker
+process ((Celery time - in-process time) / chunks: the broker, the task, its start-up). ``--phases`` (one process) also prints the run's
 wall-clock time per phase of the chunks (inputs loaded, pricing, statements and lines
 written, commits, ...), timed around the functions that do each, with no profiler; on SQLite
 the writes are bulk inserts and fall under "everything else".
@@ -28,7 +34,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import Timer, analyze, fresh_database_url, migrate, peak_memory_mib, setup_django
+from bench.common import (
+    BROKER_URL,
+    CeleryWorker,
+    Timer,
+    analyze,
+    fresh_database_url,
+    migrate,
+    peak_memory_mib,
+    setup_django,
+    use_broker,
+)
 
 COMPONENTS = [
     ("mgmt", "fixed_fee", {"amount": "15000.00"}),
@@ -238,12 +254,24 @@ def main() -> None:
     )
     parser.add_argument("--contracts", type=int, default=1000)
     parser.add_argument("--database-url", default="")
+    parser.add_argument(
+        "--database-name",
+        default="gainshare_bench_billing",
+        help="the scratch database (PostgreSQL), recreated",
+    )
     parser.add_argument("--phases", action="store_true", help="print the run's time per phase")
     parser.add_argument("--workers", type=int, default=1, help="worker processes pricing the chunks")
+    parser.add_argument(
+        "--celery",
+        action="store_true",
+        help="also price through real Celery workers, 1 to --workers processes",
+    )
     args = parser.parse_args()
     if args.phases and args.workers != 1:
         parser.error("--phases times the run in this process: use it with --workers 1")
-    url = fresh_database_url(args.database_url, "gainshare_bench_billing")
+    if args.celery and args.phases:
+        parser.error("--celery compares whole runs: leave out --phases")
+    url = fresh_database_url(args.database_url, args.database_name)
     setup_django(url)
     migrate()
     from billing import services
@@ -268,7 +296,8 @@ def main() -> None:
     cpu_started = time.process_time()
     with Timer() as run_timer:
         run = services.billing_run_create(period=period)
-        price_chunks(run, services.billing_run_chunks(run=run), args.workers)
+        chunks = services.billing_run_chunks(run=run)
+        price_chunks(run, chunks, 1 if args.celery else args.workers)
         run = services.billing_run_finish(run_id=run.pk)
     cpu = time.process_time() - cpu_started
     peak = max(peak_memory_mib(), resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
@@ -282,7 +311,7 @@ def main() -> None:
     floor, floor_lines = floor_seconds(contract_ids, period)
     engine = "PostgreSQL" if url.startswith("postgres") else "SQLite"
     print(f"{engine}: {statements:,} drafts with {lines:,} lines, {run.failed} failed")
-    processes = "one process" if args.workers == 1 else f"{args.workers} worker processes"
+    processes = "one process" if args.workers == 1 or args.celery else f"{args.workers} worker processes"
     print(
         f"  billing run ({processes}): {run_timer.seconds:.1f} s ({statements / run_timer.seconds:,.0f} "
         f"contracts/s), peak {peak:.0f} MiB a process"
@@ -291,6 +320,65 @@ def main() -> None:
         print(f"  CPU time of this process during the run: {cpu:.1f} s (the rest is waiting on the database)")
     print(f"  floor (pure pricing + bulk insert of {floor_lines:,} lines): {floor:.1f} s")
     print(f"  ratio to floor: {run_timer.seconds / floor:.2f}x")
+    if args.celery:
+        celery_runs(url, run, run_timer.seconds, len(chunks), args.workers)
+
+
+def warm_up(processes: int) -> None:
+    """One single-contract run per pool process, at once, untimed and then removed: each
+    process opens its (kept) database connection and loads what a chunk needs once, as a
+    worker that has been up for a while has."""
+    from billing import services, tasks
+    from billing.models import BillingRun, Statement
+    from contracts.models import Contract
+    from pricing.period import Period
+
+    references = Contract.objects.order_by("reference").values_list("reference", flat=True)[:processes]
+    runs = [services.billing_run_create(period=Period(2026, 3), contract_reference=ref) for ref in references]
+    for run in runs:
+        tasks.run_billing.delay(run.pk)
+    while BillingRun.objects.filter(pk__in=[r.pk for r in runs], status=BillingRun.Status.RUNNING).exists():
+        time.sleep(0.05)
+    Statement.objects.filter(billing_run__in=runs).delete()
+
+
+def celery_runs(
+    url: str, in_process_run, in_process_seconds: float, in_process_chunks: int, workers: int
+) -> None:
+    """The same month through real Celery workers with 1 to ``workers`` pool processes."""
+    import os
+
+    from billing import services, tasks
+    from billing.chunking import PRICING, chunk_size
+    from billing.models import BillingRun, Statement
+    from pricing.period import Period
+
+    use_broker(BROKER_URL)
+    contracts = in_process_run.total
+    previous = in_process_run
+    print(f"Celery on {BROKER_URL} (load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}):")
+    for processes in range(1, workers + 1):
+        Statement.objects.filter(billing_run=previous).delete()  # untimed: each run inserts afresh
+        size = chunk_size(items=contracts, workers=processes, rule=PRICING)
+        chunks = -(-contracts // size)
+        with CeleryWorker(database_url=url, broker_url=BROKER_URL, concurrency=processes):
+            warm_up(processes)
+            run = services.billing_run_create(period=Period(2026, 3))
+            with Timer() as timer:
+                tasks.run_billing.delay(run.pk)
+                while BillingRun.objects.filter(pk=run.pk, status=BillingRun.Status.RUNNING).exists():
+                    time.sleep(0.02)
+        run.refresh_from_db()
+        line = (
+            f"  {processes} worker process{'es' if processes > 1 else ''}: {timer.seconds:.1f} s, {chunks} chunks "
+            f"of {size}, {run.done:,} priced, {run.failed} failed; {in_process_seconds / timer.seconds:.2f}x "
+            "the in-process run"
+        )
+        if processes == 1 and chunks == in_process_chunks:
+            overhead = (timer.seconds - in_process_seconds) / chunks * 1000
+            line += f"; fan-out cost {overhead:.0f} ms a chunk"
+        print(line)
+        previous = run
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from .immutability import (
     StatementQuerySet,
     check_statement_change,
 )
+from .storage import document_storage
 
 AMOUNT = {"max_digits": 20, "decimal_places": 4}
 
@@ -210,7 +211,7 @@ class Statement(models.Model):
     issue_date = models.DateField(null=True, blank=True)
     due_date = models.DateField(null=True, blank=True)
     void_reason = models.TextField(blank=True)
-    pdf = models.FileField(upload_to="statements/%Y/", blank=True)
+    pdf = models.FileField(upload_to="statements/%Y/", blank=True, storage=document_storage)
     api_representation = models.TextField(
         null=True,
         blank=True,

@@ -10,6 +10,7 @@ DRAFT mark, as plain PDFs (a draft is not an invoice).
 from __future__ import annotations
 
 import hashlib
+import logging
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -24,6 +25,10 @@ from .feed import feed_write_lock
 from .models import Statement
 from .rendering import render_pdf
 from .statement_context import statement_pdf_context
+
+logger = logging.getLogger(__name__)
+
+STORED_STATUSES = ("issued", "paid", "void")  # the documents whose PDF is stored
 
 
 def statement_pdf_bytes(*, statement: Statement, preview: bool = False) -> bytes:
@@ -59,20 +64,45 @@ def statement_pdf_preview_bytes(*, statement: Statement) -> bytes:
 
 
 def statement_pdf_store(*, statement_id: int) -> None:
-    """Render and store the PDF of an issued statement, once. Does nothing if one is stored."""
+    """Render and store the PDF of an issued statement, once. Does nothing if one is stored.
+
+    Rendered before the statement's row lock is taken (an issued document does not change, so
+    what is rendered is what the lock would have read): workers rendering a month in parallel
+    never queue behind each other's WeasyPrint, nor does a writer of the statement, and on
+    SQLite no write lock is held while rendering. Under the lock the statement is read again:
+    when another process stored its PDF meanwhile, this render is dropped and nothing is
+    written to the storage."""
+    statement = Statement.objects.select_related("contract__buyer", "contract__supplier").get(pk=statement_id)
+    if statement.pdf or statement.status not in STORED_STATUSES:
+        return
+    content = statement_pdf_bytes(statement=statement)
     with transaction.atomic():
-        statement = (
-            Statement.objects.select_for_update()
-            .select_related("contract__buyer", "contract__supplier")
-            .get(pk=statement_id)
-        )
-        if statement.pdf or statement.status not in ("issued", "paid", "void"):
+        statement = Statement.objects.select_for_update().get(pk=statement_id)
+        if statement.pdf or statement.status not in STORED_STATUSES:
             return
-        content = statement_pdf_bytes(statement=statement)
         statement.pdf.save(f"{statement.number}.pdf", ContentFile(content), save=False)
         statement.pdf_sha256 = hashlib.sha256(content).hexdigest()
-        # Taken after rendering, so a feed's reader never waits for WeasyPrint; before the
-        # save, which moves the document's updated_at.
+        # Before the save, which moves the document's updated_at.
         feed_write_lock()
         statement.save(update_fields=["pdf", "pdf_sha256", "updated_at"])
         statement_event_record(statement=statement, kind="pdf stored", sha256=statement.pdf_sha256)
+
+
+def statements_pdf_store(*, statement_ids: list[int]) -> dict[int, str]:
+    """Render and store the PDFs of a chunk of issued statements, one after the other, each once
+    and in its own transaction (:func:`statement_pdf_store`: one already stored is skipped, so a
+    chunk run again renders only what is missing). A statement whose PDF fails (a render error,
+    its time limit, a storage error) does not stop the others: returns them as ``{id: error}``,
+    logged; empty when every PDF is stored. A task's own soft time limit still stops it."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    failed = {}
+    for statement_id in statement_ids:
+        try:
+            statement_pdf_store(statement_id=statement_id)
+        except SoftTimeLimitExceeded:
+            raise
+        except Exception as error:
+            logger.warning("statement %s: PDF not stored", statement_id, exc_info=error)
+            failed[statement_id] = f"{type(error).__name__}: {error}"
+    return failed

@@ -83,3 +83,9 @@ def statement_events(
     if kinds is not None:
         events = events.filter(kind__in=kinds)
     return events.order_by("at", "pk")
+
+
+def statement_pdfs_stored(*, statement_ids: list[int]) -> int:
+    """How many of the statements have their PDF stored (one query): the progress of a month's
+    PDFs on the workers."""
+    return Statement.objects.filter(pk__in=statement_ids).exclude(pdf="").count()

@@ -36,6 +36,7 @@ from pricing.result import WAITING_FLAGS, PricedStatement
 
 from .actors import check_four_eyes_approve, check_four_eyes_issue, require_permission
 from .bulk import NewStatement, check_storable, drafts_delete, snapshot_json, write_statements
+from .chunking import PDFS, PRICING, chunked, worker_processes
 from .dispatch import task_send
 from .document_json import frozen_representation
 from .documents import BUYER_REFERENCE_KEY, PARTY_FIELDS
@@ -281,9 +282,6 @@ def billing_run_pending_contract_ids(*, run: BillingRun) -> list[int]:
     return [pk for pk in billing_run_contract_ids(run=run) if pk not in priced]
 
 
-CHUNK = 100  # contracts per task: big enough for bulk loads and inserts, small enough to spread
-
-
 def _record(run_id: int, done: int, errors: dict[str, str]) -> None:
     """Count finished contracts, keep their errors and beat the run's heart: one atomic update
     when there are no errors, otherwise under the run's row lock."""
@@ -353,9 +351,10 @@ def billing_run_price_chunk(*, run_id: int, contract_ids: list[int]) -> None:
 
 
 def billing_run_chunks(*, run: BillingRun) -> list[list[int]]:
-    """The run's contracts still to price, in chunks of ``CHUNK``."""
+    """The run's contracts still to price, in chunks sized for the worker processes that take
+    them (``billing.chunking``: about four a worker, 100 to 1,000 contracts each)."""
     ids = billing_run_pending_contract_ids(run=run)
-    return [ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK)]
+    return chunked(ids, workers=worker_processes(), rule=PRICING)
 
 
 def billing_run_finish(*, run_id: int) -> BillingRun:
@@ -466,12 +465,15 @@ def _next_number(statement: Statement, issue_date: date) -> str:
     return number
 
 
-def statement_issue(*, statement_id: int, user=None, issue_date: date | None = None) -> Statement:
+def statement_issue(
+    *, statement_id: int, user=None, issue_date: date | None = None, queue_pdf: bool = True
+) -> Statement:
     """approved → issued, in one transaction: the statement row locked, the next gap-free
     number of the buyer's series (credit notes have their own), the parties' details and the
     buyer reference frozen, the due date set; the PDF is queued and ``billing.signals.statement_issued`` sent after commit. ``user``, when given, needs
     ``billing.issue_statement`` and, with four-eyes on, must not be who approved it. Raises
-    ``BillingError`` unless approved or when a rule refuses."""
+    ``BillingError`` unless approved or when a rule refuses. ``queue_pdf=False`` leaves the PDF
+    to the caller (a month's issue queues its PDFs in chunks: ``statement_pdfs_queue``)."""
     require_permission(user, "issue_statement", "issue statements")
     with transaction.atomic():
         statement = _locked(statement_id)
@@ -500,7 +502,8 @@ def statement_issue(*, statement_id: int, user=None, issue_date: date | None = N
         statement_event_record(
             statement=statement, kind="issued", actor=user, at=statement.issued_at, number=statement.number
         )
-        transaction.on_commit(lambda: _queue_pdf(statement.pk))
+        if queue_pdf:
+            transaction.on_commit(lambda: _queue_pdf(statement.pk))
         # Later drafts that read this month (earn-back, settlement, rolling cap) priced
         # without it: priced again once it counts.
         transaction.on_commit(
@@ -555,6 +558,23 @@ def _queue_pdf(statement_id: int) -> None:
         # the broker even when tasks run eagerly.
         current_app.loader.import_default_modules()
     task_send(current_app.tasks[PDF_TASK], statement_id)
+
+
+# Queued by name, as PDF_TASK is.
+PDFS_TASK = "billing.tasks.statements_render_pdfs"
+
+
+def statement_pdfs_queue(*, statement_ids: list[int]) -> int:
+    """Queue the PDFs of issued statements in chunks (``billing.chunking.PDFS``: about four per
+    worker process, at most 50 statements each), one ``PDFS_TASK`` a chunk, so the workers
+    render and store them in parallel; in-process, one chunk after the other, when tasks run
+    eagerly. Idempotent: a PDF already stored is not rendered again. Returns how many tasks."""
+    if PDFS_TASK not in current_app.tasks:
+        current_app.loader.import_default_modules()  # see _queue_pdf
+    chunks = chunked(list(statement_ids), workers=worker_processes(), rule=PDFS)
+    for chunk in chunks:
+        task_send(current_app.tasks[PDFS_TASK], chunk)
+    return len(chunks)
 
 
 def statement_void(*, statement_id: int, reason: str, user=None) -> Statement:
@@ -647,7 +667,9 @@ def _issue_contract_month(
         for statement_id, status, _ in sorted(current, key=lambda row: row[2]):
             if status == Statement.Status.DRAFT:
                 statement_approve(statement_id=statement_id, user=user)
-            report.issued.append(statement_issue(statement_id=statement_id, issue_date=issue_date, user=user))
+            report.issued.append(
+                statement_issue(statement_id=statement_id, issue_date=issue_date, user=user, queue_pdf=False)
+            )
             issued_here.add(statement_id)
         now = dict(Statement.objects.filter(pk__in=found).values_list("pk", "status"))
     for statement_id in found:
@@ -669,6 +691,7 @@ def statements_issue_period_report(
     issue_date=None,
     user=None,
     buyer_id: int | None = None,
+    queue_pdfs: bool = True,
 ) -> IssueReport:
     """Approve and issue every draft and approved statement of ``period`` (adjustments
     included), contract by contract in reference order, one transaction per contract
@@ -677,7 +700,10 @@ def statements_issue_period_report(
     and counted (``IssueReport``), never an error. Raises ``BillingError`` only for a refusal
     that is not a concurrent change (the four-eyes rules among them, when ``user`` is given:
     with them on, a draft that ``user`` approves here cannot be issued by ``user`` too, so
-    ``user`` issues statements approved by someone else); the contracts before it stay issued."""
+    ``user`` issues statements approved by someone else); the contracts before it stay issued.
+    The issued documents' PDFs are queued in chunks once committed (``statement_pdfs_queue``),
+    unless ``queue_pdfs`` is off (the caller stores them from the report, showing progress);
+    when a refusal stops the month, those issued before it are queued either way."""
     found = Statement.objects.filter(
         period=str(period), status__in=[Statement.Status.DRAFT, Statement.Status.APPROVED]
     )
@@ -691,9 +717,23 @@ def statements_issue_period_report(
     ):
         by_contract.setdefault(contract_id, []).append(statement_id)
     report = IssueReport(period=str(period), found=sum(map(len, by_contract.values())))
-    for contract_id, statement_ids in by_contract.items():
-        _issue_contract_month(contract_id, str(period), statement_ids, issue_date, report, user)
+    try:
+        for contract_id, statement_ids in by_contract.items():
+            _issue_contract_month(contract_id, str(period), statement_ids, issue_date, report, user)
+    except BaseException:
+        # A refusal stopped the month: what was issued before it gets its PDFs all the same
+        # (the caller, which does not get the report, cannot queue them).
+        _queue_pdfs_on_commit(report)
+        raise
+    if queue_pdfs:
+        _queue_pdfs_on_commit(report)
     return report
+
+
+def _queue_pdfs_on_commit(report: IssueReport) -> None:
+    issued_ids = [statement.pk for statement in report.issued]
+    if issued_ids:
+        transaction.on_commit(lambda: statement_pdfs_queue(statement_ids=issued_ids))
 
 
 def statements_approve_period(

@@ -29,8 +29,9 @@ def finish_run(_results, run_id: int) -> None:
 @shared_task
 def run_billing(run_id: int) -> None:
     """Fan out one task per chunk of the contracts the run has not priced yet (all of them for
-    a new run; what is left for a resumed one), ``services.CHUNK`` each so that each task loads
-    and writes in bulk; the run is finished when every chunk has reported."""
+    a new run; what is left for a resumed one), sized by ``billing.chunking`` so that each task
+    loads and writes in bulk and every worker gets several; the run is finished when every
+    chunk has reported."""
     from .models import BillingRun
 
     chunks = services.billing_run_chunks(run=BillingRun.objects.get(pk=run_id))
@@ -55,3 +56,18 @@ def statement_render_pdf(statement_id: int) -> None:
     from .pdf import statement_pdf_store
 
     statement_pdf_store(statement_id=statement_id)
+
+
+# A chunk is at most 50 statements (billing.chunking.PDFS) of a few hundred ms each.
+@shared_task(bind=True, acks_late=True, max_retries=3, soft_time_limit=900, time_limit=960)
+def statements_render_pdfs(self, statement_ids: list[int]) -> int:
+    """Render and store the PDFs of a chunk of issued statements (idempotent: a stored one is
+    skipped). Those that failed are tried again, alone, after 30 s, 60 s and 120 s on a worker
+    (not when run eagerly); a worker that dies mid-chunk redelivers it (``acks_late``). Returns
+    how many are still not stored."""
+    from .pdf import statements_pdf_store
+
+    failed = statements_pdf_store(statement_ids=statement_ids)
+    if failed and not self.request.is_eager and self.request.retries < self.max_retries:
+        raise self.retry(args=[sorted(failed)], countdown=30 * 2**self.request.retries)
+    return len(failed)

@@ -38,6 +38,42 @@ def env_int(name: str, default: int) -> int:
         raise RuntimeError(f"{name} must be a whole number, not {value!r}") from None
 
 
+def documents_storage(environ) -> dict:
+    """The ``documents`` storage (stored PDFs): the file system under ``MEDIA_ROOT`` unless
+    ``DOCUMENTS_STORAGE=s3``, then a private S3-compatible bucket (django-storages) named by
+    ``DOCUMENTS_S3_BUCKET``, at ``DOCUMENTS_S3_ENDPOINT_URL`` (empty: AWS) in
+    ``DOCUMENTS_S3_REGION``, with ``DOCUMENTS_S3_ACCESS_KEY_ID`` / ``DOCUMENTS_S3_SECRET_ACCESS_KEY``
+    (empty: boto3's own chain, e.g. an instance role), under ``DOCUMENTS_S3_PREFIX``. Objects are private (no ACL, no public
+    URL; signed URLs only), never overwritten, and read only through the views that check who
+    may see them (docs/operations.md). Raises ``ValueError`` for another kind, or S3 without a
+    bucket."""
+    kind = environ.get("DOCUMENTS_STORAGE", "filesystem")
+    if kind == "filesystem":
+        # No location: FileSystemStorage reads MEDIA_ROOT itself, and follows it when it changes.
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    if kind != "s3":
+        raise ValueError(f"DOCUMENTS_STORAGE is {kind!r}: use filesystem or s3")
+    if not environ.get("DOCUMENTS_S3_BUCKET"):
+        raise ValueError("DOCUMENTS_STORAGE=s3 needs DOCUMENTS_S3_BUCKET")
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": environ["DOCUMENTS_S3_BUCKET"],
+            "endpoint_url": environ.get("DOCUMENTS_S3_ENDPOINT_URL") or None,
+            "region_name": environ.get("DOCUMENTS_S3_REGION") or None,
+            "access_key": environ.get("DOCUMENTS_S3_ACCESS_KEY_ID") or None,
+            "secret_key": environ.get("DOCUMENTS_S3_SECRET_ACCESS_KEY") or None,
+            "location": environ.get("DOCUMENTS_S3_PREFIX", ""),
+            # "path" for servers without bucket subdomains (MinIO, Ceph on one host name).
+            "addressing_style": environ.get("DOCUMENTS_S3_ADDRESSING_STYLE") or None,
+            "default_acl": None,
+            "file_overwrite": False,
+            "querystring_auth": True,
+            "querystring_expire": 300,
+        },
+    }
+
+
 # Off unless asked for: a forgotten variable must not turn on debug pages in production.
 DEBUG = env_bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
@@ -155,6 +191,7 @@ STORAGES = {
         if not DEBUG
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
+    "documents": documents_storage(os.environ),
 }
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 MEDIA_URL = "media/"
@@ -230,6 +267,15 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 # The schedule lives in the database (billing migration 0004 creates the monthly run), so
 # procurement can change it in the admin under Periodic tasks.
+# Worker processes taking the tasks (the sum of every worker's --concurrency): the chunk size
+# of a billing run and of a month's PDFs is chosen from it (billing.chunking).
+WORKER_PROCESSES = env_int("WORKER_PROCESSES", 2)
+# A worker process keeps its database connection this many seconds (checked before reuse)
+# instead of opening one per task: with CONN_MAX_AGE=0 each chunk paid a connect.
+WORKER_CONN_MAX_AGE = env_int("WORKER_CONN_MAX_AGE", 600)
+# Celery's Django fix-up closes every connection around every task unless this is set (then
+# only once per 2 × this many tasks); config.celery closes old or broken ones instead.
+CELERY_DB_REUSE_MAX = 1_000_000
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

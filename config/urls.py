@@ -1,7 +1,8 @@
 """The site's routes: the admin, the finance API with its docs, and the supplier portal.
 
-Stored files (statement PDFs under ``MEDIA_ROOT``) have no route of their own, with DEBUG on
-or off: they are served only by the portal and API views that check who may see them.
+Stored files (statement PDFs in the ``documents`` storage: ``MEDIA_ROOT`` or a bucket) have no
+route of their own, with DEBUG on or off: they are served only by the portal and API views
+that check who may see them.
 """
 
 from csp.decorators import csp_update

@@ -11,6 +11,8 @@ import os
 
 import pytest
 
+pytest_plugins = ["tests.s3"]  # the local S3-compatible server for document storage tests
+
 
 @pytest.fixture(autouse=True)
 def _trap_float_operations():
