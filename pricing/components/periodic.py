@@ -36,7 +36,8 @@ def component_lines(component: Any, pricer: Pricer, month: Month, charges: Decim
 def flag_earn_back_pending(credit: ServiceCredit, month: Month) -> None:
     """Flag ``earn_back_pending`` when the month whose credits this month may earn back
     (``earn_back_months`` ago, inside the contract) has no issued document yet and its KPI
-    values (when known) missed a target: its credits cannot be read until it is issued.
+    values (when known: a month with none measured has nothing to bill) missed a target: its
+    credits cannot be read until it is issued.
     Nothing is flagged when the input gives no history (``prior_charges`` is ``None``)."""
     n, known = credit.earn_back_months, month.inp.prior_charges
     if not n or known is None:
@@ -45,7 +46,10 @@ def flag_earn_back_pending(credit: ServiceCredit, month: Month) -> None:
     if levied_in < Period.of(month.inp.terms.start_date) or levied_in in known:
         return
     values = month.inp.kpi_history.get(levied_in)
-    if values is not None and not any(missed(spec, values.get(spec.kpi)) for spec in credit.kpis):
+    # Nothing measured that month (no month to bill), or every target met: no credit to wait for.
+    if values is not None and (
+        not values or not any(missed(spec, values.get(spec.kpi)) for spec in credit.kpis)
+    ):
         return
     month.flag(
         FlagCode.EARN_BACK_PENDING,

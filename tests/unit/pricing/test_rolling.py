@@ -133,3 +133,12 @@ def test_earn_back_is_not_waiting_when_the_earlier_month_met_every_target():
     )
     february = price_months(FEE, component, months=service_levels("90", "90"), issued=set())[FEB]
     assert FlagCode.EARN_BACK_PENDING not in flag_codes(february)
+
+
+def test_earn_back_is_not_waiting_for_a_month_with_nothing_measured():
+    component = ServiceCredit(
+        "sla", (CreditKpi("service_level", D("80"), credit_percent=D("10")),), D("20"), earn_back_months=1
+    )
+    values = {JAN: {}, FEB: {"service_level": D("90")}}
+    february = price_months(FEE, component, months=values, issued=set())[FEB]
+    assert FlagCode.EARN_BACK_PENDING not in flag_codes(february)
