@@ -81,15 +81,13 @@ def _wait(done, seconds: float, what: str) -> None:
 def statements() -> dict:
     """Every statement of the month: what a payer reads of it, keyed by contract and revision.
     The stored PDF is compared by being there and being a PDF (its bytes carry a creation time)."""
-    from django.core.files.storage import default_storage
-
     from billing.models import Statement
 
     result = {}
     for statement in (
         Statement.objects.filter(period=PERIOD).select_related("contract").prefetch_related("lines")
     ):
-        with default_storage.open(statement.pdf.name, "rb") as pdf:
+        with statement.pdf.open("rb") as pdf:
             is_pdf = pdf.read(5) == b"%PDF-"
         result[f"{statement.contract.reference} r{statement.revision}"] = {
             "number": statement.number,
@@ -144,7 +142,7 @@ def main() -> int:
         parser.error("--out is required")
     if args.mode == "reference":
         os.environ.pop("CELERY_BROKER_URL", None)
-        os.environ.pop("STORAGE_S3_BUCKET", None)
+        os.environ.pop("DOCUMENTS_STORAGE", None)
         path = ROOT / "bench" / "out" / "multihost-reference.sqlite3"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.unlink(missing_ok=True)

@@ -70,11 +70,13 @@ for _ in $(seq 60); do on app "$PY" -c "import socket; socket.create_connection(
 export SECRET_KEY=multihost-rehearsal-not-secret SECURE_SSL_REDIRECT=0
 export DATABASE_URL="postgres://postgres@$DB_ADDR:5432/gainshare"
 export CELERY_BROKER_URL="redis://$BROKER_ADDR:6379/0"
-export STORAGE_S3_BUCKET=gainshare-documents STORAGE_S3_ENDPOINT_URL="http://$STORE_ADDR:5000"
-export AWS_ACCESS_KEY_ID=rehearsal AWS_SECRET_ACCESS_KEY=rehearsal AWS_DEFAULT_REGION=eu-west-1
+export DOCUMENTS_STORAGE=s3 DOCUMENTS_S3_BUCKET=gainshare-documents DOCUMENTS_S3_REGION=eu-west-1
+export DOCUMENTS_S3_ENDPOINT_URL="http://$STORE_ADDR:5000"
+export DOCUMENTS_S3_ACCESS_KEY_ID=rehearsal DOCUMENTS_S3_SECRET_ACCESS_KEY=rehearsal
 on app "$PY" -c "
-import boto3; boto3.client('s3', endpoint_url='$STORAGE_S3_ENDPOINT_URL').create_bucket(
-    Bucket='$STORAGE_S3_BUCKET', CreateBucketConfiguration={'LocationConstraint': 'eu-west-1'})"
+import boto3; boto3.client('s3', endpoint_url='$DOCUMENTS_S3_ENDPOINT_URL', region_name='eu-west-1',
+    aws_access_key_id='rehearsal', aws_secret_access_key='rehearsal').create_bucket(
+    Bucket='$DOCUMENTS_S3_BUCKET', CreateBucketConfiguration={'LocationConstraint': 'eu-west-1'})"
 # The workers have no MEDIA_ROOT in common with the driver: each its own, so a PDF reaches the driver
 # only through the object store.
 on app env MEDIA_ROOT="$WORK/media-app" "$PY" manage.py migrate --verbosity 0
@@ -91,7 +93,7 @@ on app env MEDIA_ROOT="$WORK/media-app" "$PY" bench/multihost.py cluster --contr
   --out "$WORK/cluster.json"
 
 echo "== the same month in one process (SQLite, no broker, local files)"
-env -u CELERY_BROKER_URL -u STORAGE_S3_BUCKET -u STORAGE_S3_ENDPOINT_URL \
+env -u CELERY_BROKER_URL -u DOCUMENTS_STORAGE \
   "$PY" bench/multihost.py reference --contracts "$CONTRACTS" --out "$WORK/reference.json"
 
 echo "== compared"
