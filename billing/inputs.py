@@ -281,11 +281,17 @@ def _index_values(terms: dict[int, TermsInForce], period: Period) -> dict[str, d
     """The monthly values, on or before ``period``, of every index series the chunk's terms
     read: one query when one of them is indexed, none otherwise."""
     codes = {t.terms.indexation.index for t in terms.values() if t.terms.indexation is not None}
+    return index_values_for(codes=codes, last=period)
+
+
+def index_values_for(*, codes: set[str], last: Period) -> dict[str, dict[Period, Decimal]]:
+    """The monthly values, on or before ``last``, of the index series ``codes``, by code: one
+    query, none for no code."""
     if not codes:
         return {}
     values: dict[str, dict[Period, Decimal]] = {code: {} for code in codes}
     for code, month, value in IndexValue.objects.filter(
-        series__code__in=codes, period__lte=str(period)
+        series__code__in=codes, period__lte=str(last)
     ).values_list("series__code", "period", "value"):
         values[code][Period.parse(month)] = value
     return values

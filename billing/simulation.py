@@ -34,11 +34,13 @@ from contracts.selectors import contract_pricing_terms, kpi_catalogue
 from contracts.tenancy import contracts_for_buyer_of
 from kpis.selectors import kpi_month_values_for_periods
 from pricing.components.credits import earn_back_window
+from pricing.history import months_needed
 from pricing.period import Period
 from pricing.simulation import MonthToPrice, SimulatedMonth, simulate_months
 from pricing.terms import Component, ContractTerms
 from pricing.whatif import KpiBounds, WhatIf, WhatIfError, apply_what_ifs, parse_what_ifs
 
+from .inputs import index_values_for
 from .models import Statement
 from .simulation_actuals import ActualMonth, actual_months
 
@@ -60,18 +62,30 @@ class SimulationError(Exception):
 @dataclass(frozen=True)
 class ProposedTerms:
     """The terms versions of a proposed contract file, ascending by ``effective_from``, each as
-    its components in the file's order."""
+    its components in the file's order and its indexation block (canonical, ``None``: not
+    indexed)."""
 
     file_name: str
-    versions: tuple[tuple[Period, tuple[Component, ...]], ...]
+    versions: tuple[tuple[Period, tuple[Component, ...], dict | None], ...]
+
+    def version_in_force(self, period: Period) -> tuple[tuple[Component, ...], dict | None] | None:
+        """The components and indexation of the latest version with ``effective_from`` ≤
+        ``period``, or ``None``."""
+        found = None
+        for effective_from, components, indexation in self.versions:
+            if effective_from <= period:
+                found = (components, indexation)
+        return found
 
     def components_in_force(self, period: Period) -> tuple[Component, ...] | None:
-        """The components of the latest version with ``effective_from`` ≤ ``period``, or ``None``."""
-        found = None
-        for effective_from, components in self.versions:
-            if effective_from <= period:
-                found = components
-        return found
+        """The components of the version in force in ``period``, or ``None``."""
+        version = self.version_in_force(period)
+        return None if version is None else version[0]
+
+    @property
+    def index_codes(self) -> set[str]:
+        """The index series the versions' indexation blocks read."""
+        return {indexation["index"] for _, _, indexation in self.versions if indexation}
 
 
 def proposed_terms(*, contract: Contract, file_name: str, content: bytes) -> ProposedTerms:
@@ -96,6 +110,7 @@ def proposed_terms(*, contract: Contract, file_name: str, content: bytes) -> Pro
                 component_to_pricing(component_id=c.id, type_=c.type, params=c.params, catalogue=catalogue)
                 for c in version.components
             ),
+            version.indexation,
         )
         for version in sorted(spec.versions, key=lambda v: v.effective_from)
     )
@@ -213,10 +228,14 @@ def simulate_terms_for_contracts(
     for period in shown:
         if terms.components_in_force(period) is None:
             raise SimulationError("terms", f"{terms.file_name}: terms: no version is in force in {period}")
-    window = max((earn_back_window(components) for _, components in terms.versions), default=0)
+    window = max((earn_back_window(components) for _, components, _ in terms.versions), default=0)
+    for contract in contracts:  # and as far back as settlement periods and caps read
+        in_force = _terms_in_force(contract, terms, first)
+        window = max(window, months_needed(in_force, first)[1] if in_force else 0)
     earlier = _months(first.shift(-window), first.previous())
     names, bounds = _catalogue()
     ids = [contract.pk for contract in contracts]
+    index_values = index_values_for(codes=terms.index_codes, last=last)
     values = kpi_month_values_for_periods(contract_ids=ids, periods=[*earlier, *shown])
     actuals = actual_months(contract_ids=ids, periods=shown)
     simulations = []
@@ -232,6 +251,7 @@ def simulate_terms_for_contracts(
                     what_ifs,
                     bounds=bounds,
                 ),
+                index_values,
             )
             for period in periods
         ]
@@ -259,8 +279,11 @@ def simulate_terms_for_contracts(
 
 
 def _terms_in_force(contract: Contract, terms: ProposedTerms, period: Period) -> ContractTerms | None:
-    components = terms.components_in_force(period)
-    return None if components is None else contract_pricing_terms(contract=contract, components=components)
+    version = terms.version_in_force(period)
+    if version is None:
+        return None
+    components, indexation = version
+    return contract_pricing_terms(contract=contract, components=components, indexation=indexation)
 
 
 def simulation_contract(*, reference: str, user=None) -> Contract:

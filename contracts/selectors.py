@@ -97,10 +97,13 @@ def _contract_terms(contract: Contract, components: tuple, indexation: dict | No
     )
 
 
-def contract_pricing_terms(*, contract: Contract, components: tuple) -> ContractTerms:
+def contract_pricing_terms(
+    *, contract: Contract, components: tuple, indexation: dict | None = None
+) -> ContractTerms:
     """The pricing terms of ``contract`` (its currency, rounding, tax rate and dates as stored)
-    with ``components`` in place of its stored ones: a proposal priced as the contract."""
-    return _contract_terms(contract, components)
+    with ``components`` and the canonical ``indexation`` block in place of its stored ones: a
+    proposal priced as the contract."""
+    return _contract_terms(contract, components, indexation)
 
 
 @dataclass(frozen=True)

@@ -1,20 +1,22 @@
 """Months priced one after another on proposed terms: the pure part of a terms simulation.
 
 Each month is priced with ``price_period`` as a billing run prices it, except that the inputs
-a month reads of earlier months (today the KPI history and the credits levied for earn-back)
-come from the months simulated before it, not from stored statements: :func:`carried_inputs`
-is the one place that derives them, so a new multi-month input is added there.
+a month reads of earlier months (the KPI history, the credits levied for earn-back, and the
+earlier months' lines and charges that settlement periods, annual and rolling caps read) come
+from the months simulated before it, not from stored statements: :func:`carried_inputs` is the
+one place that derives them, so a new multi-month input is added there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from .components.credits import earn_back_window
 from .engine import price_period
 from .errors import PricingError
+from .history import months_needed, prior_history
 from .period import Period
 from .result import LineKind, PricedStatement
 from .terms import ContractTerms, PricingInput, PriorCredit
@@ -28,6 +30,7 @@ class MonthToPrice:
     period: Period
     terms: ContractTerms | None
     kpis: Mapping[str, Decimal | None]
+    index_values: Mapping[str, Mapping[Period, Decimal]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,16 +47,27 @@ class SimulatedMonth:
 
 def carried_inputs(*, period: Period, terms: ContractTerms, earlier: Mapping[Period, SimulatedMonth]) -> dict:
     """The ``PricingInput`` fields of ``period`` that come from earlier months, derived from the
-    simulated ``earlier`` months (by period): ``kpi_history``, the KPI values of each of the
-    earn-back window's months (empty for a month not simulated), and ``prior_credits``, the
-    service credits the month the window's length before ``period`` levied, summed per
-    component and KPI, the negative sums only (as a billing run reads them from stored lines)."""
+    simulated ``earlier`` months (by period) as a billing run derives them from stored
+    documents: ``kpi_history``, the KPI values of each month the earn-back window and the
+    settlement period reach back (empty for a month not simulated); ``prior_credits``, the
+    service credits the month the earn-back window's length before ``period`` levied, summed
+    per component and KPI, the negative sums only; and, for terms that read earlier documents
+    (settlement periods, annual and rolling caps: ``pricing.history.months_needed``),
+    ``prior_lines`` and ``prior_charges`` of the priced months in that reach."""
     window = earn_back_window(terms.components)
+    kpi_months, line_months = months_needed(terms, period)
     history = {}
-    for back in range(1, window + 1):
+    for back in range(1, max(window, kpi_months) + 1):
         month = earlier.get(period.shift(-back))
         history[period.shift(-back)] = {} if month is None else dict(month.kpis)
-    return {"kpi_history": history, "prior_credits": _prior_credits(period, window, earlier)}
+    carried = {"kpi_history": history, "prior_credits": _prior_credits(period, window, earlier)}
+    if line_months:
+        priced = [earlier.get(period.shift(-back)) for back in range(line_months, 0, -1)]
+        documents = prior_history(
+            months=[(month.period, month.statement.lines) for month in priced if month and month.statement]
+        )
+        carried |= {"prior_lines": documents.lines, "prior_charges": documents.charges}
+    return carried
 
 
 def _prior_credits(
@@ -89,6 +103,7 @@ def simulate_months(*, months: Sequence[MonthToPrice], kpi_names: Mapping[str, s
             terms=month.terms,
             kpis=month.kpis,
             kpi_names=kpi_names,
+            index_values=month.index_values,
             **carried_inputs(period=month.period, terms=month.terms, earlier=done),
         )
         try:
