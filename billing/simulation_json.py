@@ -9,8 +9,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from pricing.money import ZERO, quantum
-from pricing.terms import ContractTerms, PricingInput
+from pricing.terms import ContractTerms
 
+from .alignment import alignment_for
 from .simulation import Simulation
 from .simulation_actuals import ActualMonth
 
@@ -18,10 +19,10 @@ SIMULATION_VERSION = 1  # the JSON form's version (docs/simulation.md); a change
 TOTALS = ("net", "tax", "gross")
 
 
-def _alignment(terms: ContractTerms, reference_input: PricingInput) -> list[dict]:
-    """The incentive-alignment findings for the proposed ``terms`` on ``reference_input`` (the
-    range's last month): not computed yet, so always empty."""
-    return []
+def _alignment(simulation: Simulation, terms: ContractTerms) -> list[dict]:
+    """The incentive-alignment findings (docs/alignment.md) of the proposed ``terms`` in force in
+    the range's last month, on the contract's latest month with KPI values."""
+    return alignment_for(contract=simulation.contract, terms=terms)
 
 
 def _money(amount: Decimal, places: int) -> str:
@@ -116,7 +117,7 @@ def simulation_json(simulation: Simulation) -> dict:
         "what_ifs": [str(what_if) for what_if in simulation.what_ifs],
         "months": months,
         "totals": _totals(months, places),
-        "alignment": _alignment(reference.terms, reference),
+        "alignment": _alignment(simulation, reference.terms),
     }
 
 
@@ -140,4 +141,23 @@ def simulation_table(document: dict) -> str:
     )
     if totals["compared_months"] != totals["months"]:
         rows.append(f"(actual and difference over the {totals['compared_months']} months with a statement)")
-    return "\n".join(rows)
+    return "\n".join(rows + _alignment_rows(document["alignment"]))
+
+
+def _alignment_rows(findings: list[dict]) -> list[str]:
+    """The alignment findings in a line each: a KPI step's verdict and pay change, a trap's
+    sentence, a finding that nothing could be checked."""
+    rows = []
+    for finding in findings:
+        if finding["finding"] == "kpi":
+            rows.append(
+                f"  {finding['verdict']:<12} {finding['name']} {finding['reference']} → {finding['moved']}: "
+                f"pay {finding['pay_change']}"
+            )
+        elif finding["finding"] == "trap":
+            rows.append(f"  trap: {finding['message']}")
+        elif finding["finding"] != "not_checked":
+            rows.append(f"  {finding['message']}")
+    period = next((f["period"] for f in findings if f.get("period")), None)
+    head = f"incentive alignment of the proposed terms (one step better for the buyer, on {period}):"
+    return [head, *rows] if rows else []

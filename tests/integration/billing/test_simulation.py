@@ -20,6 +20,7 @@ from billing.simulation_json import simulation_json
 from contracts.models import Contract
 from contracts.services import contract_export
 from pricing.period import Period
+from tests.demo_index import import_demo_index
 from tests.golden.test_golden import HERE as GOLDEN
 from tests.golden.test_golden import SCENARIOS, scenario_export
 from tests.integration.billing.conftest import load_contract, load_kpis
@@ -82,6 +83,7 @@ def demo_months() -> None:
     """The demo's months as bin/demo.py bills them, with its three late corrections: February's
     restated volumes, Northwind's January figures and March's corrected cost to serve (here
     ingested by the command-line operator, so they count at once), each billed and issued."""
+    import_demo_index()  # northern-utility.yaml is indexed on the demo's CPI
     run("import_contracts", *sorted(str(p) for p in (FIXTURES / "contracts").glob("*.yaml")))
     for period, name in (("2026-01", "2026-01.csv"), ("2026-02", "2026-02.csv"), ("2026-03", "2026-03.xlsx")):
         run("ingest_kpis", str(FIXTURES / "kpis" / name))
@@ -187,7 +189,10 @@ def test_proposals_against_hand_worked_march(text, what_ifs, net, components):
     assert {cid: proposed.get(cid, "0.00") for cid in components} == components
     assert document["what_ifs"] == what_ifs
     assert all(line["explanation"] for line in month["proposed"]["lines"])
-    assert document["alignment"] == []
+    # The proposal's incentive alignment on the contract's latest month with KPI values.
+    steps = [f for f in document["alignment"] if f["finding"] == "kpi"]
+    assert steps and {f["period"] for f in steps} == {"2026-03"}
+    assert {f["verdict"] for f in steps} <= {"aligned", "misaligned", "indifferent"}
 
 
 def test_the_json_form_keeps_its_keys():
