@@ -42,6 +42,11 @@ BUCKET_OF_KIND: Mapping[str, PayBucket] = {
     # Earn-back returns credits levied earlier: credits net of what was earned back.
     LineKind.SERVICE_CREDIT: PayBucket.CREDITS,
     LineKind.EARN_BACK: PayBucket.CREDITS,
+    # A settlement period's true-up settles a gain or revenue share paid on account.
+    LineKind.TRUE_UP: PayBucket.SHARED_VALUE,
+    # An annual cap limits a share or an outcome fee (the kind does not say which): shown
+    # apart, with the amounts agreed on queries.
+    LineKind.ANNUAL_CAP: PayBucket.OTHER,
     LineKind.AGREED: PayBucket.OTHER,
 }
 
