@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from contracts.admin import ReadOnlyAdmin
 from contracts.tenancy import BuyerScopedAdminMixin
+from core.uploads import upload_refusal
 
 from .queries import CorrectedFile, QueryRefused, statement_query_reply, statement_query_resolve
 from .query_forms import AnswerForm, ResolveForm
@@ -162,7 +163,7 @@ class StatementQueryAdmin(BuyerScopedAdminMixin, ReadOnlyAdmin):
 
     def _resolve(self, request, object_id):
         query = self._query_or_404(request, object_id)
-        form = ResolveForm(request.POST, request.FILES)
+        form = ResolveForm(request.POST, request.FILES, refusal=upload_refusal(request))
         if not form.is_valid():
             return self._invalid(request, query, resolve_form=form)
         upload = form.cleaned_data["kpi_file"]

@@ -58,8 +58,15 @@ class ResolveForm(forms.Form):
         "line of the month, 'Agreed on query N'.",
     )
 
+    def __init__(self, *args, refusal: str | None = None, **kwargs):
+        """``refusal``: why the upload was stopped as it arrived (``core.uploads.upload_refusal``)."""
+        super().__init__(*args, **kwargs)
+        self.refusal = refusal
+
     def clean_kpi_file(self):
         upload = self.cleaned_data.get("kpi_file")
+        if self.refusal is not None:
+            raise forms.ValidationError(self.refusal)
         if upload is not None and upload.size > settings.KPI_FILE_MAX_BYTES:
             raise forms.ValidationError(
                 f"the file is {upload.size:,} bytes; at most {settings.KPI_FILE_MAX_BYTES:,} are accepted"

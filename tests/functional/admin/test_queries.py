@@ -154,7 +154,9 @@ def test_a_file_over_the_limit_is_refused_before_it_is_read(w, admin_client, set
     response = admin_client.post(
         query_url(w["query"], "resolve"), {"resolution": "accepted", "text": "Agreed.", "kpi_file": upload}
     )
-    assert response.status_code == 400 and "at most 50 are accepted" in response.content.decode()
+    page = response.content.decode()
+    assert response.status_code == 400 and "the file big.csv is more than 50 bytes, the limit" in page
+    assert w["query"].__class__.objects.get(pk=w["query"].pk).status == "open"
 
 
 def test_the_statement_page_shows_it_is_queried_and_acknowledged(w, admin_client):
