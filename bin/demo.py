@@ -140,6 +140,7 @@ def main() -> None:
     assert bad.returncode != 0
     history_and_self_billing()
     accruals_step()
+    value_step()
     simulation_step()
     serve = f"DEBUG=1 DATABASE_URL=sqlite:///{DB.name} MEDIA_ROOT=media/demo python manage.py runserver"
     print(f"\nDemo database: {DB.name}. Try: {serve}")
@@ -312,7 +313,8 @@ PROPOSAL = "fixtures/contracts/proposals/acme-telecom-gainshare.yaml"
 
 def simulation_step() -> None:
     """A proposal for Acme (a fixed fee and half the saving on cost to serve, instead of pay per
-    contact) priced on its three months beside what they cost, then with CSAT two points higher."""
+    contact) priced on its three months beside what they cost, with its incentive alignment; then
+    with CSAT two points higher (the months only)."""
     print("\nSimulating proposed terms on Acme's history (nothing is written):")
     for extra in ([], ["--kpi", "csat=+2"]):
         args = ["simulate_terms", "--contract", "ACME-TEL-001", "--terms", PROPOSAL, *extra]
@@ -325,7 +327,21 @@ def simulation_step() -> None:
             capture_output=True,
             text=True,
         )
-        print("\n".join(f"  {line}" for line in result.stdout.splitlines()), flush=True)
+        shown = result.stdout.split("incentive alignment")[0] if extra else result.stdout
+        print("\n".join(f"  {line}" for line in shown.rstrip().splitlines()), flush=True)
+
+
+def value_step() -> None:
+    """What each side got of the value created, and how far Acme's spend has moved to results."""
+    print("\nThe value each side gets, and Acme's portfolio for 2026 (admin, portal and API show the same):")
+    code = (
+        "from billing.portfolio import portfolio; from contracts.models import Organisation; "
+        "b = Organisation.objects.get(code='ACME'); "
+        "[print(f'  {c.contract.reference}: value created {c.totals.value:,.2f} {p.currency}, supplier '"
+        "f'{c.totals.supplier_share:,.2f}, buyer kept {c.totals.buyer_retained:,.2f}; pay for results {c.mix} %') "
+        "for p in portfolio(buyer_id=b.pk, year=2026) for c in p.contracts if c.totals.value is not None]"
+    )
+    subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=ENV, check=True)
 
 
 if __name__ == "__main__":
