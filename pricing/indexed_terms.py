@@ -104,7 +104,10 @@ def _uplifted(component, factor: Decimal, inp: PricingInput):
         return dataclasses.replace(component, amount=up(component.amount)), changes
     if isinstance(component, OutcomeFee):
         return dataclasses.replace(component, fee=up(component.fee)), changes
-    bands = tuple(dataclasses.replace(band, price=up(band.price)) for band in component.bands)
+    bands = tuple(
+        dataclasses.replace(band, price=up(band.price), flat_fee=up(band.flat_fee, "flat fee "))
+        for band in component.bands
+    )
     minimum = up(component.minimum_charge, "minimum charge ")
     return dataclasses.replace(component, bands=bands, minimum_charge=minimum), changes
 

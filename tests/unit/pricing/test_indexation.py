@@ -168,3 +168,12 @@ def test_a_minimum_charge_is_uplifted_and_named_as_such():
     top_up = statement.lines[1]
     assert (top_up.kind, top_up.amount) == (LineKind.MINIMUM_TOP_UP, D("2676.50"))  # 5,156.50 − 2,480.00
     assert top_up.explanation.endswith("2.40 → 2.48, minimum charge 5,000.00 → 5,156.50.")
+
+
+def test_a_bands_flat_fee_is_uplifted_as_a_price():
+    # Factor 1.0313 in 2026-01 (128.4 / 124.5 = +3.13 %): 1,000 × 2.48 and the band's flat fee
+    # 100.00 → 103.13, both named in the explanation.
+    voice = UnitRate("voice", "contacts_voice", (Band(None, D("2.40"), flat_fee=D("100.00")),))
+    statement = priced(BASE, Period(2026, 1), components=(voice,))
+    assert sum(line.amount for line in statement.lines) == D("2583.13")
+    assert "flat fee 100.00 → 103.13" in " ".join(line.explanation for line in statement.lines)
