@@ -32,7 +32,9 @@ def issued(contract, django_capture_on_commit_callbacks):
     statement_approve(statement_id=draft.pk)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:  # the PDF is queued after commit
         statement = statement_issue(statement_id=draft.pk, issue_date=date(2026, 2, 3))
-    assert len(callbacks) == 2  # the PDF, and the statement_issued signal (the notification emails)
+    # The PDF, the re-pricing of later drafts that waited for this month, and the
+    # statement_issued signal (the notification emails).
+    assert len(callbacks) == 3
     return statement
 
 

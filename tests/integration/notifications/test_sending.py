@@ -90,7 +90,7 @@ def test_issuing_sends_after_commit_only(parties, django_capture_on_commit_callb
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         issue_alpha(parties)
         assert mail.outbox == []  # issued, not yet committed: nothing sent
-    assert len(callbacks) == 2  # the PDF and the signal
+    assert len(callbacks) == 3  # the PDF, the re-pricing of drafts waiting for it, and the signal
     assert recipients() == ALPHA_RECIPIENTS
 
 
