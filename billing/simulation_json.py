@@ -144,6 +144,12 @@ def simulation_table(document: dict) -> str:
     return "\n".join(rows + _alignment_rows(document["alignment"]))
 
 
+def _shown(value: str) -> str:
+    """A KPI value of a finding (exact) as the table shows it: at most two decimals."""
+    exact = Decimal(value)
+    return str(exact.quantize(Decimal("0.01"))) if exact.as_tuple().exponent < -2 else value
+
+
 def _alignment_rows(findings: list[dict]) -> list[str]:
     """The alignment findings in a line each: a KPI step's verdict and pay change, a trap's
     sentence, a finding that nothing could be checked."""
@@ -151,8 +157,8 @@ def _alignment_rows(findings: list[dict]) -> list[str]:
     for finding in findings:
         if finding["finding"] == "kpi":
             rows.append(
-                f"  {finding['verdict']:<12} {finding['name']} {finding['reference']} → {finding['moved']}: "
-                f"pay {finding['pay_change']}"
+                f"  {finding['verdict']:<12} {finding['name']} {_shown(finding['reference'])} → "
+                f"{_shown(finding['moved'])}: pay {finding['pay_change']}"
             )
         elif finding["finding"] == "trap":
             rows.append(f"  trap: {finding['message']}")

@@ -341,7 +341,9 @@ def value_step() -> None:
         "f'{c.totals.supplier_share:,.2f}, buyer kept {c.totals.buyer_retained:,.2f}; pay for results {c.mix} %') "
         "for p in portfolio(buyer_id=b.pk, year=2026) for c in p.contracts if c.totals.value is not None]"
     )
-    subprocess.run([sys.executable, "manage.py", "shell", "-c", code], cwd=ROOT, env=ENV, check=True)
+    subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code], cwd=ROOT, env=ENV, check=True
+    )
 
 
 if __name__ == "__main__":
