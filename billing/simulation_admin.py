@@ -19,7 +19,7 @@ from pricing.whatif import MAX_WHAT_IFS
 
 from .simulation import SimulationError, simulation_from_file
 from .simulation_chart import simulation_chart
-from .simulation_json import simulation_json
+from .simulation_json import alignment_shown, simulation_json
 
 PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
 # Which form field shows a SimulationError of each input.
@@ -121,5 +121,11 @@ def simulation_view(model_admin, request, contract_pk: int):
                 form.add_error(FORM_FIELDS.get(error.field), message)
         else:
             document = simulation_json(simulation)
-            context.update({"document": document, "chart": simulation_chart(document)})
+            context.update(
+                {
+                    "document": document,
+                    "chart": simulation_chart(document),
+                    "alignment": alignment_shown(document["alignment"]),
+                }
+            )
     return render(request, "admin/billing/simulation/page.html", context)

@@ -150,6 +150,20 @@ def _shown(value: str) -> str:
     return str(exact.quantize(Decimal("0.01"))) if exact.as_tuple().exponent < -2 else value
 
 
+def alignment_shown(findings: list[dict]) -> dict:
+    """The alignment findings as a page shows them: ``steps`` (each KPI step with its values to
+    two decimals), ``traps`` and ``notes`` (sentences), and the reference ``period``."""
+    steps = [
+        {**f, "reference": _shown(f["reference"]), "moved": _shown(f["moved"])}
+        for f in findings
+        if f["finding"] == "kpi"
+    ]
+    traps = [f["message"] for f in findings if f["finding"] == "trap"]
+    notes = [f["message"] for f in findings if f["finding"] not in ("kpi", "trap", "not_checked")]
+    period = next((f["period"] for f in findings if f.get("period")), None)
+    return {"steps": steps, "traps": traps, "notes": notes, "period": period}
+
+
 def _alignment_rows(findings: list[dict]) -> list[str]:
     """The alignment findings in a line each: a KPI step's verdict and pay change, a trap's
     sentence, a finding that nothing could be checked."""

@@ -68,6 +68,9 @@ def test_a_proposal_shows_the_table_lines_and_chart_and_writes_nothing(contract)
     for shown in ("£13,110.00", "£15,010.00", "£1,900.00", "<svg", "Fixed fee 12,000.00"):
         assert shown in text, shown
     assert "amount: &#x27;12000.00&#x27;" in text  # the upload is now the text, for the next run
+    # The proposal's incentive alignment: fewer voice contacts cut the per-contact pay.
+    alignment = text[text.index('id="simulation-alignment"') :]
+    assert "Voice contacts handled" in alignment and "misaligned" in alignment
     assert list(Statement.objects.values_list("pk", "status", "net", "updated_at")) == before
 
 
