@@ -99,12 +99,14 @@ def _totals(months: list[dict], places: int) -> dict:
     }
 
 
-def simulation_json(simulation: Simulation) -> dict:
+def simulation_json(simulation: Simulation, *, alignment: bool = True) -> dict:
     """The simulation as docs/simulation.md describes it: ``{"version", "contract", "currency",
     "from", "to", "what_ifs", "months", "totals", "alignment"}``. Amounts are decimal strings
     with the currency's places; ``difference`` is proposed − actual (positive: the supplier
     would have been paid more), ``null`` for a month without a statement; totals of ``actual``
-    and ``difference`` are over the months with a statement, of ``proposed`` over every month."""
+    and ``difference`` are over the months with a statement, of ``proposed`` over every month.
+    ``alignment=False`` leaves the alignment check out (``[]``): it prices the reference month
+    again once per KPI, a cost of its own when many contracts are simulated at once."""
     places = simulation.decimal_places
     months = [_month(result, places) for result in simulation.months]
     reference = simulation.months[-1].proposed.inputs
@@ -117,7 +119,7 @@ def simulation_json(simulation: Simulation) -> dict:
         "what_ifs": [str(what_if) for what_if in simulation.what_ifs],
         "months": months,
         "totals": _totals(months, places),
-        "alignment": _alignment(simulation, reference.terms),
+        "alignment": _alignment(simulation, reference.terms) if alignment else [],
     }
 
 
