@@ -6,6 +6,9 @@ PY := $(BIN)/python
 MANAGE := $(PY) manage.py
 PG_URL ?= postgres://postgres@127.0.0.1:5432/gainshare
 PYTEST_ARGS ?=
+# The suite runs on both cores; a file's tests stay on one worker (the benchmarks' smoke tests
+# share their scratch databases within a file).
+PARALLEL ?= -n 2 --dist loadfile
 
 .PHONY: system-deps install demo test test-postgres test-celery test-celery-postgres lint format clean
 
@@ -25,10 +28,10 @@ demo: install
 	$(PY) bin/demo.py
 
 test: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest $(PARALLEL) $(PYTEST_ARGS)
 
 test-postgres: install
-	DATABASE_URL=$(PG_URL) $(BIN)/pytest $(PYTEST_ARGS)
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest $(PARALLEL) $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
