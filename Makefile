@@ -6,9 +6,9 @@ PY := $(BIN)/python
 MANAGE := $(PY) manage.py
 PG_URL ?= postgres://postgres@127.0.0.1:5432/gainshare
 PYTEST_ARGS ?=
-# The suite runs on both cores; a file's tests stay on one worker (the benchmarks' smoke tests
-# share their scratch databases within a file).
-PARALLEL ?= -n 2 --dist loadfile
+# The suite runs on both cores. Tests are handed out in the collection's order (xdist's default),
+# which keeps pytest-django's order: the tests that flush the database run last on each worker.
+PARALLEL ?= -n 2
 
 .PHONY: system-deps install demo test test-postgres test-celery test-celery-postgres lint format clean
 
