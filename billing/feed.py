@@ -15,7 +15,7 @@ writers' lock is that write lock, taken before the values, and readers need none
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.core import signing
@@ -80,8 +80,8 @@ feed_read_lock = database_path("billing.feed_read_lock", postgresql=_read_lock_p
 
 
 def updated_since_parse(text: str) -> datetime:
-    """``text`` as an aware datetime: ISO 8601 with its offset from UTC (``Z`` or ``+01:00``),
-    at most :data:`MAX_DATETIME_CHARS` characters. Raises ``FeedError`` otherwise."""
+    """``text`` as an aware datetime in UTC: ISO 8601 with its offset from UTC (``Z`` or
+    ``+01:00``), at most :data:`MAX_DATETIME_CHARS` characters. Raises ``FeedError`` otherwise."""
     problem = FeedError(
         "updated_since", "an ISO 8601 date and time with its offset, e.g. 2026-03-01T00:00:00Z"
     )
@@ -93,7 +93,12 @@ def updated_since_parse(text: str) -> datetime:
         raise problem from None
     if moment is None or moment.utcoffset() is None:
         raise problem
-    return moment
+    try:
+        # In UTC: the database is given no offset of its own (PostgreSQL refuses some that
+        # ISO 8601 allows, e.g. +23:44).
+        return moment.astimezone(UTC)
+    except OverflowError:  # an offset that takes the moment out of the years a datetime holds
+        raise problem from None
 
 
 @dataclass(frozen=True)
